@@ -1,0 +1,172 @@
+"""Training throughput: ``model.fit`` against a plain ``tf.function`` loop.
+
+For each model and setting, trains the same G and D on the same in-memory
+batches both ways and prints one line::
+
+    dcgan fit_img_s=... loop_img_s=... ratio=... precision=... xla=...
+
+The plain loop is the textbook GAN step (one D update, one G update, BCE,
+Adam), written without any tfgan_zoo training code, so ``ratio`` is what the
+Keras ``fit`` machinery and our ``train_step`` cost. Each setting runs in a
+fresh process so dtype policies and XLA caches do not leak between them.
+
+    python bench/train_speed.py                      # float32 and mixed_bfloat16, XLA off
+    python bench/train_speed.py --xla on off --precision float32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: int, warmup: int,
+            rounds: int, steps_per_execution: int) -> dict:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import tfgan_zoo
+
+    keras.mixed_precision.set_dtype_policy(precision)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (batch_size * 16, 28, 28, 1), dtype=np.uint8)
+    labels = rng.integers(0, 10, batch_size * 16).astype(np.int32)
+    conditional = model_name == "cgan"
+    dataset = tfgan_zoo.data.image_dataset(images, labels if conditional else None, batch_size, seed=0)
+    dataset = dataset.cache().repeat()
+
+    def make_gan():
+        if conditional:
+            return tfgan_zoo.ConditionalGAN(latent_dim=100, num_classes=10, image_shape=(28, 28, 1))
+        return tfgan_zoo.DCGAN(latent_dim=100, image_shape=(28, 28, 1))
+
+    def adam():
+        return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    gan = make_gan()
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="bce", jit_compile=xla,
+                steps_per_execution=steps_per_execution)
+
+    # The plain loop trains fresh copies of the same networks.
+    twin = make_gan()
+    generator, discriminator = twin.generator, twin.discriminator
+    d_opt, g_opt = adam(), adam()
+    if precision == "mixed_float16":
+        d_opt, g_opt = keras.optimizers.LossScaleOptimizer(d_opt), keras.optimizers.LossScaleOptimizer(g_opt)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def g_in(noise, y):
+        return (noise, y) if conditional else noise
+
+    def d_in(x, y):
+        return (x, y) if conditional else x
+
+    @tf.function(jit_compile=xla)
+    def plain_step(batch):
+        x, y = batch if conditional else (batch, None)
+        n = tf.shape(x)[0]
+        noise = tf.random.normal([n, 100])
+        fake = generator(g_in(noise, y), training=True)
+        with tf.GradientTape() as tape:
+            real_logits = discriminator(d_in(x, y), training=True)
+            fake_logits = discriminator(d_in(fake, y), training=True)
+            d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits)
+            scaled = d_opt.scale_loss(d_loss)
+        grads = tape.gradient(scaled, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        noise = tf.random.normal([n, 100])
+        with tf.GradientTape() as tape:
+            fake_logits = discriminator(d_in(generator(g_in(noise, y), training=True), y), training=True)
+            g_loss = bce(tf.ones_like(fake_logits), fake_logits)
+            scaled = g_opt.scale_loss(g_loss)
+        grads = tape.gradient(scaled, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    class TrainClock(keras.callbacks.Callback):
+        # From train begin to train end: every step's cost, without the
+        # one-off tf.data iterator teardown after fit returns (up to ~3 s on
+        # this machine, once per fit call, independent of the step count).
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    def time_fit(num_steps):
+        clock = TrainClock()
+        gan.fit(dataset, epochs=1, steps_per_epoch=num_steps, verbose=0, shuffle=False, callbacks=[clock])
+        return clock.seconds
+
+    def time_loop(num_steps):
+        iterator = iter(dataset)
+        start = time.perf_counter()
+        for _ in range(num_steps):
+            result = plain_step(next(iterator))
+        float(result[0])  # waits for the last step
+        return time.perf_counter() - start
+
+    time_fit(warmup)
+    time_loop(warmup)
+    # Alternate short rounds and keep each side's fastest: on a shared
+    # 2-core machine this cancels most of the background noise.
+    fit_seconds = loop_seconds = float("inf")
+    for _ in range(rounds):
+        fit_seconds = min(fit_seconds, time_fit(steps))
+        loop_seconds = min(loop_seconds, time_loop(steps))
+    images_done = steps * batch_size
+    return {"fit_img_s": images_done / fit_seconds, "loop_img_s": images_done / loop_seconds}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["dcgan", "cgan"], choices=["dcgan", "cgan"])
+    parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--xla", nargs="+", default=["off"], choices=["on", "off"])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        setting = json.loads(args.child)
+        print(json.dumps(measure(**setting)))
+        return
+
+    import platform
+
+    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
+          f"batch {args.batch_size}; best of {args.rounds} rounds of {args.steps} steps after {args.warmup} warm-up; "
+          f"fit steps_per_execution={args.steps_per_execution}")
+    for precision in args.precision:
+        for xla in args.xla:
+            for model_name in args.models:
+                setting = dict(model_name=model_name, precision=precision, xla=xla == "on",
+                               batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
+                               rounds=args.rounds, steps_per_execution=args.steps_per_execution)
+                env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", json.dumps(setting)],
+                    capture_output=True, text=True, env=env, check=False,
+                )
+                if out.returncode:
+                    print(f"{model_name} precision={precision} xla={xla} FAILED:\n{out.stderr[-2000:]}")
+                    continue
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"{model_name} fit_img_s={result['fit_img_s']:.0f} loop_img_s={result['loop_img_s']:.0f} "
+                    f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

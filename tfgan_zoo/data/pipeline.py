@@ -1,0 +1,55 @@
+"""``tf.data`` pipelines from in-memory arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def to_unit_range(images):
+    """uint8 [0, 255] -> float32 [-1, 1], the range of G's tanh output."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def to_uint8(images):
+    """float [-1, 1] -> uint8 [0, 255], rounding and clipping."""
+    images = tf.clip_by_value(tf.cast(images, tf.float32), -1.0, 1.0)
+    return tf.cast(tf.round((images + 1.0) * 127.5), tf.uint8)
+
+
+def image_dataset(
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int | None = None,
+    drop_remainder: bool = True,
+) -> tf.data.Dataset:
+    """Batches of images in [-1, 1] (with their labels, if given).
+
+    ``images`` are uint8 ``[N, H, W, C]``. Shuffling reshuffles every epoch;
+    ``drop_remainder`` keeps every batch the same size, which keeps XLA from
+    recompiling and splits evenly across replicas.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(
+            f"images must be uint8 [N, H, W, C], got {images.dtype} {images.shape}. "
+            "Add a channel axis for greyscale (images[..., None])."
+        )
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels.")
+    if batch_size > len(images) and drop_remainder:
+        raise ValueError(f"batch_size {batch_size} exceeds the {len(images)} images available.")
+    tensors = images if labels is None else (images, np.asarray(labels, np.int32))
+    dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if labels is None:
+        dataset = dataset.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        dataset = dataset.map(
+            lambda x, y: (to_unit_range(x), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)

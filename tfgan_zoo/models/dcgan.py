@@ -1,0 +1,243 @@
+"""DCGAN (Radford et al. 2016): noise -> image.
+
+Generator: dense projection to a small feature map, stride-2 transposed
+convolutions with batch norm and ReLU, tanh output. Discriminator: stride-2
+convolutions with LeakyReLU(0.2), batch norm after the first. Weights N(0, 0.02).
+Both networks take ``num_classes``: with it they become the conditional GAN's
+networks (see :mod:`tfgan_zoo.models.cgan`).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from tfgan_zoo.layers import ConcatLabelMaps, dcgan_initializer, normalization
+from tfgan_zoo.models.base import GAN
+
+
+def upsampling_plan(image_shape) -> tuple[int, int, int]:
+    """``(start_height, start_width, num_stride2_blocks)`` to reach ``image_shape``.
+
+    Halve both sides while they stay even and at least 4: 28 -> 7 in 2 blocks,
+    64 -> 4 in 4 blocks, 96 -> 6 in 4 blocks.
+    """
+    height, width = int(image_shape[0]), int(image_shape[1])
+    blocks = 0
+    while height % 2 == 0 and width % 2 == 0 and height // 2 >= 4 and width // 2 >= 4:
+        height, width, blocks = height // 2, width // 2, blocks + 1
+    if blocks == 0:
+        raise ValueError(
+            f"Image shape {tuple(image_shape)} cannot be reached by stride-2 upsampling; "
+            "use sides divisible by 4 and at least 8 (e.g. 28, 32, 64, 128)."
+        )
+    return height, width, blocks
+
+
+def _check_image_shape(image_shape):
+    image_shape = tuple(int(s) for s in image_shape)
+    if len(image_shape) != 3 or image_shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"image_shape must be (height, width, channels) with 1, 3 or 4 channels, got {image_shape}."
+        )
+    return image_shape
+
+
+def _filters(base_filters, level, max_multiplier=8):
+    return base_filters * min(2**level, max_multiplier)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class DCGANGenerator(keras.Model):
+    """``noise [B, latent_dim]`` (and ``labels [B]`` if conditional) -> images in [-1, 1]."""
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        image_shape=(28, 28, 1),
+        num_classes: int = 0,
+        base_filters: int = 64,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.latent_dim = int(latent_dim)
+        self.image_shape = _check_image_shape(image_shape)
+        self.num_classes = int(num_classes)
+        self.base_filters = int(base_filters)
+        start_h, start_w, blocks = upsampling_plan(self.image_shape)
+        init = dcgan_initializer()
+        start_filters = _filters(self.base_filters, blocks - 1)
+        body = [
+            keras.layers.Dense(start_h * start_w * start_filters, use_bias=False, kernel_initializer=init),
+            normalization("batch"),
+            keras.layers.ReLU(),
+            keras.layers.Reshape((start_h, start_w, start_filters)),
+        ]
+        for level in reversed(range(blocks - 1)):
+            body += [
+                keras.layers.Conv2DTranspose(
+                    _filters(self.base_filters, level), 4, strides=2, padding="same",
+                    use_bias=False, kernel_initializer=init,
+                ),
+                normalization("batch"),
+                keras.layers.ReLU(),
+            ]
+        body += [
+            keras.layers.Conv2DTranspose(
+                self.image_shape[-1], 4, strides=2, padding="same", kernel_initializer=init
+            ),
+            # tanh in float32: under mixed precision the images G hands to D
+            # and to users keep full precision.
+            keras.layers.Activation("tanh", dtype="float32"),
+        ]
+        self.body = keras.Sequential(body, name="body")
+
+    def call(self, inputs, training=False):
+        if self.num_classes:
+            noise, labels = inputs
+            one_hot = ops.one_hot(ops.cast(labels, "int32"), self.num_classes, dtype=noise.dtype)
+            inputs = ops.concatenate([noise, one_hot], axis=-1)
+        return self.body(inputs, training=training)
+
+    def build_for_inputs(self):
+        """Creates the variables by one call on dummy inputs."""
+        noise = ops.zeros((1, self.latent_dim))
+        self(( noise, ops.zeros((1,), "int32")) if self.num_classes else noise)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "image_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "base_filters": self.base_filters,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class DCGANDiscriminator(keras.Model):
+    """``images [B,H,W,C]`` (and ``labels [B]`` if conditional) -> one float32 logit each."""
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        num_classes: int = 0,
+        base_filters: int = 64,
+        norm: str = "batch",
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = _check_image_shape(image_shape)
+        self.num_classes = int(num_classes)
+        self.base_filters = int(base_filters)
+        self.norm = norm
+        self.dropout = float(dropout)
+        _, _, blocks = upsampling_plan(self.image_shape)
+        init = dcgan_initializer()
+        self.label_maps = ConcatLabelMaps(self.num_classes) if self.num_classes else None
+        body = []
+        for level in range(blocks):
+            body.append(
+                keras.layers.Conv2D(
+                    _filters(self.base_filters, level), 4, strides=2, padding="same",
+                    use_bias=level == 0 or norm == "none", kernel_initializer=init,
+                )
+            )
+            norm_layer = normalization(norm) if level > 0 else None
+            if norm_layer is not None:
+                body.append(norm_layer)
+            body.append(keras.layers.LeakyReLU(negative_slope=0.2))
+            if self.dropout:
+                body.append(keras.layers.Dropout(self.dropout))
+        body += [
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, kernel_initializer=init, dtype="float32"),
+        ]
+        self.body = keras.Sequential(body, name="body")
+
+    def call(self, inputs, training=False):
+        if self.num_classes:
+            images, labels = inputs
+            inputs = self.label_maps(images, labels)
+        return self.body(inputs, training=training)
+
+    def build_for_inputs(self):
+        images = ops.zeros((1, *self.image_shape))
+        self((images, ops.zeros((1,), "int32")) if self.num_classes else images)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "base_filters": self.base_filters,
+            "norm": self.norm,
+            "dropout": self.dropout,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class DCGAN(GAN):
+    """Unconditional DCGAN. ``fit`` takes batches of images in [-1, 1]
+    (or ``(images, anything)`` tuples, whose second part is ignored).
+
+    Args:
+        latent_dim: size of the noise vector.
+        image_shape: ``(height, width, channels)``, e.g. (28, 28, 1), (64, 64, 3).
+        g_filters, d_filters: width of the last G block and the first D block;
+            deeper blocks double it (up to 8x).
+        d_norm: ``"batch"`` (the paper), ``"layer"`` (for ``wgan-gp``) or ``"none"``.
+        d_dropout: dropout after each D block.
+        seed: seed of the training noise stream.
+    """
+
+    num_classes = 0
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        image_shape=(28, 28, 1),
+        g_filters: int = 64,
+        d_filters: int = 64,
+        d_norm: str = "batch",
+        d_dropout: float = 0.0,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        self.latent_dim = int(latent_dim)
+        self.image_shape = _check_image_shape(image_shape)
+        self.g_filters = int(g_filters)
+        self.d_filters = int(d_filters)
+        self.d_norm = d_norm
+        self.d_dropout = float(d_dropout)
+        self.generator = DCGANGenerator(
+            self.latent_dim, self.image_shape, self.num_classes, self.g_filters, name="generator"
+        )
+        self.discriminator = DCGANDiscriminator(
+            self.image_shape, self.num_classes, self.d_filters, d_norm, self.d_dropout,
+            name="discriminator",
+        )
+        # Variables exist from construction on: inside a strategy scope they
+        # are mirrored, and checkpoints can be restored before the first step.
+        self.generator.build_for_inputs()
+        self.discriminator.build_for_inputs()
+        self.built = True
+
+    def sample(self, num_samples: int, seed: int = 0):
+        """``num_samples`` images in [-1, 1] from seeded noise."""
+        noise = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        return self.generate(noise)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "image_shape": self.image_shape,
+            "g_filters": self.g_filters,
+            "d_filters": self.d_filters,
+            "d_norm": self.d_norm,
+            "d_dropout": self.d_dropout,
+            "seed": self.seed,
+        }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 
 import keras
@@ -81,6 +83,8 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Backs up at each epoch end (weights, both optimizers' states, epoch), so a
     run interrupted by Ctrl-C or kill -9 resumes at the last finished epoch.
+    Files are written under temporary names and renamed into place: a kill
+    during a save leaves the previous backup intact instead of a torn file.
     """
 
     def __init__(self, backup_dir, **kwargs):
@@ -91,3 +95,14 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         # An epoch whose running means are non-finite had a NaN/inf step.
         if _all_finite(logs):
             super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        weights_tmp = self._weights_path.replace(".weights.h5", ".tmp.weights.h5")
+        metadata_tmp = self._training_metadata_path + ".tmp"
+        self.model.save_weights(weights_tmp, overwrite=True)
+        with open(metadata_tmp, "w") as handle:
+            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, handle)
+        # Weights first: a kill between the two renames repeats one epoch at worst.
+        os.replace(weights_tmp, self._weights_path)
+        os.replace(metadata_tmp, self._training_metadata_path)

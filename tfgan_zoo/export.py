@@ -42,8 +42,14 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int):
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
 
     def run(noise, labels=None):
-        inputs = noise if labels is None else (noise, labels)
-        return {"images": to_uint8(generator(inputs, training=False))}
+        # Signatures do not enforce static shapes at call time; say what is wrong
+        # instead of failing deep inside a matmul.
+        check = tf.debugging.assert_equal(
+            tf.shape(noise)[-1], latent_dim, message=f"noise must have shape [batch, {latent_dim}]"
+        )
+        with tf.control_dependencies([check]):
+            inputs = noise if labels is None else (noise, labels)
+            return {"images": to_uint8(generator(inputs, training=False))}
 
     def seeded_noise(count, seed):
         return tf.random.stateless_normal(

@@ -1,0 +1,86 @@
+"""The experiment script end to end: run, kill -9, re-run resumes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import pytest
+import tensorflow as tf
+from conftest import REPO
+
+import tfgan_zoo
+
+TINY = ["--steps-per-epoch", "4", "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
+        "--latent-dim", "16", "--precision", "float32", "--verbose", "2"]
+
+
+def command(run_dir, data_dir, epochs):
+    return [sys.executable, str(REPO / "experiments" / "cgan_mnist.py"), "--out", str(run_dir),
+            "--data-dir", str(data_dir), "--epochs", str(epochs), *TINY]
+
+
+def saved_epoch(run_dir):
+    path = run_dir / "checkpoints" / "training_metadata.json"
+    try:
+        return json.loads(path.read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def test_kill_and_resume(tmp_path, data_dir):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(command(run_dir, data_dir, 1000), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while saved_epoch(run_dir) < 2 and time.time() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert saved_epoch(run_dir) >= 2, "no checkpoint written in time"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    done = saved_epoch(run_dir)
+    target = done + 1
+    out = subprocess.run(command(run_dir, data_dir, target), env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"Epoch {target}/{target}" in out.stdout
+    assert "Epoch 1/" not in out.stdout, "the re-run started over instead of resuming"
+    assert saved_epoch(run_dir) == target
+
+    # Optimizer state came back: its step counter covers every epoch.
+    gan = tfgan_zoo.ConditionalGAN(latent_dim=16, num_classes=10, g_filters=8, d_filters=8)
+    gan.compile(d_optimizer=keras.optimizers.Adam(), g_optimizer=keras.optimizers.Adam())
+    gan.load_weights(run_dir / "checkpoints" / "latest.weights.h5")
+    assert int(gan.d_optimizer.iterations) == 4 * target
+    assert int(gan.g_optimizer.iterations) == 4 * target
+
+    assert (run_dir / "samples" / f"epoch_{target:03d}.png").exists()
+    assert (run_dir / "logs" / "training.csv").read_text().count("\n") >= target + 1
+    served = tf.saved_model.load(str(run_dir / "export" / "generator")).signatures["sample"]
+    images = served(labels=tf.range(10), seed=tf.constant(0))["images"]
+    assert images.shape == (10, 28, 28, 1) and images.dtype == tf.uint8
+
+
+def test_other_settings_in_same_run_dir_are_refused(tmp_path, data_dir):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"model": "ConditionalGAN", "g_filters": 64}))
+    out = subprocess.run(command(run_dir, data_dir, 1), capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode != 0
+    assert "other settings" in out.stderr and "g_filters" in out.stderr
+
+
+def test_missing_data_dir_fails_with_instructions(tmp_path):
+    out = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "cgan_mnist.py"), "--out", str(tmp_path / "r"),
+         "--data-dir", str(tmp_path / "missing"), *TINY],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert out.returncode != 0
+    assert "train-images-idx3-ubyte.gz" in out.stderr and "--data-dir" in out.stderr

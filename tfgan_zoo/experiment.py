@@ -75,6 +75,28 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
     return parser
 
 
+def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options of the DCGAN-family experiments on MNIST-style data."""
+    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
+    parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--g-filters", type=int, default=64)
+    parser.add_argument("--d-filters", type=int, default=64)
+    parser.add_argument("--loss", default="bce", choices=("bce", "lsgan", "hinge"))
+    parser.add_argument("--g-steps", type=int, default=1, help="G updates per D update")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
+    return parser
+
+
+def compile_gan(gan, args, runtime: dict):
+    """Adam(lr, beta_1=0.5) for both networks, as in the DCGAN paper."""
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+        loss=args.loss, g_steps=args.g_steps, jit_compile=runtime["jit_compile"],
+    )
+    return gan
+
+
 def configure(args) -> dict:
     """Seeds, dtype policy and compile options from parsed arguments."""
     keras.utils.set_random_seed(args.seed)

@@ -19,4 +19,5 @@ setup(
         "tensorboard",
     ],
     extras_require={"test": ["pytest>=7"]},
+    entry_points={"console_scripts": ["tfgan-zoo-report=tfgan_zoo.report:main"]},
 )

@@ -3,7 +3,8 @@
     python experiments/cgan_mnist.py [--epochs 15] [--data-dir ../shared/data] [--out runs/cgan_mnist]
 
 Writes per-epoch sample sheets (one row per class), CSV/TensorBoard logs,
-resumable checkpoints and the generator SavedModel into the run directory.
+resumable checkpoints and the generator SavedModel into the run directory, and every
+5 epochs scores samples (domain-FID/KID, precision/recall, label accuracy), keeping the best epoch.
 """
 
 import tfgan_zoo
@@ -18,13 +19,15 @@ def main():
     runtime = experiment.configure(args)
 
     images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
+    test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
+    evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=True)
     dataset = image_dataset(images, labels, batch_size=args.batch_size, seed=args.seed)
     gan = tfgan_zoo.ConditionalGAN(
         latent_dim=args.latent_dim, num_classes=10, image_shape=images.shape[1:],
         g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
     )
     experiment.compile_gan(gan, args, runtime)
-    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "ConditionalGAN"})
+    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "ConditionalGAN"}, evaluator)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     python experiments/dcgan_mnist.py [--epochs 15] [--data-dir ../shared/data] [--out runs/dcgan_mnist]
 
 Writes per-epoch sample sheets, CSV/TensorBoard logs, resumable checkpoints
-and the generator SavedModel into the run directory.
+and the generator SavedModel into the run directory, and every 5 epochs scores
+samples (domain-FID/KID, precision/recall), keeping the best epoch.
 """
 
 import tfgan_zoo
@@ -17,14 +18,16 @@ def main():
     args.out = args.out or f"runs/dcgan_{args.dataset}"
     runtime = experiment.configure(args)
 
-    images, _ = load_idx_dataset(args.dataset, "train", args.data_dir)
+    images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
+    test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
+    evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=False)
     dataset = image_dataset(images, batch_size=args.batch_size, seed=args.seed)
     gan = tfgan_zoo.DCGAN(
         latent_dim=args.latent_dim, image_shape=images.shape[1:],
         g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
     )
     experiment.compile_gan(gan, args, runtime)
-    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "DCGAN"})
+    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "DCGAN"}, evaluator)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from tfgan_zoo.data.pipeline import to_uint8
+from tfgan_zoo.export import save_generator
 from tfgan_zoo.visualize import make_grid, save_image
 
 
@@ -106,3 +108,132 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         # Weights first: a kill between the two renames repeats one epoch at worst.
         os.replace(weights_tmp, self._weights_path)
         os.replace(metadata_tmp, self._training_metadata_path)
+
+
+class EvaluateGAN(keras.callbacks.Callback):
+    """Scores generated samples every ``every`` epochs and at the last; keeps the best.
+
+    Generates ``num_samples`` images from the same seeded noise each time
+    (conditional models: balanced labels, cycling through the classes),
+    scores them with ``evaluator`` (a :class:`tfgan_zoo.metrics.GANEvaluator`)
+    and writes its figures into ``logs``. Keras hands one ``logs`` dict to the
+    callbacks in list order, so put this one *before* ``CSVLogger``,
+    ``TensorBoard``, ``EarlyStopping`` or anything else that should see the
+    figures (``History`` always runs last). Epochs without an evaluation log
+    NaN for each figure, which keeps CSV columns and History lists aligned.
+
+    When ``monitor`` (default: the evaluator's first figure, its FID when
+    measured) improves in ``mode`` ("min" or "max"), writes
+    ``directory/best.weights.h5`` and ``directory/best.json`` (epoch,
+    figures, details, protocol) through temporary files, and exports the
+    generator to ``export_dir`` if given. A resumed run reads ``best.json``
+    and only replaces a better best.
+    """
+
+    def __init__(
+        self,
+        evaluator,
+        num_samples: int = 10000,
+        every: int = 1,
+        monitor: str | None = None,
+        mode: str = "min",
+        directory=None,
+        export_dir=None,
+        seed: int = 4321,
+        batch_size: int = 500,
+        verbose: bool = True,
+    ):
+        super().__init__()
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}.")
+        self.evaluator = evaluator
+        self.num_samples, self.every, self.seed, self.batch_size = num_samples, every, seed, batch_size
+        self.monitor = monitor or evaluator.figure_names()[0]
+        self.mode = mode
+        self.directory = None if directory is None else Path(directory)
+        self.export_dir = None if export_dir is None else Path(export_dir)
+        self.verbose = verbose
+        self.best = self.best_epoch = None
+
+    def _num_classes(self) -> int:
+        return int(getattr(self.model, "num_classes", 0) or 0)
+
+    def on_train_begin(self, logs=None):
+        self.figure_names = self.evaluator.figure_names(with_labels=bool(self._num_classes()))
+        if self.monitor not in self.figure_names:
+            raise ValueError(f"monitor {self.monitor!r} is not among the figures {self.figure_names}.")
+        record = None if self.directory is None else self.directory / "best.json"
+        if record is not None and record.exists():
+            saved = json.loads(record.read_text())
+            if (saved.get("monitor"), saved.get("mode")) == (self.monitor, self.mode):
+                self.best, self.best_epoch = saved["value"], saved["epoch"]
+
+    def generate(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """uint8 images (and their labels, for a conditional model) from fixed noise."""
+        gan, num_classes = self.model, self._num_classes()
+        rng = np.random.default_rng(self.seed)
+        noise = rng.standard_normal((self.num_samples, gan.latent_dim)).astype("float32")
+        labels = np.arange(self.num_samples, dtype="int32") % num_classes if num_classes else None
+        parts = []
+        for start in range(0, self.num_samples, self.batch_size):
+            chunk = noise[start : start + self.batch_size]
+            conditions = None if labels is None else labels[start : start + self.batch_size]
+            parts.append(np.asarray(to_uint8(gan.generate(chunk, conditions))))
+        return np.concatenate(parts), labels
+
+    def improved(self, value: float) -> bool:
+        """Whether ``value`` beats the best so far; NaN and inf never do."""
+        if not math.isfinite(value):
+            return False
+        if self.best is None:
+            return True
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+            logs.update(dict.fromkeys(self.figure_names, math.nan))
+            return
+        images, labels = self.generate()
+        evaluation = self.evaluator.evaluate(images, labels)
+        logs.update(evaluation.figures)
+        value = evaluation.figures[self.monitor]
+        is_best = self.improved(value)
+        if is_best:
+            self.best, self.best_epoch = value, epoch + 1
+            if self.directory is not None:
+                self._save_best(evaluation)
+            if self.export_dir is not None:
+                self._export()
+        if self.verbose:
+            figures = ", ".join(f"{name}={figure:.4g}" for name, figure in evaluation.figures.items())
+            print(f"\nEpoch {epoch + 1} evaluation: {figures}{' (best so far)' if is_best else ''}")
+
+    def _save_best(self, evaluation):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        weights, weights_tmp = self.directory / "best.weights.h5", self.directory / "best.tmp.weights.h5"
+        record, record_tmp = self.directory / "best.json", self.directory / "best.json.tmp"
+        self.model.save_weights(str(weights_tmp), overwrite=True)
+        record_tmp.write_text(
+            json.dumps(
+                {"epoch": self.best_epoch, "monitor": self.monitor, "mode": self.mode, "value": self.best,
+                 **evaluation.as_dict()},
+                indent=2,
+            )
+        )
+        # Weights first: a kill between the renames leaves better weights
+        # under an older record, never a record naming weights not on disk.
+        os.replace(weights_tmp, weights)
+        os.replace(record_tmp, record)
+
+    def _export(self):
+        target = self.export_dir
+        staging, old = target.with_name(target.name + ".tmp"), target.with_name(target.name + ".old")
+        for leftover in (staging, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+        save_generator(self.model, staging)
+        # Directories cannot be replaced in one rename: move the old one aside first.
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)

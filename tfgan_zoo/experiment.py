@@ -5,10 +5,13 @@ Run directory layout::
 
     RUN/config.json              the options of the run
     RUN/samples/epoch_NNN.png    fixed-noise sample sheet per epoch
-    RUN/logs/training.csv        per-epoch losses and D scores
+    RUN/logs/training.csv        per-epoch losses, D scores, G gradient norm, sample diversity
+    RUN/logs/health.jsonl        training-health warnings (see tfgan_zoo.diagnostics)
     RUN/logs/tensorboard/        TensorBoard event files
     RUN/checkpoints/             weights + both optimizer states + epoch
-    RUN/export/generator/        SavedModel of the generator
+    RUN/export/generator/        SavedModel of the generator (last epoch)
+    RUN/best/                    weights and scores of the best evaluated epoch
+    RUN/export/best_generator/   SavedModel of the best evaluated generator
 
 Running the same command again resumes at the last finished epoch.
 """
@@ -17,14 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo import callbacks as gan_callbacks
-from tfgan_zoo import export
+from tfgan_zoo import export, metrics
+from tfgan_zoo.diagnostics import HealthMonitor
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # Options that change the networks or the data order: resuming with other
@@ -72,6 +78,15 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
     )
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="limit each epoch (quick tries)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (default: 1 on a terminal, else 2)")
+    parser.add_argument(
+        "--eval-every", type=int, default=5,
+        help="score samples (domain-FID/KID, precision/recall, label accuracy) every N epochs and at the end; 0: off",
+    )
+    parser.add_argument("--eval-samples", type=int, default=10000, help="generated images per evaluation")
+    parser.add_argument(
+        "--cache-dir", default=os.environ.get("TFGAN_ZOO_CACHE", str(Path.home() / ".cache" / "tfgan_zoo")),
+        help="where the evaluation classifier is kept once trained (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
+    )
     return parser
 
 
@@ -121,13 +136,46 @@ def _check_resume_config(run_dir: Path, config: dict):
     path.write_text(json.dumps(config, indent=2, sort_keys=True))
 
 
-def run(gan, dataset, args, config: dict, extra_callbacks=()) -> Path:
-    """Trains ``gan`` on ``dataset`` into ``args.out`` (resuming), exports G, returns the run dir."""
+def domain_evaluator(args, train_images, train_labels, test_images, conditional: bool):
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator` in a domain classifier's feature space, or None.
+
+    The classifier is trained on the training split once (a minute or two on
+    CPU) and cached in ``args.cache_dir``; the test split gives the
+    real-vs-real floor. None when ``--eval-every 0``.
+    """
+    if args.eval_every <= 0:
+        return None
+    num_classes = int(train_labels.max()) + 1
+    classifier = metrics.domain_classifier(
+        train_images, train_labels, num_classes,
+        cache_path=Path(args.cache_dir) / f"{args.dataset}_classifier.keras",
+    )
+    return metrics.GANEvaluator(
+        metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.eval_samples],
+        classifier=classifier if conditional else None, num_classes=num_classes if conditional else 0,
+    )
+
+
+def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) -> Path:
+    """Trains ``gan`` on ``dataset`` into ``args.out`` (resuming), exports G, returns the run dir.
+
+    With an ``evaluator``, samples are scored every ``args.eval_every``
+    epochs; the best epoch by its first figure (domain-FID) is kept in
+    ``RUN/best/`` and its generator exported to ``RUN/export/best_generator``.
+    """
     run_dir = Path(args.out)
     _check_resume_config(run_dir, config)
-    nonfinite_stop = gan_callbacks.StopOnNonFinite()
+    scoring = []
+    if evaluator is not None:
+        scoring = [gan_callbacks.EvaluateGAN(
+            evaluator, num_samples=args.eval_samples, every=args.eval_every,
+            directory=run_dir / "best", export_dir=run_dir / "export" / "best_generator",
+        )]
+    reference = np.concatenate([np.asarray(gan.split_batch(batch)[0]) for batch in dataset.take(4)])
+    health = HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
     callbacks = [
-        nonfinite_stop,
+        health,  # this and the scores before the loggers: they add to the epoch logs
+        *scoring,
         gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
         gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234),
         keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
@@ -146,7 +194,7 @@ def run(gan, dataset, args, config: dict, extra_callbacks=()) -> Path:
             f"\nInterrupted. Progress up to the last finished epoch is in {run_dir / 'checkpoints'}; "
             "run the same command again to resume."
         ) from None
-    if nonfinite_stop.stopped_at is not None:
+    if health.stopped_at is not None:
         raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
     export_dir = export.save_generator(gan, run_dir / "export" / "generator")
     print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  generator SavedModel: {export_dir}")

@@ -1,18 +1,346 @@
-"""Sample-quality measures that need no download.
+"""Sample-quality measures: feature-space distances, precision/recall, label
+accuracy and paired-translation errors.
 
-A *domain classifier* is a small CNN trained on the real training split; it
-reads generated samples. For a conditional model, *label accuracy* is the
-share of samples it classifies as the label they were generated for.
+Image convention: every function here takes **uint8 images [N, H, W, C]** in
+[0, 255], or float images in **[-1, 1]** (the generator's tanh range, and what
+:func:`tfgan_zoo.data.image_dataset` yields), which are converted to uint8 by
+the same rounding the exported generator uses. Float images outside [-1, 1]
+are rejected rather than guessed at.
+
+Feature spaces:
+
+* :class:`InceptionFeatures`: Keras' ImageNet InceptionV3, average-pooled
+  (2048-d). Scores are "Inception-FID"/"Inception-KID". The Keras weights and
+  resize differ from the TF1 graph of the original FID code, so the figures
+  rank models but are not comparable to published FIDs.
+* :class:`DomainFeatures`: the 128-d ``features`` layer of a small *domain
+  classifier* trained on the real training split. Scores are "domain-FID" /
+  "domain-KID": meaningful on any labelled dataset, never to be quoted as FID.
+
+Distances (:func:`frechet_distance`, :func:`kernel_inception_distance`,
+:func:`precision_recall`) take feature arrays; :class:`GANEvaluator` ties an
+extractor, a real reference set and a held-out real split together.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from tfgan_zoo.data.pipeline import to_uint8
+
+INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+INCEPTION_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + INCEPTION_WEIGHTS_FILE
+)
+INCEPTION_SIZE = 299
 
 
+# ------------------------------------------------------------------ images in
+def as_uint8_images(images) -> np.ndarray:
+    """uint8 [N, H, W, C] from uint8 images or float images in [-1, 1]."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"images must be [N, H, W, C], got shape {images.shape}. "
+            "Add a channel axis for greyscale (images[..., None])."
+        )
+    if images.dtype == np.uint8:
+        return images
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got {images.dtype}.")
+    low, high = float(images.min()), float(images.max())
+    # A small tolerance for float rounding; [0, 255] floats are a caller error.
+    if low < -1.001 or high > 1.001:
+        raise ValueError(
+            f"float images must be in [-1, 1] (the generator's range), got [{low:.3g}, {high:.3g}]. "
+            "Pass uint8 images for [0, 255] data."
+        )
+    return np.asarray(to_uint8(images))
+
+
+def _split_element(element):
+    if isinstance(element, (tuple, list)):
+        labels = np.asarray(element[1]) if len(element) > 1 else None
+        return np.asarray(element[0]), labels
+    return np.asarray(element), None
+
+
+def gather_images(source, max_images: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(uint8 images [N, H, W, C], int32 labels or None)`` from any image source.
+
+    ``source`` is an array or tensor of images, an ``(images, labels)`` pair,
+    or a ``tf.data.Dataset`` of batches (or single images) of either kind.
+    Reads at most ``max_images`` (all when None); a dataset is only iterated
+    that far, so an infinite (repeated) dataset needs ``max_images``.
+    """
+    if isinstance(source, tf.data.Dataset):
+        image_parts, label_parts, count = [], [], 0
+        for element in source.as_numpy_iterator():
+            images, labels = _split_element(element)
+            if images.ndim == 3:  # an unbatched dataset yields single images
+                images = images[None]
+                labels = None if labels is None else labels.reshape(1)
+            image_parts.append(images)
+            label_parts.append(labels)
+            count += len(images)
+            if max_images is not None and count >= max_images:
+                break
+        if not image_parts:
+            raise ValueError("The dataset yielded no images.")
+        images = np.concatenate(image_parts)
+        labels = None if label_parts[0] is None else np.concatenate(label_parts)
+    else:
+        images, labels = _split_element(source)
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels.")
+    images = as_uint8_images(images[:max_images])
+    return images, None if labels is None else np.asarray(labels[:max_images], np.int32)
+
+
+# ---------------------------------------------------------- feature spaces
+class FeatureExtractor:
+    """Maps images (see :func:`gather_images`) to float32 features [N, D], in batches.
+
+    Subclasses set ``key`` (the prefix of score names, e.g. ``"domain"`` gives
+    ``domain_fid``), ``description`` and ``resize`` (protocol metadata) and
+    implement :meth:`features_of_batch`.
+    """
+
+    key = "features"
+    description = ""
+    resize = "none (native size)"
+
+    def __init__(self, batch_size: int = 200):
+        self.batch_size = int(batch_size)
+        self._batch_fn = None
+
+    def features_of_batch(self, images: tf.Tensor) -> tf.Tensor:
+        """uint8 [B, H, W, C] -> float [B, D]."""
+        raise NotImplementedError
+
+    def __call__(self, images) -> np.ndarray:
+        images, _ = gather_images(images)
+        if self._batch_fn is None:
+            # One graph per batch shape (the last batch may be smaller).
+            self._batch_fn = tf.function(self.features_of_batch, reduce_retracing=True)
+        parts = [
+            np.asarray(self._batch_fn(tf.constant(images[start : start + self.batch_size])), np.float32)
+            for start in range(0, len(images), self.batch_size)
+        ]
+        return np.concatenate(parts)
+
+
+def inception_preprocess(images: tf.Tensor, size: int = INCEPTION_SIZE) -> tf.Tensor:
+    """uint8 [B, H, W, C] -> float32 [B, size, size, 3] in [-1, 1], InceptionV3's input.
+
+    Greyscale is repeated to 3 channels (an alpha channel is dropped), the
+    image is resized bilinearly with antialiasing (which only matters when
+    shrinking larger images) and scaled as
+    ``keras.applications.inception_v3.preprocess_input`` does: x / 127.5 - 1.
+    """
+    images = tf.cast(images, tf.float32)
+    if images.shape[-1] == 1:
+        images = tf.repeat(images, 3, axis=-1)
+    images = images[..., :3]
+    images = tf.image.resize(images, (size, size), method="bilinear", antialias=True)
+    return keras.applications.inception_v3.preprocess_input(images)
+
+
+class InceptionFeatures(FeatureExtractor):
+    """2048-d average-pooled features of Keras' ImageNet InceptionV3 ("Inception-FID").
+
+    ``weights_path`` is a local copy of ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5``
+    (Keras applications release); nothing is ever downloaded. Inputs go
+    through :func:`inception_preprocess`.
+    """
+
+    key = "inception"
+    description = (
+        "Keras applications InceptionV3, ImageNet weights, global average pool (2048-d); "
+        "not the TF1 graph of the original FID code, so not comparable to published FIDs"
+    )
+    resize = "grey->RGB, bilinear antialiased resize to 299x299, x/127.5-1"
+
+    def __init__(self, weights_path: str | Path, batch_size: int = 50):
+        path = Path(weights_path) if weights_path else None
+        if path is None or not path.is_file():
+            raise FileNotFoundError(
+                f"InceptionV3 weights not found at {weights_path!r}. tfgan_zoo never downloads "
+                f"them: fetch {INCEPTION_WEIGHTS_FILE} from the Keras applications release "
+                f"({INCEPTION_WEIGHTS_URL}) and pass its local path."
+            )
+        super().__init__(batch_size)
+        self.model = self._build(str(path))
+
+    @classmethod
+    def _untrained(cls, batch_size: int = 2) -> InceptionFeatures:
+        """Random weights, to test the resize and forward pass; never for scores."""
+        extractor = cls.__new__(cls)
+        FeatureExtractor.__init__(extractor, batch_size)
+        extractor.model = cls._build(None)
+        return extractor
+
+    @staticmethod
+    def _build(weights: str | None) -> keras.Model:
+        return keras.applications.InceptionV3(
+            include_top=False, weights=weights, input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3), pooling="avg"
+        )
+
+    def features_of_batch(self, images):
+        return self.model(inception_preprocess(images), training=False)
+
+
+class DomainFeatures(FeatureExtractor):
+    """The ``features`` layer (Dense 128, ReLU) of a domain classifier ("domain-FID").
+
+    Build from a trained classifier, or with :meth:`train`. Works at the
+    classifier's own image size and channels: no resize.
+    """
+
+    key = "domain"
+    description = "domain classifier's 'features' layer (Dense 128, ReLU), trained on the real training split"
+
+    def __init__(self, classifier: keras.Model, key: str = "domain", batch_size: int = 500):
+        super().__init__(batch_size)
+        self.key = key
+        self.classifier = classifier
+        self.model = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+
+    @classmethod
+    def train(cls, train_images, train_labels, num_classes: int, key: str = "domain", **options) -> DomainFeatures:
+        """Wraps :func:`domain_classifier` (``cache_path``, ``epochs``, ``seed`` go to it)."""
+        return cls(domain_classifier(train_images, train_labels, num_classes, **options), key=key)
+
+    def features_of_batch(self, images):
+        return self.model(images, training=False)
+
+
+# ----------------------------------------------------------------- distances
+def _as_features(features) -> np.ndarray:
+    features = np.asarray(features, np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f"features must be [N >= 2, D], got shape {features.shape}.")
+    return features
+
+
+def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh(matrix)
+    # Sample covariances are PSD up to rounding; tiny negative eigenvalues are noise.
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_distance(real_features, fake_features) -> float:
+    """Fréchet distance of Gaussians fitted to two feature sets (Heusel et al. 2017).
+
+    ``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))``, with the trace of the
+    root computed as that of ``(S1^(1/2) S2 S1^(1/2))^(1/2)``, a symmetric PSD
+    matrix, by eigen-decomposition: stable for singular covariances.
+    """
+    real, fake = _as_features(real_features), _as_features(fake_features)
+    mean_real, mean_fake = real.mean(axis=0), fake.mean(axis=0)
+    cov_real, cov_fake = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    root_real = _psd_sqrt(cov_real)
+    product = root_real @ cov_fake @ root_real
+    eigenvalues = np.linalg.eigvalsh((product + product.T) / 2.0)
+    trace_root = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    mean_term = np.sum((mean_real - mean_fake) ** 2)
+    return float(mean_term + np.trace(cov_real) + np.trace(cov_fake) - 2.0 * trace_root)
+
+
+def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    base = x @ y.T
+    base /= x.shape[1]
+    base += 1.0
+    # In place and by products: several times faster than ** 3 on big matrices.
+    return base * base * base
+
+
+def _unbiased_mmd2(x: np.ndarray, y: np.ndarray) -> float:
+    m, n = len(x), len(y)
+    k_xx, k_yy = _polynomial_kernel(x, x), _polynomial_kernel(y, y)
+    # Dropping the diagonals (k(x_i, x_i)) is what makes the estimate unbiased.
+    within_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
+    within_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
+    return float(within_x + within_y - 2.0 * _polynomial_kernel(x, y).mean())
+
+
+def kernel_inception_distance(
+    real_features, fake_features, num_subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """``(mean, std)`` of the unbiased MMD² over random subsets (Bińkowski et al. 2018).
+
+    Kernel ``k(x, y) = (x.y / d + 1)^3``. Each subset draws ``subset_size``
+    samples (capped at each set's size) without replacement from each set;
+    std is over subsets. Unbiased: near 0, possibly negative, for one
+    distribution. Named after Inception, but valid in any feature space.
+    """
+    if subset_size < 2:
+        raise ValueError(f"subset_size must be >= 2 for the unbiased estimate, got {subset_size}.")
+    real, fake = _as_features(real_features), _as_features(fake_features)
+    rng = np.random.default_rng(seed)
+    size_real, size_fake = min(subset_size, len(real)), min(subset_size, len(fake))
+    estimates = [
+        _unbiased_mmd2(
+            real[rng.choice(len(real), size_real, replace=False)],
+            fake[rng.choice(len(fake), size_fake, replace=False)],
+        )
+        for _ in range(num_subsets)
+    ]
+    return float(np.mean(estimates)), float(np.std(estimates))
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray, b_norms: np.ndarray) -> np.ndarray:
+    return np.maximum(np.sum(a**2, axis=1)[:, None] + b_norms[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def _kth_neighbour_radii(features: np.ndarray, k: int, batch_size: int) -> np.ndarray:
+    """Squared distance of each point to its k-th nearest other point."""
+    norms = np.sum(features**2, axis=1)
+    radii = np.empty(len(features))
+    for start in range(0, len(features), batch_size):
+        distances = _squared_distances(features[start : start + batch_size], features, norms)
+        # Column k of the sorted row: index 0 is the point itself.
+        radii[start : start + batch_size] = np.partition(distances, k, axis=1)[:, k]
+    return radii
+
+
+def _share_inside(queries: np.ndarray, manifold: np.ndarray, radii: np.ndarray, batch_size: int) -> float:
+    """Share of ``queries`` within the k-NN ball of at least one manifold point."""
+    norms = np.sum(manifold**2, axis=1)
+    inside = 0
+    for start in range(0, len(queries), batch_size):
+        distances = _squared_distances(queries[start : start + batch_size], manifold, norms)
+        inside += int(np.sum(np.any(distances <= radii[None, :], axis=1)))
+    return inside / len(queries)
+
+
+def precision_recall(real_features, fake_features, k: int = 3, batch_size: int = 1000) -> dict:
+    """Improved precision and recall (Kynkäänniemi et al. 2019).
+
+    Each set's manifold is the union of balls reaching every point's k-th
+    nearest neighbour. Precision: share of fake samples inside the real
+    manifold (fidelity); recall: share of real samples inside the fake
+    manifold (diversity). Distances go ``batch_size`` rows at a time, so
+    10k x 10k sets need ~``batch_size * 10k * 8`` bytes at once.
+    """
+    real, fake = _as_features(real_features), _as_features(fake_features)
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"precision_recall needs more than k={k} samples in each set.")
+    real_radii = _kth_neighbour_radii(real, k, batch_size)
+    fake_radii = _kth_neighbour_radii(fake, k, batch_size)
+    return {
+        "precision": _share_inside(fake, real, real_radii, batch_size),
+        "recall": _share_inside(real, fake, fake_radii, batch_size),
+    }
+
+
+# ------------------------------------------------------------ label accuracy
 def build_domain_classifier(image_shape, num_classes: int) -> keras.Model:
     """Two conv blocks and a dense head: >= 99% on MNIST test after 3 epochs."""
     return keras.Sequential(
@@ -45,7 +373,13 @@ def domain_classifier(
     if cache_path is not None and Path(cache_path).exists():
         return keras.saving.load_model(cache_path)
     keras.utils.set_random_seed(seed)
-    model = build_domain_classifier(train_images.shape[1:], num_classes)
+    # float32 whatever the caller's policy: scores must not depend on the GAN's precision.
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        model = build_domain_classifier(train_images.shape[1:], num_classes)
+    finally:
+        keras.config.set_dtype_policy(policy)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -58,21 +392,27 @@ def domain_classifier(
     return model
 
 
+def _predict_classes(model: keras.Model, images) -> np.ndarray:
+    return np.argmax(model.predict(as_uint8_images(images), batch_size=500, verbose=0), axis=-1)
+
+
 def classifier_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
-    predictions = np.argmax(model.predict(images, batch_size=500, verbose=0), axis=-1)
-    return float(np.mean(predictions == labels))
+    return float(np.mean(_predict_classes(model, images) == labels))
 
 
-def label_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, num_classes: int) -> dict:
-    """Label accuracy of generated uint8 ``images`` made for ``labels``.
+def label_scores(predictions: np.ndarray, labels: np.ndarray, num_classes: int) -> dict:
+    """Label accuracy of predicted classes against the labels samples were made for.
 
-    Returns overall accuracy, per-class accuracy, class coverage (the share
-    of predictions that fall in each class: 1/num_classes each when balanced)
-    and ``classes_present``: how many classes the classifier reads correctly
-    for most of the samples generated for them.
+    Returns overall accuracy, per-class accuracy (NaN for a class with no
+    samples), class coverage (the share of predictions that fall in each
+    class: 1/num_classes each when balanced) and ``classes_present``: how
+    many classes are read correctly for most of the samples made for them.
     """
-    predictions = np.argmax(model.predict(images, batch_size=500, verbose=0), axis=-1)
-    per_class = [float(np.mean(predictions[labels == c] == c)) for c in range(num_classes)]
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    per_class = [
+        float(np.mean(predictions[labels == c] == c)) if np.any(labels == c) else math.nan
+        for c in range(num_classes)
+    ]
     coverage = np.bincount(predictions, minlength=num_classes) / len(predictions)
     return {
         "accuracy": float(np.mean(predictions == labels)),
@@ -80,3 +420,192 @@ def label_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, n
         "coverage": coverage.tolist(),
         "classes_present": int(sum(accuracy > 0.5 for accuracy in per_class)),
     }
+
+
+def label_accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, num_classes: int) -> dict:
+    """:func:`label_scores` of ``model``'s reading of generated ``images`` made for ``labels``."""
+    return label_scores(_predict_classes(model, images), labels, num_classes)
+
+
+# -------------------------------------------------------- paired translation
+def _unit_interval(images) -> tf.Tensor:
+    """uint8 or [-1, 1] float images -> float32 in [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return tf.constant(images, tf.float32) / 255.0
+    as_uint8_images(images)  # validates the [-1, 1] range
+    return (tf.constant(images, tf.float32) + 1.0) / 2.0
+
+
+def _pair(images, targets) -> tuple[tf.Tensor, tf.Tensor]:
+    images, targets = _unit_interval(images), _unit_interval(targets)
+    if images.shape != targets.shape:
+        raise ValueError(f"images {images.shape} and targets {targets.shape} differ in shape.")
+    return images, targets
+
+
+def l1(images, targets) -> float:
+    """Mean absolute error on the [-1, 1] scale, the scale of the pix2pix L1 loss."""
+    images, targets = _pair(images, targets)
+    return float(2.0 * tf.reduce_mean(tf.abs(images - targets)))
+
+
+def psnr(images, targets) -> float:
+    """Mean per-image PSNR in dB (``inf`` if any pair is identical).
+
+    Computed on [0, 1] with ``max_val=1``: the same figure as uint8 with 255.
+    """
+    images, targets = _pair(images, targets)
+    return float(tf.reduce_mean(tf.image.psnr(images, targets, max_val=1.0)))
+
+
+def ssim(images, targets) -> float:
+    """Mean per-image SSIM (11x11 Gaussian window) on [0, 1] with ``max_val=1``.
+
+    Images need sides of at least 11 pixels.
+    """
+    images, targets = _pair(images, targets)
+    return float(tf.reduce_mean(tf.image.ssim(images, targets, max_val=1.0)))
+
+
+# ------------------------------------------------------------------ evaluator
+@dataclasses.dataclass
+class Evaluation:
+    """``figures``: named floats (fit for Keras logs); ``details``: per-class
+    lists; ``protocol``: how the figures were made."""
+
+    figures: dict
+    details: dict
+    protocol: dict
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class GANEvaluator:
+    """Scores generated images against real ones in one feature space.
+
+    Real reference features are computed once. ``held_out`` is a real split
+    disjoint from ``reference`` (e.g. test vs train): its scores against the
+    reference at the same sample count are the *floor* a perfect generator
+    would get, computed once per sample count and reported in the protocol.
+
+    Args:
+        extractor: a :class:`FeatureExtractor`; its ``key`` prefixes the
+            figure names (``domain_fid``, ``domain_kid``, ``domain_kid_std``,
+            ``domain_precision``, ``domain_recall``).
+        reference, held_out: real images, anything :func:`gather_images` reads.
+        reference_split, held_out_split: names of those splits, for the protocol.
+        max_reference: cap on reference images read.
+        measures: any of ``"fid"``, ``"kid"``, ``"precision_recall"``.
+        classifier, num_classes: with both, :meth:`evaluate` given labels also
+            reports ``label_accuracy``, ``min_class_accuracy``,
+            ``classes_present`` and ``min_class_coverage`` (the least
+            predicted class's share times ``num_classes``: 1 when balanced).
+        kid_subsets, kid_subset_size, k, seed: see the distance functions.
+    """
+
+    MEASURES = ("fid", "kid", "precision_recall")
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        reference,
+        held_out=None,
+        reference_split: str = "train",
+        held_out_split: str = "test",
+        max_reference: int | None = 10000,
+        measures=MEASURES,
+        classifier: keras.Model | None = None,
+        num_classes: int = 0,
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
+        k: int = 3,
+        seed: int = 0,
+    ):
+        unknown = set(measures) - set(self.MEASURES)
+        if unknown:
+            raise ValueError(f"Unknown measures {sorted(unknown)}; choose from {self.MEASURES}.")
+        if (classifier is None) != (num_classes == 0):
+            raise ValueError("Label accuracy needs both classifier and num_classes.")
+        self.extractor = extractor
+        self.measures = tuple(measures)
+        self.classifier, self.num_classes = classifier, int(num_classes)
+        self.reference_split, self.held_out_split = reference_split, held_out_split
+        self.kid_subsets, self.kid_subset_size, self.k, self.seed = kid_subsets, kid_subset_size, k, seed
+        self.reference_features = extractor(gather_images(reference, max_reference)[0])
+        self._held_out = None if held_out is None else gather_images(held_out)[0]
+        self._floors = {}
+
+    def figure_names(self, with_labels: bool = False) -> list[str]:
+        """Names of the figures :meth:`evaluate` returns."""
+        key = self.extractor.key
+        names = {
+            "fid": [f"{key}_fid"],
+            "kid": [f"{key}_kid", f"{key}_kid_std"],
+            "precision_recall": [f"{key}_precision", f"{key}_recall"],
+        }
+        figures = [name for measure in self.measures for name in names[measure]]
+        if with_labels and self.classifier is not None:
+            figures += ["label_accuracy", "min_class_accuracy", "classes_present", "min_class_coverage"]
+        return figures
+
+    def _distribution_figures(self, features: np.ndarray) -> dict:
+        key, figures = self.extractor.key, {}
+        if "fid" in self.measures:
+            figures[f"{key}_fid"] = frechet_distance(self.reference_features, features)
+        if "kid" in self.measures:
+            mean, std = kernel_inception_distance(
+                self.reference_features, features, self.kid_subsets, self.kid_subset_size, self.seed
+            )
+            figures[f"{key}_kid"], figures[f"{key}_kid_std"] = mean, std
+        if "precision_recall" in self.measures:
+            scores = precision_recall(self.reference_features, features, self.k)
+            figures[f"{key}_precision"], figures[f"{key}_recall"] = scores["precision"], scores["recall"]
+        return figures
+
+    def floor(self, num_samples: int) -> dict | None:
+        """Figures of ``num_samples`` held-out real images (None without ``held_out``)."""
+        if self._held_out is None:
+            return None
+        count = min(num_samples, len(self._held_out))
+        if count not in self._floors:
+            figures = self._distribution_figures(self.extractor(self._held_out[:count]))
+            self._floors[count] = {"num_samples": count, **figures}
+        return self._floors[count]
+
+    def protocol(self, num_samples: int) -> dict:
+        key = self.extractor.key
+        return {
+            "extractor": key,
+            # Scores outside Inception space must never be quoted as plain FID/KID.
+            "score_names": {f"{key}_fid": f"{key}-FID", f"{key}_kid": f"{key}-KID"},
+            "extractor_description": self.extractor.description,
+            "resize": self.extractor.resize,
+            "feature_dim": int(self.reference_features.shape[1]),
+            "num_samples": int(num_samples),
+            "num_reference": len(self.reference_features),
+            "reference_split": self.reference_split,
+            "held_out_split": self.held_out_split if self._held_out is not None else None,
+            "kid_subsets": self.kid_subsets,
+            "kid_subset_size": self.kid_subset_size,
+            "kid_kernel": "(x.y/d+1)^3",
+            "precision_recall_k": self.k,
+            "real_floor": self.floor(num_samples),
+        }
+
+    def evaluate(self, images, labels=None) -> Evaluation:
+        """Scores generated ``images`` (and, with a classifier, their intended ``labels``)."""
+        images, source_labels = gather_images(images)
+        labels = source_labels if labels is None else np.asarray(labels)
+        figures = self._distribution_figures(self.extractor(images))
+        details = {}
+        if labels is not None and self.classifier is not None:
+            details = label_accuracy(self.classifier, images, labels, self.num_classes)
+            figures.update(
+                label_accuracy=details["accuracy"],
+                min_class_accuracy=float(np.nanmin(details["per_class_accuracy"])),
+                classes_present=float(details["classes_present"]),
+                min_class_coverage=float(min(details["coverage"]) * self.num_classes),
+            )
+        return Evaluation(figures=figures, details=details, protocol=self.protocol(len(images)))

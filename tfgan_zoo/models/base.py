@@ -59,6 +59,8 @@ class GAN(keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.gp_tracker = keras.metrics.Mean(name="gp")
+        # Watched by the health monitor: it falls towards 0 when G's gradients vanish.
+        self.g_grad_norm_tracker = keras.metrics.Mean(name="g_grad_norm")
 
     # ------------------------------------------------------------------ hooks
     def split_batch(self, data):
@@ -158,7 +160,10 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
-        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        trackers = [
+            self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker,
+            self.g_grad_norm_tracker,
+        ]
         if getattr(self, "gan_loss", None) is not None and self.gan_loss.uses_gradient_penalty:
             trackers.append(self.gp_tracker)
         return trackers
@@ -242,5 +247,14 @@ class GAN(keras.Model):
             loss = self._replica_mean(per_example)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, variables)
+        self.g_grad_norm_tracker.update_state(self._gradient_norm(grads, self.g_optimizer))
         self.g_optimizer.apply_gradients(zip(grads, variables))
         self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
+
+    def _gradient_norm(self, grads, optimizer):
+        """Global norm of the gradient of this replica's mean loss, loss scaling undone."""
+        num_replicas, _ = _replica_info()
+        norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads if g is not None])
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            norm = norm / tf.cast(optimizer.dynamic_scale, tf.float32)
+        return norm * float(num_replicas)

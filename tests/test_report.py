@@ -1,0 +1,132 @@
+"""The HTML run report: content, embedded images, partial runs, the CLI."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO
+
+from tfgan_zoo import report
+from tfgan_zoo.visualize import save_image
+
+CSV = """epoch,d_fake,d_loss,d_real,domain_kid,domain_kid_std,g_loss,val_d_loss
+0,0.40,0.70,0.60,0.30,0.02,1.10,NA
+1,0.30,0.60,0.70,NA,NA,1.30,NA
+1,0.20,0.50,0.80,NA,NA,1.50,NA
+2,0.15,0.45,0.85,0.20,0.01,1.70,NA
+3,0.10,0.40,0.90,NA,NA,1.90,NA
+4,0.1
+"""
+WARNING = {"epoch": 3, "condition": "d_overpowers_g", "message": "D wins <easily> & G stalls"}
+IMAGE_URI = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)">')
+
+
+def write_samples(run_dir, epochs):
+    rng = np.random.default_rng(0)
+    for epoch in epochs:
+        save_image(run_dir / "samples" / f"epoch_{epoch:03d}.png", rng.integers(0, 256, (8, 8, 1), np.uint8))
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / "logs").mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"model": "DCGAN", "lr": 0.00012345, "note": "<b>&"}))
+    (run_dir / "logs" / "training.csv").write_text(CSV)
+    (run_dir / "logs" / "health.jsonl").write_text(json.dumps(WARNING) + "\nnot json <at all>\n")
+    write_samples(run_dir, range(1, 5))
+    return run_dir
+
+
+def images(page):
+    """``{alt: png bytes}`` of the page's images, each checked to decode as a PNG."""
+    found = {}
+    for data, alt in IMAGE_URI.findall(page):
+        png = base64.b64decode(data)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED) is not None
+        found[alt] = png
+    assert len(found) == page.count("<img"), "every image is an embedded PNG"
+    return found
+
+
+def test_read_log_keeps_last_row_per_epoch_and_skips_torn_lines(run_dir):
+    epochs, columns, skipped = report.read_log(run_dir / "logs" / "training.csv")
+    np.testing.assert_array_equal(epochs, [1, 2, 3, 4])  # Keras' 0-based epochs, shifted
+    np.testing.assert_allclose(columns["d_loss"], [0.70, 0.50, 0.45, 0.40])  # the re-run's row of epoch 2
+    assert skipped == 1
+    assert "val_d_loss" not in columns  # only NA
+
+
+def test_report_page(run_dir):
+    out = report.build_report(run_dir)
+    assert out == run_dir / "report.html"
+    page = out.read_text(encoding="utf-8")
+    assert "DCGAN" in page and str(run_dir.resolve()) in page
+    assert "0.00012345" in page and "&lt;b&gt;&amp;" in page and "<b>&" not in page
+    assert "D wins &lt;easily&gt; &amp; G stalls" in page and "d_overpowers_g" in page
+    assert "not json &lt;at all&gt;" in page
+    assert "domain_kid" in page and "n/a (latest 0.2 at epoch 3)" in page
+
+    shown = images(page)
+    # Losses, D scores, and domain_kid (its _std drawn as a band, not a plot of its own).
+    assert {"Losses", "D scores", "domain_kid"} <= set(shown) and "domain_kid_std" not in shown
+    for epoch in range(1, 5):
+        assert shown[f"samples at epoch {epoch}"] == (run_dir / "samples" / f"epoch_{epoch:03d}.png").read_bytes()
+        assert f"<figcaption>epoch {epoch}</figcaption>" in page
+    assert len(shown) == 3 + 4
+
+
+def test_many_epochs_show_an_even_subset_with_the_last(tmp_path):
+    write_samples(tmp_path, range(1, 31))
+    sheets, total = report.sample_sheets(tmp_path)
+    epochs = [epoch for epoch, _ in sheets]
+    assert total == 30 and len(epochs) == 12 and epochs[0] == 1 and epochs[-1] == 30
+    assert epochs == sorted(set(epochs))
+
+
+def test_run_without_logs_or_samples(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model": "ConditionalGAN"}))
+    page = report.build_report(tmp_path, tmp_path / "sub" / "r.html").read_text(encoding="utf-8")
+    assert "ConditionalGAN" in page and "No logs yet" in page and "No sample sheets" in page
+    assert "<img" not in page
+    # A run that has not finished its first epoch: CSVLogger wrote the header only.
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "training.csv").write_text("epoch,d_fake,d_loss,d_real,g_loss\n")
+    page = report.build_report(tmp_path).read_text(encoding="utf-8")
+    assert "no finished epoch yet" in page and "<img" not in page
+
+
+def test_not_a_run_dir(tmp_path):
+    with pytest.raises(report.NotARunDirectory, match="config.json"):
+        report.build_report(tmp_path)
+    with pytest.raises(report.NotARunDirectory, match="not a directory"):
+        report.build_report(tmp_path / "missing")
+
+
+def test_module_needs_no_tensorflow():
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('report', {str(REPO / 'tfgan_zoo' / 'report.py')!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+def test_cli(run_dir, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "tfgan_zoo.report", str(run_dir), "--out", str(tmp_path / "r.html")],
+                         cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == str(tmp_path / "r.html") and (tmp_path / "r.html").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="not a run directory"):
+        report.main([str(tmp_path / "empty")])

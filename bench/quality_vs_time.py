@@ -100,7 +100,7 @@ def main():
     for row in rows:
         print(f"| {row['epoch']} | {row['train_minutes']:.1f} | " + " | ".join(f"{row[n]:.4g}" for n in names) + " |")
     floor = protocol["real_floor"]
-    print(f"| real test split (floor) | – | " + " | ".join(
+    print("| real test split (floor) | – | " + " | ".join(
         f"{floor[n]:.4g}" if n in floor else "–" for n in names) + " |")
     print(f"wrote {out}")
 

@@ -19,9 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
+
+from timing import fit_and_loop_throughput, run_in_child
 
 
 def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: int, warmup: int,
@@ -88,39 +87,7 @@ def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: 
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return d_loss, g_loss
 
-    class TrainClock(keras.callbacks.Callback):
-        # From train begin to train end: every step's cost, without the
-        # one-off tf.data iterator teardown after fit returns (up to ~3 s on
-        # this machine, once per fit call, independent of the step count).
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_end(self, logs=None):
-            self.seconds = time.perf_counter() - self.start
-
-    def time_fit(num_steps):
-        clock = TrainClock()
-        gan.fit(dataset, epochs=1, steps_per_epoch=num_steps, verbose=0, shuffle=False, callbacks=[clock])
-        return clock.seconds
-
-    def time_loop(num_steps):
-        iterator = iter(dataset)
-        start = time.perf_counter()
-        for _ in range(num_steps):
-            result = plain_step(next(iterator))
-        float(result[0])  # waits for the last step
-        return time.perf_counter() - start
-
-    time_fit(warmup)
-    time_loop(warmup)
-    # Alternate short rounds and keep each side's fastest: on a shared
-    # 2-core machine this cancels most of the background noise.
-    fit_seconds = loop_seconds = float("inf")
-    for _ in range(rounds):
-        fit_seconds = min(fit_seconds, time_fit(steps))
-        loop_seconds = min(loop_seconds, time_loop(steps))
-    images_done = steps * batch_size
-    return {"fit_img_s": images_done / fit_seconds, "loop_img_s": images_done / loop_seconds}
+    return fit_and_loop_throughput(gan, dataset, lambda batch: plain_step(batch)[0], batch_size, steps, warmup, rounds)
 
 
 def main():
@@ -152,15 +119,11 @@ def main():
                 setting = dict(model_name=model_name, precision=precision, xla=xla == "on",
                                batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
                                rounds=args.rounds, steps_per_execution=args.steps_per_execution)
-                env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", json.dumps(setting)],
-                    capture_output=True, text=True, env=env, check=False,
-                )
-                if out.returncode:
-                    print(f"{model_name} precision={precision} xla={xla} FAILED:\n{out.stderr[-2000:]}")
+                try:
+                    result = run_in_child(__file__, setting)
+                except RuntimeError as error:
+                    print(f"{model_name} precision={precision} xla={xla} FAILED:\n{error}")
                     continue
-                result = json.loads(out.stdout.strip().splitlines()[-1])
                 print(
                     f"{model_name} fit_img_s={result['fit_img_s']:.0f} loop_img_s={result['loop_img_s']:.0f} "
                     f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla}",

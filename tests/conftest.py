@@ -5,7 +5,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -41,5 +43,39 @@ def float32_policy():
     keras.mixed_precision.set_dtype_policy("float32")
 
 
+@pytest.fixture(scope="session")
+def mirrored():
+    """One MirroredStrategy over the 2 logical CPUs for the whole session.
+
+    Each strategy numbers its collective ops from the same start, so a second
+    strategy in the same process can pair its synchronized batch-norm
+    all-reduce with a stale one of the first ("Shape mismatch in the
+    collective instance").
+    """
+    devices = tf.config.list_logical_devices("CPU")
+    if len(devices) < 2:
+        pytest.skip("needs 2 logical CPU devices (configured above)")
+    return tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
+
+
 def adam():
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def write_image(path, image):
+    """Writes an RGB, RGBA or grey uint8 array as an image file (through OpenCV, which wants BGR(A))."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[-1] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, encoded = cv2.imencode(path.suffix, image)
+    assert ok
+    encoded.tofile(path)
+    return path
+
+
+def solid(value, size=8, channels=3):
+    """A uint8 image of one value."""
+    return np.full((size, size, channels), value, np.uint8)

@@ -8,13 +8,6 @@ import tensorflow as tf
 import tfgan_zoo
 
 
-def strategy():
-    devices = tf.config.list_logical_devices("CPU")
-    if len(devices) < 2:
-        pytest.skip("needs 2 logical CPU devices (configured in conftest.py)")
-    return tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
-
-
 def make_gan():
     return tfgan_zoo.ConditionalGAN(latent_dim=16, num_classes=10, g_filters=8, d_filters=8)
 
@@ -26,8 +19,7 @@ def one_batch(batch=16):
     return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch)
 
 
-def test_replicas_get_different_noise_that_tiles_the_global_batch():
-    mirrored = strategy()
+def test_replicas_get_different_noise_that_tiles_the_global_batch(mirrored):
     with mirrored.scope():
         gan = make_gan()
     per_replica = mirrored.run(lambda: gan.training_noise(4, 2, tf.constant(7, tf.int64)))
@@ -40,12 +32,11 @@ def test_replicas_get_different_noise_that_tiles_the_global_batch():
     )
 
 
-def test_two_replica_step_matches_one_device_step():
+def test_two_replica_step_matches_one_device_step(mirrored):
     # Plain SGD makes the update proportional to the gradient: a wrong
     # per-replica loss scaling (e.g. a plain mean) would double it.
     reference = make_gan()
     reference.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
-    mirrored = strategy()
     with mirrored.scope():
         replicated = make_gan()
         replicated.set_weights(reference.get_weights())

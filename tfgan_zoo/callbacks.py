@@ -1,4 +1,5 @@
-"""Keras callbacks for GAN runs: sample sheets, safe checkpoints, non-finite stops."""
+"""Keras callbacks for GAN runs: sample sheets, safe checkpoints, non-finite stops,
+evaluation of generated and translated images."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from tfgan_zoo import metrics
 from tfgan_zoo.data.pipeline import to_uint8
 from tfgan_zoo.export import save_generator
+from tfgan_zoo.gallery import triptych_sheet
 from tfgan_zoo.visualize import make_grid, save_image
 
 
@@ -237,3 +240,124 @@ class EvaluateGAN(keras.callbacks.Callback):
             os.replace(target, old)
         os.replace(staging, target)
         shutil.rmtree(old, ignore_errors=True)
+
+
+class _PeriodicScores(keras.callbacks.Callback):
+    """Adds ``self.evaluate()``'s figures to the epoch logs every ``every`` epochs
+    and at the last; NaN for each of ``figure_names`` in between, which keeps CSV
+    columns aligned. Keras hands one ``logs`` dict to the callbacks in list
+    order, so put it *before* ``CSVLogger``, ``TensorBoard`` or ``EarlyStopping``."""
+
+    figure_names: list[str]
+    every: int
+
+    def evaluate(self) -> dict:
+        raise NotImplementedError
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+            logs.update(dict.fromkeys(self.figure_names, math.nan))
+            return
+        logs.update(self.evaluate())
+
+
+class EvaluateTranslation(_PeriodicScores):
+    """Adds ``val_l1``, ``val_psnr`` and ``val_ssim`` of the model's translations to the epoch logs.
+
+    ``inputs`` and ``targets`` are the validation pairs, uint8 ``[N, S, S, C]``.
+    Every ``every`` epochs and at the last, all inputs are translated by
+    ``model.translate(images, batch_size)`` (a :class:`tfgan_zoo.Pix2Pix`'s:
+    inference mode, no jitter, no dropout) in batches of
+    ``batch_size`` and compared to the targets with
+    :func:`tfgan_zoo.metrics.l1` (on the [-1, 1] scale of the training L1),
+    :func:`~tfgan_zoo.metrics.psnr` and :func:`~tfgan_zoo.metrics.ssim`.
+    Put it before the loggers; other epochs log NaN for each figure.
+    """
+
+    def __init__(self, inputs, targets, every: int = 1, batch_size: int = 16, prefix: str = "val_"):
+        super().__init__()
+        self.inputs, self.targets = np.asarray(inputs), np.asarray(targets)
+        if self.inputs.dtype != np.uint8 or self.targets.dtype != np.uint8:
+            raise ValueError(
+                f"inputs and targets must be uint8 images, got {self.inputs.dtype} and {self.targets.dtype}."
+            )
+        if len(self.inputs) != len(self.targets) or not len(self.inputs):
+            raise ValueError(
+                f"Need the same, non-zero number of inputs and targets, got {len(self.inputs)} and {len(self.targets)}."
+            )
+        self.every, self.batch_size = every, batch_size
+        self.figure_names = [f"{prefix}l1", f"{prefix}psnr", f"{prefix}ssim"]
+
+    def evaluate(self) -> dict:
+        """The figures of the model's current translations."""
+        translations = self.model.translate(self.inputs, batch_size=self.batch_size)
+        scores = (metrics.l1, metrics.psnr, metrics.ssim)
+        return {name: score(translations, self.targets) for name, score in zip(self.figure_names, scores)}
+
+
+class TranslationSamples(keras.callbacks.Callback):
+    """Writes ``directory/epoch_NNN.png``: ``input | output | target`` rows for fixed examples.
+
+    The same validation examples every epoch, translated without jitter, so
+    progress is visible; the file names match :class:`SampleGrid`'s, so
+    ``python -m tfgan_zoo.report`` shows them over epochs.
+    """
+
+    def __init__(self, inputs, targets, directory, every: int = 1, scale: int = 1):
+        super().__init__()
+        self.inputs, self.targets = np.asarray(inputs), np.asarray(targets)
+        self.directory = Path(directory)
+        self.every, self.scale = int(every), int(scale)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        sheet = triptych_sheet(self.inputs, self.model.translate(self.inputs), self.targets)
+        save_image(self.directory / f"epoch_{epoch + 1:03d}.png", sheet, scale=self.scale)
+
+
+def cycle_translations(model, images_a, images_b, batch_size: int = 16) -> dict:
+    """``{"a": (reals, A→B, A→B→A), "b": (reals, B→A, B→A→B)}`` of a CycleGAN, uint8, in inference mode."""
+    fake_b = model.translate(images_a, "a_to_b", batch_size)
+    fake_a = model.translate(images_b, "b_to_a", batch_size)
+    return {
+        "a": (images_a, fake_b, model.translate(fake_b, "b_to_a", batch_size)),
+        "b": (images_b, fake_a, model.translate(fake_a, "a_to_b", batch_size)),
+    }
+
+
+class CycleSamples(keras.callbacks.Callback):
+    """Writes ``directory/epoch_NNN.png`` for a CycleGAN: rows ``A | A→B | A→B→A`` of
+    fixed validation images of A, then ``B | B→A | B→A→B`` of B."""
+
+    def __init__(self, images_a, images_b, directory, every: int = 1):
+        super().__init__()
+        self.images_a, self.images_b = np.asarray(images_a), np.asarray(images_b)
+        self.directory, self.every = Path(directory), int(every)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        rows = cycle_translations(self.model, self.images_a, self.images_b)
+        sheet = np.concatenate([triptych_sheet(*rows["a"]), triptych_sheet(*rows["b"])], axis=0)
+        save_image(self.directory / f"epoch_{epoch + 1:03d}.png", sheet)
+
+
+class EvaluateCycleGAN(_PeriodicScores):
+    """Adds a :class:`tfgan_zoo.metrics.TranslationEvaluator`'s figures of the model's
+    translations (FID/KID against the target domain, share read as the target
+    domain, cycle L1) to the epoch logs, every ``every`` epochs and at the last;
+    NaN in between so CSV columns stay aligned. Put it before the loggers.
+    """
+
+    def __init__(self, evaluator: metrics.TranslationEvaluator, every: int = 1, batch_size: int = 16):
+        super().__init__()
+        self.evaluator, self.every, self.batch_size = evaluator, int(every), int(batch_size)
+        self.figure_names = evaluator.figure_names()
+
+    def evaluate(self) -> dict:
+        return self.evaluator.evaluate(
+            lambda images: self.model.translate(images, "a_to_b", self.batch_size),
+            lambda images: self.model.translate(images, "b_to_a", self.batch_size),
+        )

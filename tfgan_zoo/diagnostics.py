@@ -14,7 +14,8 @@ over windows of ``check_every`` batches and checks each window for:
     windows: G has stopped receiving a learning signal.
 ``divergence``
     ``g_grad_norm`` above ``explosion_ratio`` times that median, or a loss
-    whose magnitude exceeds ``loss_limit``.
+    whose magnitude exceeds ``loss_limit`` (for translation models, which
+    add a weighted L1 term to G's loss, its adversarial part ``g_gan``).
 ``mode_collapse``
     (each epoch end, given real ``reference_images``) the mean pairwise
     distance between samples made for the same condition falls below
@@ -218,7 +219,9 @@ class HealthMonitor(StopOnNonFinite):
                     f"typical {typical:.3g}.", g_grad_norm=grad,
                 )
             self._grad_history.append(grad)
-        exploding = {key: window[key] for key in ("d_loss", "g_loss") if abs(window.get(key, 0.0)) > limits.loss_limit}
+        # A translation model's g_loss includes its (large-weight) L1 term: judge its adversarial part.
+        g_key = "g_gan" if "g_gan" in window else "g_loss"
+        exploding = {key: window[key] for key in ("d_loss", g_key) if abs(window.get(key, 0.0)) > limits.loss_limit}
         if grad is not None and len(self._grad_history) > 1:
             typical = statistics.median(self._grad_history[:-1])
             if grad > limits.explosion_ratio * typical:

@@ -13,6 +13,16 @@ Run directory layout::
     RUN/best/                    weights and scores of the best evaluated epoch
     RUN/export/best_generator/   SavedModel of the best evaluated generator
 
+Image-to-image runs (:func:`run_translation`) write ``samples/`` as
+``input | output | target`` triptychs of fixed validation examples, log the
+validation split's L1/PSNR/SSIM, and finish with ``RUN/gallery/index.html``
+(every validation example, worst first) and ``RUN/export/translator/``.
+
+Unpaired runs (:func:`run_cyclegan`) write ``samples/`` as ``real | translated
+| translated back`` rows of fixed validation images of both domains, log the
+validation split's translation scores, and finish with ``RUN/gallery/index.html``
+and ``RUN/export/translators/`` (signatures ``a_to_b`` and ``b_to_a``).
+
 Running the same command again resumes at the last finished epoch.
 """
 
@@ -30,12 +40,17 @@ import tensorflow as tf
 
 from tfgan_zoo import callbacks as gan_callbacks
 from tfgan_zoo import export, metrics
+from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # Options that change the networks or the data order: resuming with other
 # values would load mismatched weights or silently change the experiment.
-_RESUME_KEYS = ("model", "dataset", "latent_dim", "g_filters", "d_filters", "batch_size", "seed", "loss")
+_RESUME_KEYS = (
+    "model", "dataset", "latent_dim", "g_filters", "d_filters", "batch_size", "seed", "loss",
+    "image_size", "direction", "norm", "d_layers", "g_depth",
+    "filters", "num_blocks", "pool_size", "cycle_weight", "identity_weight", "val_count",
+)
 
 
 def _cpu_has_bf16() -> bool:
@@ -79,10 +94,13 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="limit each epoch (quick tries)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (default: 1 on a terminal, else 2)")
     parser.add_argument(
-        "--eval-every", type=int, default=5,
-        help="score samples (domain-FID/KID, precision/recall, label accuracy) every N epochs and at the end; 0: off",
+        "--eval-every", type=int, default=defaults.get("eval_every", 5),
+        help="score the model (sample quality, or validation L1/PSNR/SSIM) every N epochs and at the end; 0: off",
     )
-    parser.add_argument("--eval-samples", type=int, default=10000, help="generated images per evaluation")
+    parser.add_argument(
+        "--eval-samples", type=int, default=10000,
+        help="generated images per evaluation (translation models: at most this many validation images)",
+    )
     parser.add_argument(
         "--cache-dir", default=os.environ.get("TFGAN_ZOO_CACHE", str(Path.home() / ".cache" / "tfgan_zoo")),
         help="where the evaluation classifier is kept once trained (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
@@ -100,6 +118,83 @@ def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
     parser.add_argument("--g-steps", type=int, default=1, help="G updates per D update")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
     return parser
+
+
+def add_pix2pix_arguments(parser: argparse.ArgumentParser, image_size: int = 256) -> argparse.ArgumentParser:
+    """Options of the pix2pix experiments; the defaults are the paper's."""
+    parser.add_argument("--image-size", type=int, default=image_size)
+    parser.add_argument("--g-depth", type=int, default=None, help="U-Net down-samplings (default: down to 1x1)")
+    parser.add_argument("--g-filters", type=int, default=64)
+    parser.add_argument("--d-filters", type=int, default=64)
+    parser.add_argument("--d-layers", type=int, default=3, help="strided PatchGAN layers: 3 gives 70x70 patches")
+    parser.add_argument("--norm", choices=("batch", "instance"), default="batch")
+    parser.add_argument("--loss", choices=("bce", "lsgan"), default="bce")
+    parser.add_argument("--l1-weight", type=float, default=100.0)
+    parser.add_argument("--d-every", type=int, default=1, help="update D every k-th step (k > 1 when D overpowers G)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
+    parser.add_argument("--no-jitter", dest="jitter", action="store_false", help="turn off random resize-crop-mirror")
+    return parser
+
+
+def build_pix2pix(args, runtime: dict, input_channels: int = 3, output_channels: int = 3):
+    """A compiled :class:`tfgan_zoo.Pix2Pix` from :func:`add_pix2pix_arguments` options."""
+    from tfgan_zoo.models.pix2pix import Pix2Pix
+
+    model = Pix2Pix(
+        image_size=args.image_size, input_channels=input_channels, output_channels=output_channels,
+        g_filters=args.g_filters, d_filters=args.d_filters, d_layers=args.d_layers, g_depth=args.g_depth,
+        norm=args.norm, l1_weight=args.l1_weight, jitter=args.jitter, seed=args.seed,
+    )
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+        loss=args.loss, d_every=args.d_every, jit_compile=runtime["jit_compile"],
+    )
+    return model
+
+
+def add_cyclegan_arguments(parser: argparse.ArgumentParser, image_size: int = 128) -> argparse.ArgumentParser:
+    """Options of the CycleGAN experiments; the defaults are the paper's (128 px: 6 residual blocks)."""
+    parser.add_argument("--image-size", type=int, default=image_size)
+    parser.add_argument("--filters", type=int, default=64, help="width of the first G and D layer")
+    parser.add_argument("--num-blocks", type=int, default=None, help="residual blocks per G (default 6 below 256 px, else 9)")
+    parser.add_argument("--d-layers", type=int, default=3, help="strided PatchGAN layers: 3 gives 70x70 patches")
+    parser.add_argument("--pool-size", type=int, default=50, help="generated images kept per D history pool; 0: none")
+    parser.add_argument("--cycle-weight", type=float, default=10.0)
+    parser.add_argument("--identity-weight", type=float, default=0.5, help="relative to --cycle-weight; 0: off")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of Gs and Ds")
+    parser.add_argument(
+        "--decay-epochs", type=int, default=None,
+        help="epochs at the end over which the learning rate falls linearly to 0 (default: half of --epochs)",
+    )
+    parser.add_argument("--no-jitter", dest="jitter", action="store_false", help="turn off random resize-crop-mirror")
+    return parser
+
+
+def build_cyclegan(args, runtime: dict, steps_per_epoch: int):
+    """A compiled :class:`tfgan_zoo.CycleGAN` from :func:`add_cyclegan_arguments` options.
+
+    Both optimizers follow the paper's schedule: ``--lr`` for the first
+    ``epochs - decay_epochs`` epochs, then linearly down to 0 at the last step.
+    """
+    from tfgan_zoo.models.cyclegan import CycleGAN
+    from tfgan_zoo.schedules import LinearDecay
+
+    decay_epochs = args.epochs // 2 if args.decay_epochs is None else args.decay_epochs
+    if not 0 < decay_epochs <= args.epochs:
+        raise SystemExit(f"--decay-epochs must be between 1 and --epochs ({args.epochs}), got {decay_epochs}.")
+    schedule = LinearDecay.from_epochs(args.lr, args.epochs - decay_epochs, decay_epochs, steps_per_epoch)
+    model = CycleGAN(
+        image_size=args.image_size, filters=args.filters, num_blocks=args.num_blocks, disc_layers=args.d_layers,
+        pool_size=args.pool_size, cycle_weight=args.cycle_weight, identity_weight=args.identity_weight,
+        jitter=args.jitter, seed=args.seed,
+    )
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
+        jit_compile=runtime["jit_compile"],
+    )
+    return model
 
 
 def compile_gan(gan, args, runtime: dict):
@@ -156,6 +251,26 @@ def domain_evaluator(args, train_images, train_labels, test_images, conditional:
     )
 
 
+def _fit(model, dataset, args, run_dir: Path, callbacks: list, health: HealthMonitor):
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    if args.steps_per_epoch and dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
+        # fit keeps one iterator across epochs when steps_per_epoch is given: a finite one would run dry.
+        dataset = dataset.repeat()
+    try:
+        model.fit(
+            dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+            callbacks=callbacks, verbose=verbose, shuffle=False,  # the dataset shuffles
+        )
+    except KeyboardInterrupt:
+        raise SystemExit(
+            f"\nInterrupted. Progress up to the last finished epoch is in {run_dir / 'checkpoints'}; "
+            "run the same command again to resume."
+        ) from None
+    if health.stopped_at is not None:
+        raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
+
+
 def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) -> Path:
     """Trains ``gan`` on ``dataset`` into ``args.out`` (resuming), exports G, returns the run dir.
 
@@ -182,20 +297,112 @@ def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) ->
         keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
         *extra_callbacks,
     ]
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
-    try:
-        gan.fit(
-            dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-            callbacks=callbacks, verbose=verbose, shuffle=False,  # the dataset shuffles
-        )
-    except KeyboardInterrupt:
-        raise SystemExit(
-            f"\nInterrupted. Progress up to the last finished epoch is in {run_dir / 'checkpoints'}; "
-            "run the same command again to resume."
-        ) from None
-    if health.stopped_at is not None:
-        raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
+    _fit(gan, dataset, args, run_dir, callbacks, health)
     export_dir = export.save_generator(gan, run_dir / "export" / "generator")
     print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  generator SavedModel: {export_dir}")
+    return run_dir
+
+
+def _print_outputs(run_dir: Path, gallery: Path, export_line: str, summary: dict):
+    print(
+        f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  gallery: {gallery}\n"
+        f"  {export_line}\n  validation: "
+        + ", ".join(f"{k} {v:.4g}" for k, v in summary.items() if k != "epochs")
+    )
+
+
+def _translation_callbacks(run_dir: Path, health: HealthMonitor, scoring: list, samples) -> list:
+    return [
+        health,
+        *scoring,  # before the loggers: they add to the epoch logs
+        gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
+        samples,
+        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+    ]
+
+
+def run_translation(model, dataset, args, config: dict, validation: tuple) -> Path:
+    """Trains an image-to-image ``model`` into ``args.out`` (resuming), then writes the gallery and export.
+
+    ``validation`` is ``(inputs, targets, names)`` with uint8 images: its
+    L1/PSNR/SSIM are logged every ``args.eval_every`` epochs, its first
+    examples make the per-epoch triptych sheets, and all of it the gallery.
+    """
+    run_dir = Path(args.out)
+    _check_resume_config(run_dir, config)
+    val_inputs, val_targets, val_names = validation
+    limit = min(len(val_inputs), args.eval_samples)
+    health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
+    scoring = []
+    if args.eval_every > 0:
+        scoring = [gan_callbacks.EvaluateTranslation(val_inputs[:limit], val_targets[:limit], every=args.eval_every)]
+    samples = gan_callbacks.TranslationSamples(val_inputs[:6], val_targets[:6], run_dir / "samples")
+    _fit(model, dataset, args, run_dir, _translation_callbacks(run_dir, health, scoring, samples), health)
+
+    outputs = model.translate(val_inputs)
+    summary = {
+        "epochs": args.epochs,
+        "val L1": metrics.l1(outputs, val_targets),
+        "val PSNR (dB)": metrics.psnr(outputs, val_targets),
+        "val SSIM": metrics.ssim(outputs, val_targets),
+    }
+    gallery = gallery_lib.write_gallery(
+        run_dir / "gallery", val_inputs, outputs, val_targets, val_names,
+        title=f"{config.get('model', 'model')}: {run_dir.name}, validation split", summary=summary,
+    )
+    export_dir = export.save_translator(model, run_dir / "export" / "translator")
+    _print_outputs(run_dir, gallery, f"translator SavedModel: {export_dir}", summary)
+    return run_dir
+
+
+def translation_evaluator(args, train: tuple, validation: tuple, name: str):
+    """A :class:`~tfgan_zoo.metrics.TranslationEvaluator` of the validation split, or None with ``--eval-every 0``.
+
+    ``train`` and ``validation`` are ``(images_a, images_b)``. The domain
+    classifier is trained on the train split once and cached in
+    ``args.cache_dir`` as ``{name}_{size}px_classifier.keras``.
+    """
+    if args.eval_every <= 0:
+        return None
+    val_a, val_b = (images[: args.eval_samples] for images in validation)
+    classifier = metrics.translation_classifier(
+        *train, cache_path=Path(args.cache_dir) / f"{name}_{args.image_size}px_classifier.keras",
+        validation=(val_a, val_b), seed=args.seed,
+    )
+    return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=args.seed)
+
+
+def run_cyclegan(model, dataset, args, config: dict, validation: tuple, evaluator=None) -> Path:
+    """Trains a CycleGAN into ``args.out`` (resuming), then writes the gallery and export.
+
+    ``validation`` is ``(images_a, images_b, names_a, names_b)`` (uint8): its
+    first images make the per-epoch sample sheets and all of it the gallery;
+    ``evaluator`` (see :func:`translation_evaluator`) scores it every
+    ``args.eval_every`` epochs.
+    """
+    run_dir = Path(args.out)
+    _check_resume_config(run_dir, config)
+    val_a, val_b, names_a, names_b = validation
+    health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
+    scoring = [] if evaluator is None else [gan_callbacks.EvaluateCycleGAN(evaluator, every=args.eval_every)]
+    samples = gan_callbacks.CycleSamples(val_a[:4], val_b[:4], run_dir / "samples")
+    _fit(model, dataset, args, run_dir, _translation_callbacks(run_dir, health, scoring, samples), health)
+
+    rows = gan_callbacks.cycle_translations(model, val_a, val_b)
+    summary = {"epochs": args.epochs}
+    if evaluator is not None:
+        # The evaluator scores its own (possibly --eval-samples shorter) prefix of the split.
+        count = {domain: len(evaluator.real[domain]) for domain in ("a", "b")}
+        summary.update(evaluator.score(rows["a"][1][: count["a"]], rows["b"][1][: count["b"]],
+                                       rows["a"][2][: count["a"]], rows["b"][2][: count["b"]]))
+    else:
+        summary.update({f"cycle_l1_{d}": metrics.l1(rows[d][2], rows[d][0]) for d in ("a", "b")})
+    gallery = gallery_lib.write_cycle_gallery(
+        run_dir / "gallery",
+        {"A → B → A": (*rows["a"], names_a), "B → A → B": (*rows["b"], names_b)},
+        title=f"{config.get('model', 'model')}: {run_dir.name}, validation split", summary=summary,
+    )
+    export_dir = export.save_cycle_translators(model, run_dir / "export" / "translators")
+    _print_outputs(run_dir, gallery, f"translators SavedModel (a_to_b, b_to_a): {export_dir}", summary)
     return run_dir

@@ -7,6 +7,13 @@ Signatures written by :func:`save_generator` (the first is also ``serving_defaul
 * ``sample``: ``num_samples int32 []``, ``seed int32 []`` (conditional models
   take ``labels int32 [None]`` instead of ``num_samples``) -> ``images``.
 
+Signatures written by :func:`save_translators` (for pix2pix by
+:func:`save_translator`, for CycleGAN by :func:`save_cycle_translators`; the
+first is also ``serving_default``):
+
+* one per translator, ``translate`` by default (CycleGAN: ``a_to_b`` and
+  ``b_to_a``): ``image uint8 [None, H, W, C_in]`` -> ``image uint8 [None, H, W, C_out]``.
+
 Load with ``tf.saved_model.load(path).signatures["generate"](noise=...)``; no
 tfgan_zoo import is needed on the serving side.
 """
@@ -113,3 +120,73 @@ def save_generator(gan, path: str | Path) -> Path:
     }
     (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     return path
+
+
+def _translator_signature(generator, image_size: int, input_channels: int):
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, image_size, image_size, input_channels], tf.uint8, name="image")]
+    )
+    def translate(image):
+        # Signatures do not enforce static shapes at call time; say what is
+        # wrong instead of failing deep inside a convolution.
+        check = tf.debugging.assert_equal(
+            tf.shape(image)[1:], tf.constant([image_size, image_size, input_channels]),
+            message=(
+                f"image must have shape [batch, {image_size}, {image_size}, {input_channels}]; "
+                f"resize images to {image_size}x{image_size} first"
+            ),
+        )
+        with tf.control_dependencies([check]):
+            images = tf.cast(image, tf.float32) / 127.5 - 1.0
+        return {"image": to_uint8(generator(images, training=False))}
+
+    return translate
+
+
+def save_translators(path: str | Path, translators: dict, image_size: int, family: str = "translator") -> Path:
+    """Exports image-to-image generators as one SavedModel at ``path``, one
+    signature per entry of ``translators`` (name -> generator), and returns the path.
+
+    Each generator maps ``[B, image_size, image_size, input_channels]`` images
+    in [-1, 1] to ``output_channels`` ones and has those two attributes (e.g.
+    :class:`tfgan_zoo.models.UNetGenerator`). Two entries give both directions
+    of an unpaired model in one archive, e.g. ``{"a_to_b": g, "b_to_a": f}``.
+    """
+    if not translators:
+        raise ValueError("translators is empty; pass a mapping like {'translate': model.generator}.")
+    path = Path(path)
+    image_size = int(image_size)
+    archive = keras.export.ExportArchive()
+    channels = {}
+    for name, generator in translators.items():
+        archive.track(generator)
+        archive.add_endpoint(name, _translator_signature(generator, image_size, int(generator.input_channels)))
+        channels[name] = {"input": int(generator.input_channels), "output": int(generator.output_channels)}
+    archive.write_out(str(path), verbose=False)
+    metadata = {
+        "family": family,
+        "image_size": image_size,
+        "channels": channels,
+        "signatures": list(translators),
+    }
+    (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+    return path
+
+
+def save_translator(model, path: str | Path, signatures: dict | None = None) -> Path:
+    """Exports a :class:`tfgan_zoo.Pix2Pix`'s generator as signature ``translate``
+    (and ``serving_default``) at ``path``; returns the path.
+
+    ``signatures``: name -> generator, to export other or several generators
+    of ``model`` instead (see :func:`save_translators`).
+    """
+    translators = signatures if signatures is not None else {"translate": model.generator}
+    return save_translators(path, translators, model.image_size, family=type(model).__name__)
+
+
+def save_cycle_translators(model, path: str | Path) -> Path:
+    """Exports both generators of a :class:`tfgan_zoo.CycleGAN` as one
+    SavedModel at ``path`` with signatures ``a_to_b`` (also ``serving_default``)
+    and ``b_to_a``; returns the path."""
+    translators = {"a_to_b": model.generator_ab, "b_to_a": model.generator_ba}
+    return save_translators(path, translators, model.image_size, family=type(model).__name__)

@@ -11,7 +11,7 @@ def dcgan_initializer(seed=None):
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
 
 
-NORMS = ("batch", "layer", "none")
+NORMS = ("batch", "instance", "layer", "none")
 
 
 def normalization(kind: str, name: str | None = None):
@@ -19,17 +19,69 @@ def normalization(kind: str, name: str | None = None):
 
     Batch norm is synchronized: on one device it is plain batch norm, under
     ``tf.distribute`` its statistics cover the global batch, so a step on N
-    replicas matches a step on one device.
+    replicas matches a step on one device. Instance norm normalizes each
+    channel of each image over its pixels (with a learned scale and offset),
+    so it behaves the same in training and inference and at any batch size.
     """
     if kind == "batch":
         return keras.layers.BatchNormalization(
             momentum=0.9, epsilon=1e-5, synchronized=True, name=name
         )
+    if kind == "instance":
+        # One group per channel is instance normalization.
+        return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
     if kind == "layer":
         return keras.layers.LayerNormalization(axis=[-3, -2, -1], epsilon=1e-5, name=name)
     if kind == "none":
         return None
     raise ValueError(f"Unknown normalization {kind!r}; choose one of {NORMS}.")
+
+
+def down_block(
+    filters: int,
+    norm: str = "batch",
+    strides: int = 2,
+    padding: str = "same",
+    name: str | None = None,
+) -> keras.Sequential:
+    """pix2pix's ``Ck`` encoder block: 4x4 convolution, normalization, LeakyReLU(0.2).
+
+    ``padding="pad1"`` pads one zero pixel on each side before a valid
+    convolution, as the PatchGAN does: its stride-1 layers then shrink the
+    map by one pixel, where ``"same"`` would pad unevenly.
+    """
+    if padding not in ("same", "pad1"):
+        raise ValueError(f"padding must be 'same' or 'pad1', got {padding!r}.")
+    layers = [keras.layers.ZeroPadding2D(1)] if padding == "pad1" else []
+    layers += [
+        keras.layers.Conv2D(
+            filters, 4, strides=strides, padding="same" if padding == "same" else "valid",
+            use_bias=norm == "none", kernel_initializer=dcgan_initializer(),
+        ),
+    ]
+    norm_layer = normalization(norm)
+    if norm_layer is not None:
+        layers.append(norm_layer)
+    layers.append(keras.layers.LeakyReLU(negative_slope=0.2))
+    return keras.Sequential(layers, name=name)
+
+
+def up_block(filters: int, norm: str = "batch", dropout: float = 0.0, name: str | None = None) -> keras.Sequential:
+    """pix2pix's ``CDk`` decoder block: 4x4 stride-2 transposed convolution,
+    normalization, dropout (if ``dropout`` > 0), ReLU. Doubles height and width."""
+    layers = [
+        keras.layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=norm == "none",
+            kernel_initializer=dcgan_initializer(),
+        ),
+    ]
+    norm_layer = normalization(norm)
+    if norm_layer is not None:
+        layers.append(norm_layer)
+    if dropout:
+        layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.ReLU())
+    return keras.Sequential(layers, name=name)
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
@@ -58,3 +110,29 @@ class ConcatLabelMaps(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by ``padding`` pixels on each side, mirroring the
+    image at its border (without repeating the edge pixel), as CycleGAN's
+    ResNet generator does before its convolutions; fewer border artifacts than
+    zero padding. ``padding`` must be smaller than the height and width.
+    ``[B, H, W, C] -> [B, H + 2p, W + 2p, C]``; XLA-compilable."""
+
+    def __init__(self, padding: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = int(padding)
+        if self.padding < 0:
+            raise ValueError(f"padding must be >= 0, got {padding}.")
+
+    def call(self, inputs):
+        p = self.padding
+        return ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        height, width = (None if side is None else side + 2 * self.padding for side in input_shape[1:3])
+        return (input_shape[0], height, width, input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}

@@ -156,3 +156,23 @@ def gradient_penalty(critic, real, fake, epsilon):
     grads = tape.gradient(scores, interpolated)
     norms = tf.sqrt(tf.reduce_sum(tf.square(tf.reshape(grads, [tf.shape(grads)[0], -1])), axis=1) + 1e-12)
     return tf.square(norms - 1.0)
+
+
+def per_example_l1(targets, images):
+    """Per-example mean absolute difference ``mean |targets - images|``, shape ``[batch]``, float32."""
+    targets = tf.cast(targets, tf.float32)
+    images = tf.cast(images, tf.float32)
+    return tf.reduce_mean(tf.reshape(tf.abs(targets - images), [tf.shape(targets)[0], -1]), axis=1)
+
+
+def cycle_consistency_loss(real, reconstructed):
+    """CycleGAN's cycle loss for one direction, ``||F(G(x)) - x||_1`` per example
+    (the mean over pixels and channels), shape ``[batch]``."""
+    return per_example_l1(real, reconstructed)
+
+
+def identity_loss(real, mapped):
+    """CycleGAN's identity loss for one generator, ``||G(y) - y||_1`` per example,
+    where ``y`` is already from G's output domain; shape ``[batch]``. It keeps G
+    from changing what needs no change (e.g. colour composition)."""
+    return per_example_l1(real, mapped)

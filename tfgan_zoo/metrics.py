@@ -20,6 +20,11 @@ Feature spaces:
 Distances (:func:`frechet_distance`, :func:`kernel_inception_distance`,
 :func:`precision_recall`) take feature arrays; :class:`GANEvaluator` ties an
 extractor, a real reference set and a held-out real split together.
+
+Unpaired translation (CycleGAN): :func:`translation_classifier` trains a
+domain A vs B classifier for colour images; :class:`TranslationEvaluator`
+scores A->B and B->A translations (FID/KID on its features, the share read as
+the target domain) and cycle reconstructions.
 """
 
 from __future__ import annotations
@@ -368,8 +373,17 @@ def domain_classifier(
     cache_path: str | Path | None = None,
     epochs: int = 3,
     seed: int = 0,
+    builder=None,
+    batch_size: int = 128,
+    **fit_options,
 ) -> keras.Model:
-    """Trains the classifier on uint8 images, or loads it from ``cache_path``."""
+    """Trains the classifier on uint8 images, or loads it from ``cache_path``.
+
+    ``builder(image_shape, num_classes)`` makes the model (default
+    :func:`build_domain_classifier`); it needs a ``features`` and a ``logits``
+    layer. ``fit_options`` (e.g. ``validation_data``, ``class_weight``) go to
+    ``model.fit``.
+    """
     if cache_path is not None and Path(cache_path).exists():
         return keras.saving.load_model(cache_path)
     keras.utils.set_random_seed(seed)
@@ -377,7 +391,7 @@ def domain_classifier(
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
     try:
-        model = build_domain_classifier(train_images.shape[1:], num_classes)
+        model = (builder or build_domain_classifier)(train_images.shape[1:], num_classes)
     finally:
         keras.config.set_dtype_policy(policy)
     model.compile(
@@ -385,7 +399,7 @@ def domain_classifier(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(train_images, train_labels, batch_size=128, epochs=epochs, verbose=2)
+    model.fit(train_images, train_labels, batch_size=batch_size, epochs=epochs, verbose=2, **fit_options)
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
         model.save(cache_path)
@@ -609,3 +623,297 @@ class GANEvaluator:
                 min_class_coverage=float(min(details["coverage"]) * self.num_classes),
             )
         return Evaluation(figures=figures, details=details, protocol=self.protocol(len(images)))
+
+
+# ------------------------------------------------------ unpaired translation
+DOMAIN_A, DOMAIN_B = 0, 1  # the translation classifier's labels
+
+
+def build_translation_classifier(image_shape, num_classes: int = 2, width: int = 24, blocks: int = 5) -> keras.Model:
+    """A domain classifier for colour images of 32-256 px (e.g. horses vs zebras).
+
+    Random horizontal flips (training only), a stride-2 3x3 convolution of
+    ``width`` filters, then ``blocks - 1`` blocks of a stride-2 and a stride-1
+    3x3 convolution (filters doubling per block up to ``4 * width``), each
+    convolution batch-normalised and ReLU'd: ``2**blocks`` times smaller (128 px
+    -> 4x4 by default). Then global average pooling (the ``features`` layer,
+    ``4 * width``-d for ``blocks`` >= 3) and dropout before the ``logits``.
+    Flips are the only augmentation: adding random shifts and zooms (reflected
+    borders) did not help on horse2zebra (69-88% held-out accuracy in two tries,
+    vs ~91% with flips alone).
+    """
+
+    def conv(filters: int, strides: int) -> list:
+        return [
+            keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+        ]
+
+    layers = [
+        keras.Input(image_shape),
+        keras.layers.Rescaling(1.0 / 127.5, offset=-1.0),
+        keras.layers.RandomFlip("horizontal"),
+        *conv(width, 2),
+    ]
+    filters = width
+    for _ in range(blocks - 1):
+        filters = min(2 * filters, 4 * width)
+        layers += conv(filters, 2) + conv(filters, 1)
+    layers += [
+        keras.layers.GlobalAveragePooling2D(name="features"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(num_classes, dtype="float32", name="logits"),
+    ]
+    return keras.Sequential(layers, name="translation_classifier")
+
+
+def translation_classifier(
+    images_a: np.ndarray,
+    images_b: np.ndarray,
+    cache_path: str | Path | None = None,
+    epochs: int = 12,
+    seed: int = 0,
+    width: int = 24,
+    blocks: int = 5,
+    batch_size: int = 32,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> keras.Model:
+    """Trains (or loads from ``cache_path``) a classifier of domain A (label 0) vs B (label 1).
+
+    ``images_a``, ``images_b``: uint8 ``[N, S, S, 3]`` training images of each
+    domain (the *train* split: never the images scores are computed on). Classes
+    are weighted to count equally whatever the domain sizes; the learning rate
+    (Adam, 1e-3) decays to 0 along a cosine over the ``epochs``. ``validation``:
+    optional ``(val_a, val_b)``, reported per epoch. Goes through
+    :func:`domain_classifier` (float32, seeded, cached) with
+    :func:`build_translation_classifier`. horse2zebra at 128 px with the defaults
+    (959 + 1218 images): ~91% on 200 held-out images, 3-5 minutes on 2 CPU cores.
+    """
+    images_a, images_b = as_uint8_images(images_a), as_uint8_images(images_b)
+    if images_a.shape[1:] != images_b.shape[1:]:
+        raise ValueError(f"images_a {images_a.shape} and images_b {images_b.shape} differ in image shape.")
+    images, labels = _two_domains(images_a, images_b)
+    counts = np.array([len(images_a), len(images_b)], np.float64)
+    class_weight = {label: float(counts.sum() / (2 * count)) for label, count in enumerate(counts)}
+
+    def cosine(epoch: int) -> float:
+        return 1e-3 * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+    options = {
+        "class_weight": class_weight,
+        "callbacks": [keras.callbacks.LearningRateScheduler(cosine)],
+    }
+    if validation is not None:
+        options["validation_data"] = _two_domains(*(as_uint8_images(part) for part in validation))
+
+    def builder(image_shape, num_classes):
+        return build_translation_classifier(image_shape, num_classes, width=width, blocks=blocks)
+
+    return domain_classifier(
+        images, labels, 2, cache_path, epochs, seed, builder=builder, batch_size=batch_size, **options
+    )
+
+
+def _two_domains(images_a: np.ndarray, images_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.concatenate(
+        [np.full(len(images_a), DOMAIN_A, np.int32), np.full(len(images_b), DOMAIN_B, np.int32)]
+    )
+    return np.concatenate([images_a, images_b]), labels
+
+
+class TranslationEvaluator:
+    """Scores an unpaired translator (e.g. CycleGAN) between domains A and B.
+
+    The real images of each domain (the validation split) are translated to the
+    other domain and the translations compared with the real images of that
+    domain in the ``features`` space of a domain classifier
+    (:func:`translation_classifier`, trained on the *train* split). Figures, all
+    floats, for ``d`` in ``a_to_b`` and ``b_to_a``:
+
+    * ``d_fid``, ``d_kid``, ``d_kid_std``: FID/KID of the translations against
+      the real target-domain images, on the classifier's features divided by
+      their RMS value over the real images (``feature_scale``). Figures of this
+      feature space only: never to be quoted as plain FID/KID;
+    * ``d_target_share``: share of translations the classifier reads as the
+      target domain;
+    * ``cycle_l1_a``, ``cycle_l1_b``: mean absolute error on the [-1, 1] scale
+      of ``ba(ab(real_a))`` vs ``real_a`` (and ``ab(ba(real_b))`` vs ``real_b``).
+
+    Baselines: :meth:`evaluate` of the identity (``lambda x: x``) gives the
+    score of doing nothing (target share near 0, high FID); :meth:`floor`, real
+    images of the target domain that are not in the reference, the score of a
+    perfect translator (target share near 1, lowest FID at that sample count).
+    The classifier's features are not a general image space: e.g. uniform noise
+    is read as zebra-like (target share 1 for A->B, FID well below the
+    identity's), so read the figures together and look at samples.
+
+    Args:
+        classifier: a 2-class model with a ``features`` layer, label 0 = A, 1 = B.
+        real_a, real_b: real images of each domain, uint8 ``[N, S, S, C]`` (or
+            floats in [-1, 1]) at the classifier's size; the sources of the
+            translations and the references of the scores.
+        kid_subsets, kid_subset_size: KID averages the unbiased MMD² over
+            ``kid_subsets`` random subsets of ``kid_subset_size`` images from each
+            set (default and cap: the smaller set's size).
+        batch_size: images per call of the translators and the classifier.
+    """
+
+    DIRECTIONS = ("a_to_b", "b_to_a")
+
+    def __init__(
+        self,
+        classifier: keras.Model,
+        real_a,
+        real_b,
+        kid_subsets: int = 10,
+        kid_subset_size: int | None = None,
+        seed: int = 0,
+        batch_size: int = 50,
+    ):
+        self.classifier = classifier
+        self.extractor = DomainFeatures(classifier, key="translation", batch_size=batch_size)
+        self.batch_size = int(batch_size)
+        self.kid_subsets, self.kid_subset_size, self.seed = kid_subsets, kid_subset_size, seed
+        self.real = {"a": gather_images(real_a)[0], "b": gather_images(real_b)[0]}
+        shapes = {domain: images.shape[1:] for domain, images in self.real.items()}
+        if shapes["a"] != shapes["b"]:
+            raise ValueError(f"real_a {shapes['a']} and real_b {shapes['b']} images differ in shape.")
+        expected = tuple(classifier.inputs[0].shape[1:])
+        if tuple(shapes["a"]) != expected:
+            raise ValueError(
+                f"Real images are {tuple(shapes['a'])} but the classifier takes {expected}; "
+                "load the images at the size the classifier was trained on."
+            )
+        for domain, images in self.real.items():
+            if len(images) < 2:
+                raise ValueError(f"real_{domain} needs at least 2 images, got {len(images)}.")
+        features = {domain: self.extractor(images) for domain, images in self.real.items()}
+        # One scalar for all features: the RMS feature value of the real images. FID is then
+        # in units of the real features' spread, and the KID kernel (x.y/d + 1)^3 sees
+        # x.y/d of order 1, as with Inception features, which keeps its estimate stable.
+        stacked = np.concatenate(list(features.values()))
+        self.feature_scale = float(np.sqrt(np.mean(np.square(stacked, dtype=np.float64)))) or 1.0
+        self.real_features = {domain: part / self.feature_scale for domain, part in features.items()}
+
+    def features(self, images) -> np.ndarray:
+        """Scaled classifier features of uint8 images, as the scores use them."""
+        return self.extractor(images) / self.feature_scale
+
+    def figure_names(self, cycle: bool = True) -> list[str]:
+        """Names of the figures :meth:`evaluate` returns (without ``cycle``: :meth:`score` without reconstructions)."""
+        names = [
+            f"{direction}_{figure}"
+            for direction in self.DIRECTIONS
+            for figure in ("fid", "kid", "kid_std", "target_share")
+        ]
+        return names + (["cycle_l1_a", "cycle_l1_b"] if cycle else [])
+
+    def _images(self, images, what: str) -> np.ndarray:
+        images = gather_images(images)[0]
+        if images.shape[1:] != self.real["a"].shape[1:]:
+            raise ValueError(
+                f"{what} are {images.shape[1:]} images, but the real ones are {self.real['a'].shape[1:]}: "
+                "a translation must keep the image size and channels."
+            )
+        if len(images) < 2:
+            raise ValueError(f"{what}: FID and KID need at least 2 images, got {len(images)}.")
+        return images
+
+    def _direction_figures(self, direction: str, fakes) -> dict:
+        target = direction[-1]
+        fakes = self._images(fakes, f"{direction} translations")
+        features, real = self.features(fakes), self.real_features[target]
+        size = min(len(real), len(features))
+        size = size if self.kid_subset_size is None else min(int(self.kid_subset_size), size)
+        # Subsets as large as both sets are all the same set: one estimate is enough.
+        subsets = 1 if size == len(real) == len(features) else self.kid_subsets
+        kid, kid_std = kernel_inception_distance(real, features, subsets, size, self.seed)
+        label = DOMAIN_B if target == "b" else DOMAIN_A
+        return {
+            f"{direction}_fid": frechet_distance(real, features),
+            f"{direction}_kid": kid,
+            f"{direction}_kid_std": kid_std,
+            f"{direction}_target_share": float(np.mean(_predict_classes(self.classifier, fakes) == label)),
+        }
+
+    def score(self, fake_b=None, fake_a=None, reconstructed_a=None, reconstructed_b=None) -> dict:
+        """Figures of ready-made arrays: ``fake_b`` = translations of the real A images
+        (any count >= 2), ``fake_a`` of the real B images, and the reconstructions
+        of the real images (same count and order as ``real_a`` / ``real_b``).
+        Figures of arguments left out are left out."""
+        figures = {}
+        if fake_b is not None:
+            figures.update(self._direction_figures("a_to_b", fake_b))
+        if fake_a is not None:
+            figures.update(self._direction_figures("b_to_a", fake_a))
+        for domain, reconstructed in (("a", reconstructed_a), ("b", reconstructed_b)):
+            if reconstructed is not None:
+                reconstructed = gather_images(reconstructed)[0]
+                if reconstructed.shape != self.real[domain].shape:
+                    raise ValueError(
+                        f"reconstructed_{domain} {reconstructed.shape} must match real_{domain} "
+                        f"{self.real[domain].shape}: one reconstruction per real image, in order."
+                    )
+                figures[f"cycle_l1_{domain}"] = l1(reconstructed, self.real[domain])
+        return figures
+
+    def _translate(self, translate, images: np.ndarray) -> np.ndarray:
+        parts = []
+        for start in range(0, len(images), self.batch_size):
+            batch = images[start : start + self.batch_size]
+            translated = as_uint8_images(np.asarray(translate(batch)))
+            if len(translated) != len(batch):
+                raise ValueError(f"The translator returned {len(translated)} images for {len(batch)}.")
+            parts.append(translated)
+        return np.concatenate(parts)
+
+    def evaluate(self, translate_ab, translate_ba) -> dict:
+        """All figures of a translator pair.
+
+        ``translate_ab`` maps uint8 A images ``[n, S, S, C]`` to B images of the same
+        shape (uint8, or floats in [-1, 1]); ``translate_ba`` the other way. Each is
+        called on at most ``batch_size`` images at a time. Either may be None to
+        skip its direction (and the cycle figures, which need both).
+        """
+        fake_b = None if translate_ab is None else self._translate(translate_ab, self.real["a"])
+        fake_a = None if translate_ba is None else self._translate(translate_ba, self.real["b"])
+        reconstructed_a = reconstructed_b = None
+        if translate_ab is not None and translate_ba is not None:
+            reconstructed_a = self._translate(translate_ba, fake_b)
+            reconstructed_b = self._translate(translate_ab, fake_a)
+        return self.score(fake_b, fake_a, reconstructed_a, reconstructed_b)
+
+    def floor(self, other_a, other_b) -> dict:
+        """Figures of a perfect translator: real target-domain images not among the
+        references (``other_b`` stands in for the translations of the real A images,
+        capped at their count, and ``other_a`` for those of the real B images).
+
+        Best with images the classifier never trained on (e.g. split the validation
+        images in two: references and floor). Training images are read more
+        confidently and sit apart in feature space, which inflates the floor's FID
+        (horse2zebra, 128 px: ~5-6 with training images vs ~1.3-2.3 with unseen ones).
+        """
+        other_a, other_b = gather_images(other_a)[0], gather_images(other_b)[0]
+        return self.score(fake_b=other_b[: len(self.real["a"])], fake_a=other_a[: len(self.real["b"])])
+
+    def protocol(self) -> dict:
+        return {
+            "extractor": "translation",
+            "score_names": {
+                f"{direction}_{figure}": f"translation-{figure.upper()}"
+                for direction in self.DIRECTIONS
+                for figure in ("fid", "kid")
+            },
+            "extractor_description": "the 'features' layer of a domain classifier (A=0, B=1) "
+            "trained on the train split",
+            "feature_dim": int(self.real_features["a"].shape[1]),
+            "feature_scale": self.feature_scale,
+            "num_real_a": len(self.real["a"]),
+            "num_real_b": len(self.real["b"]),
+            "image_shape": list(self.real["a"].shape[1:]),
+            "kid_subsets": self.kid_subsets,
+            "kid_subset_size": self.kid_subset_size or "smaller set's size",
+            "kid_kernel": "(x.y/d+1)^3",
+            "cycle_l1_scale": "[-1, 1]",
+        }

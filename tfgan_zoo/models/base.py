@@ -43,7 +43,40 @@ def _replica_info():
     return context.num_replicas_in_sync, context.replica_id_in_sync_group
 
 
-class GAN(keras.Model):
+def replica_mean(per_example):
+    """The mean of this replica's per-example losses divided by the replica
+    count: Keras sums gradients over replicas, so together they take the
+    global batch's mean (a plain mean would give N times the gradient)."""
+    num_replicas, _ = _replica_info()
+    return tf.reduce_mean(per_example) / float(num_replicas)
+
+
+def to_model_range(images):
+    """uint8 [0, 255] -> float32 [-1, 1]; float images are taken as already in [-1, 1]."""
+    images = tf.convert_to_tensor(images)
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 127.5 - 1.0
+    return tf.cast(images, tf.float32)
+
+
+def split_image_pair(data, usage: str):
+    """``(first, second)`` images of a two-part batch in [-1, 1]; ``usage`` is the error message otherwise."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(usage)
+    return to_model_range(data[0]), to_model_range(data[1])
+
+
+class AdversarialModel(keras.Model):
+    """What every family shares: a G and a D optimizer, saved with the model's compile config."""
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
+        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
+        self.compile(**config)
+
+
+class GAN(AdversarialModel):
     """Base GAN: ``fit`` trains D ``d_steps`` times, then G ``g_steps`` times per batch.
 
     Subclasses set ``self.generator``, ``self.discriminator`` and
@@ -152,12 +185,6 @@ class GAN(keras.Model):
             "gp_weight": self.gp_weight,
         }
 
-    def compile_from_config(self, config):
-        config = dict(config)
-        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
-        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
-        self.compile(**config)
-
     @property
     def metrics(self):
         trackers = [
@@ -184,12 +211,6 @@ class GAN(keras.Model):
         noise = tf.random.stateless_normal([local_batch * num_replicas, self.latent_dim], seed=seed)
         return noise[replica_id * local_batch : (replica_id + 1) * local_batch]
 
-    def _replica_mean(self, per_example):
-        # Keras sums gradients over replicas, so each replica contributes its
-        # mean divided by the replica count: the global mean.
-        num_replicas, _ = _replica_info()
-        return tf.reduce_mean(per_example) / float(num_replicas)
-
     def train_step(self, data):
         real_images, conditions = self.split_batch(data)
         real_images = tf.cast(real_images, tf.float32)
@@ -212,7 +233,7 @@ class GAN(keras.Model):
                 penalty = self._gradient_penalty(real_images, fake_images, conditions, step)
                 self.gp_tracker.update_state(tf.reduce_mean(penalty))
                 per_example = per_example + self.gp_weight * penalty
-            loss = self._replica_mean(per_example)
+            loss = replica_mean(per_example)
             scaled_loss = self.d_optimizer.scale_loss(loss)
         variables = self.discriminator.trainable_variables
         grads = tape.gradient(scaled_loss, variables)
@@ -244,7 +265,7 @@ class GAN(keras.Model):
             fake_images = self.generate(noise, conditions, training=True)
             fake_logits = self.discriminate(fake_images, conditions, training=True)
             per_example = self.gan_loss.generator_loss(fake_logits)
-            loss = self._replica_mean(per_example)
+            loss = replica_mean(per_example)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, variables)
         self.g_grad_norm_tracker.update_state(self._gradient_norm(grads, self.g_optimizer))

@@ -1,0 +1,144 @@
+"""tfgan_zoo's Pix2Pix against the TensorFlow tutorial's pix2pix, side by side on facades.
+
+    python bench/pix2pix_vs_reference.py --data-dir ../shared/data [--steps 400]
+
+Trains each for the same number of single-image steps (label map -> photo,
+256x256, batch 1, the tutorial's and the paper's setting), each in its own
+process: the reference (`bench/pix2pix_reference.py`, jitter in a `tf.data`
+map, a `tf.function` step, float32 as published) and ours as
+`experiments/pix2pix_facades.py` builds it with its defaults (jitter inside
+the compiled step, `--precision auto`, XLA `auto`). Speed counts the steps
+after the first `--warmup-steps` (tracing included in those), input pipeline
+included. Both generators are then scored by the same code on the 100
+facades val pairs, in two modes:
+
+* ``paper``: G with ``training=True`` at batch 1 (per-image batch-norm
+  statistics, dropout on): what the paper and the tutorial do at test time;
+* ``inference``: ``training=False`` (moving statistics, no dropout): what a
+  SavedModel export serves.
+
+Prints one line per model and writes ``bench/results/pix2pix_vs_reference.json``
+(``--results`` for another file: e.g. extra seeds for the scores, run while
+the machine is busy, whose speeds then do not count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MODES = {"paper": True, "inference": False}
+
+
+def _reference_module():
+    spec = importlib.util.spec_from_file_location("pix2pix_reference", HERE / "pix2pix_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _scores(reference, generator, facades: Path) -> dict:
+    return {mode: reference.evaluate(generator, facades, training=training) for mode, training in MODES.items()}
+
+
+def run_reference(args) -> dict:
+    reference = _reference_module()
+    facades = reference.resolve_data_dir(args.data_dir, "train")
+    result = reference.train(args.steps, facades, seed=args.seed, warmup_steps=args.warmup_steps, verbose=False)
+    return {
+        "name": "reference (TF tutorial)", "precision": "float32", "jit_compile": False,
+        "images_per_second": result["images_per_second"], "final_losses": result["losses"],
+        "scores": _scores(reference, result["generator"], facades),
+    }
+
+
+def run_ours(args) -> dict:
+    import keras
+
+    from tfgan_zoo import experiment
+    from tfgan_zoo.data import load_side_by_side, paired_dataset
+
+    reference = _reference_module()
+    facades = reference.resolve_data_dir(args.data_dir, "train")
+    parser = experiment.add_pix2pix_arguments(experiment.base_parser(""))
+    options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision])
+    runtime = experiment.configure(options)
+    inputs, targets, _ = load_side_by_side(facades / "train", "BtoA", 256)
+    dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
+    model = experiment.build_pix2pix(options, runtime)
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch + 1 == args.warmup_steps:
+                float(logs["g_loss"])  # the warm-up steps' work is done
+                self.start = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    clock = Clock()
+    history = model.fit(dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock], verbose=0)
+    return {
+        "name": "tfgan_zoo Pix2Pix", "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
+        "images_per_second": (args.steps - args.warmup_steps) / clock.seconds,
+        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
+        "scores": _scores(reference, model.generator, facades),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="shared data root or the facades folder; default $TFGAN_ZOO_DATA")
+    parser.add_argument("--steps", type=int, default=400, help="training steps of each model (batch 1)")
+    parser.add_argument("--warmup-steps", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", default="auto", help="ours: the experiments' --precision (auto: bf16 where the CPU has it)")
+    parser.add_argument("--only-ours", action="store_true", help="skip the reference (e.g. to compare precisions)")
+    parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_vs_reference.json")
+    parser.add_argument("--only", choices=("ours", "reference"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.only:  # one model in this process; the parent collects the JSON line
+        print(json.dumps((run_ours if args.only == "ours" else run_reference)(args)))
+        return
+
+    results = []
+    for which in ("ours",) if args.only_ours else ("reference", "ours"):
+        command = [sys.executable, __file__, "--only", which, "--steps", str(args.steps),
+                   "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--precision", args.precision]
+        if args.data_dir:
+            command += ["--data-dir", args.data_dir]
+        out = subprocess.run(command, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
+        if out.returncode:
+            sys.exit(f"{which} run failed:\n{out.stderr[-3000:]}")
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    for result in results:
+        scores = " ".join(
+            f"{mode}: l1={s['l1']:.4f} psnr={s['psnr']:.2f} ssim={s['ssim']:.4f}" for mode, s in result["scores"].items()
+        )
+        print(f"{result['name']}: img_s={result['images_per_second']:.3f} ({result['precision']}) | {scores}")
+    if len(results) == 2:
+        reference, ours = results
+        print(f"speed ratio ours/reference = {ours['images_per_second'] / reference['images_per_second']:.2f}")
+    record = {
+        "steps": args.steps, "warmup_steps": args.warmup_steps, "seed": args.seed, "batch_size": 1,
+        "precision_requested": args.precision,
+        "direction": "label map -> photo (BtoA)", "val_images": 100, "results": results,
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(record, indent=1))
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""pix2pix: U-Net and PatchGAN shapes, the PatchGAN's receptive field measured
+by gradients, the loss terms, real training steps, XLA, mixed precision,
+serialization and the translation-evaluation callback."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfgan_zoo
+from tfgan_zoo.callbacks import EvaluateTranslation
+from tfgan_zoo.models.pix2pix import (
+    PatchDiscriminator,
+    UNetGenerator,
+    patch_output_size,
+    patch_receptive_field,
+)
+
+
+def smooth_images(n, size=32, seed=0):
+    """uint8 images of low-frequency colour blobs: learnable at tiny widths."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0, 255, (n, 4, 4, 3)).astype(np.float32)
+    return tf.cast(tf.image.resize(coarse, [size, size], method="bilinear"), tf.uint8).numpy()
+
+
+def paired(n=8, size=32, seed=0):
+    """``(inputs, targets)`` where the target is the input's colour negative, channels reversed."""
+    inputs = smooth_images(n, size, seed)
+    return inputs, (255 - inputs)[..., ::-1].copy()
+
+
+def dataset(inputs, targets, batch=4):
+    return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch)
+
+
+def tiny_pix2pix(**kwargs):
+    kwargs = {"image_size": 32, "g_filters": 8, "d_filters": 8, "d_layers": 2, **kwargs}
+    return tfgan_zoo.Pix2Pix(**kwargs)
+
+
+# ------------------------------------------------------------------ networks
+@pytest.mark.parametrize("size, depth, expected_depth", [(256, None, 8), (128, None, 7), (64, None, 6), (96, 5, 5)])
+def test_unet_shapes_and_skip_connections(size, depth, expected_depth):
+    generator = UNetGenerator(size, input_channels=1, output_channels=3, filters=4, depth=depth)
+    images = generator(tf.zeros([1, size, size, 1]))
+    assert images.shape == (1, size, size, 3)
+    assert generator.depth == expected_depth
+    joins = [layer for layer in generator._flatten_layers() if isinstance(layer, keras.layers.Concatenate)]
+    assert len(joins) == expected_depth - 1
+
+
+def test_unet_dropout_is_active_in_training_only():
+    images = tf.random.uniform([2, 32, 32, 3], -1, 1, seed=1)
+    generator = UNetGenerator(32, filters=4)
+    assert np.array_equal(generator(images), generator(images))
+    assert not np.allclose(generator(images, training=True), generator(images, training=True))
+    # Without dropout blocks, training mode is deterministic too: the noise is the dropout.
+    no_dropout = UNetGenerator(32, filters=4, dropout_blocks=0)
+    assert np.array_equal(no_dropout(images, training=True), no_dropout(images, training=True))
+
+
+def test_unet_rejects_sizes_it_cannot_halve():
+    with pytest.raises(ValueError, match=r"not divisible by 2\*\*depth = 2\*\*5.*depth from 1 to 2"):
+        UNetGenerator(100, depth=5)
+    with pytest.raises(ValueError, match="image_size 33 is odd"):
+        UNetGenerator(33)
+    with pytest.raises(ValueError, match="norm must be"):
+        UNetGenerator(32, norm="layer")
+
+
+def test_instance_norm_normalizes_each_image_and_channel():
+    layer = tfgan_zoo.layers.normalization("instance")
+    images = np.random.default_rng(0).normal(3.0, 5.0, (2, 6, 6, 4)).astype(np.float32)
+    out = np.asarray(layer(images))
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=(1, 2)), 1.0, atol=1e-3)
+    assert {w.name for w in layer.trainable_weights} == {"gamma", "beta"}
+
+
+@pytest.mark.parametrize("num_layers, size, patches", [(3, 256, 30), (2, 32, 6), (3, 32, 2)])
+def test_patch_discriminator_output_shape(num_layers, size, patches):
+    discriminator = PatchDiscriminator(size, input_channels=1, target_channels=3, filters=4, num_layers=num_layers)
+    logits = discriminator((tf.zeros([2, size, size, 1]), tf.zeros([2, size, size, 3])))
+    assert logits.shape == (2, patches, patches, 1) and logits.dtype == tf.float32
+    assert patch_output_size(size, num_layers) == patches
+
+
+@pytest.mark.parametrize("num_layers, field", [(2, 34), (3, 70), (4, 142)])
+def test_patch_receptive_field_measured_by_gradients(num_layers, field):
+    assert patch_receptive_field(num_layers) == field
+    size = 256  # centre patches stay clear of the zero padding at the borders
+    discriminator = PatchDiscriminator(size, filters=2, num_layers=num_layers)
+    conditions = tf.random.uniform([1, size, size, 3], -1, 1, seed=2)
+    targets = tf.random.uniform([1, size, size, 3], -1, 1, seed=3)
+    with tf.GradientTape() as tape:
+        tape.watch(conditions)
+        logits = discriminator((conditions, targets))
+        centre = logits.shape[1] // 2
+        logit = logits[0, centre, centre, 0]
+    grads = np.abs(tape.gradient(logit, conditions).numpy()[0]).sum(axis=-1)
+    for axis in (0, 1):
+        touched = np.flatnonzero(grads.sum(axis=1 - axis))
+        assert len(touched) == field and touched[-1] - touched[0] + 1 == field
+        assert 0 < touched[0] and touched[-1] < size - 1
+
+
+# -------------------------------------------------------------------- losses
+@pytest.mark.parametrize("l1_weight", [0.0, 100.0])
+@pytest.mark.parametrize("as_uint8", [True, False])
+def test_loss_terms(l1_weight, as_uint8):
+    model = tiny_pix2pix(l1_weight=l1_weight, jitter=False)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.0))
+    # A zero output layer fixes G's output at tanh(0) = 0, whatever the dropout draws.
+    for weight in model.generator.to_image.weights:
+        weight.assign(tf.zeros_like(weight))
+    inputs, targets = paired(4)
+    scaled_inputs = inputs.astype(np.float32) / 127.5 - 1
+    scaled_targets = targets.astype(np.float32) / 127.5 - 1
+    batch = (inputs, targets) if as_uint8 else (scaled_inputs, scaled_targets)
+    logs = {k: float(v) for k, v in model.train_step(batch).items()}
+
+    zeros = tf.zeros_like(scaled_targets)
+    fake_logits = model.discriminator((scaled_inputs, zeros), training=True)
+    real_logits = model.discriminator((scaled_inputs, scaled_targets), training=True)
+    assert logs["g_l1"] == pytest.approx(np.abs(scaled_targets).mean(), rel=1e-5)
+    assert logs["g_gan"] == pytest.approx(float(tf.reduce_mean(tf.nn.softplus(-fake_logits))), rel=1e-5)
+    assert logs["g_loss"] - logs["g_gan"] == pytest.approx(l1_weight * logs["g_l1"], rel=1e-5, abs=1e-6)
+    # D's objective is halved, as in the paper.
+    d_loss = 0.5 * (tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits)))
+    assert logs["d_loss"] == pytest.approx(float(d_loss), rel=1e-5)
+
+
+def test_compile_checks():
+    model = tiny_pix2pix()
+    with pytest.raises(ValueError, match="gradient penalty"):
+        model.compile(loss="wgan-gp")
+    with pytest.raises(ValueError, match="d_every"):
+        model.compile(d_every=0)
+    model.compile()  # the paper's Adam(2e-4, beta_1=0.5) for both
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(2e-4) and model.d_optimizer.beta_1 == 0.5
+    with pytest.raises(ValueError, match=r"\(inputs, targets\)"):
+        model.fit(tf.data.Dataset.from_tensor_slices(paired(4)[0]).batch(2), verbose=0)
+
+
+# ------------------------------------------------------------------ training
+def test_training_learns_a_colour_mapping():
+    inputs, targets = paired(16)
+    model = tiny_pix2pix(seed=1)
+    model.compile(g_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5))
+    before = model.evaluate(*paired(8, seed=1), batch_size=8, verbose=0, return_dict=True)["g_l1"]
+    history = model.fit(dataset(inputs, targets).repeat(), steps_per_epoch=32, epochs=1, verbose=0).history
+    after = model.evaluate(*paired(8, seed=1), batch_size=8, verbose=0, return_dict=True)["g_l1"]
+    assert all(np.isfinite(history[key][0]) for key in ("d_loss", "g_loss", "g_gan", "d_real", "d_fake"))
+    assert after < 0.5 * before
+
+
+def test_d_every_2_leaves_d_unchanged_on_odd_steps():
+    model = tiny_pix2pix()
+    model.compile(d_every=2)
+    snapshots = []
+
+    def snapshot(batch=None, logs=None):
+        snapshots.append([w.numpy().copy() for w in model.discriminator.trainable_weights])
+
+    snapshot()
+    recorder = keras.callbacks.LambdaCallback(on_train_batch_end=snapshot)
+    model.fit(dataset(*paired(16)), epochs=1, verbose=0, callbacks=[recorder])
+    moved = [
+        any(not np.array_equal(a, b) for a, b in zip(earlier, later))
+        for earlier, later in zip(snapshots, snapshots[1:])
+    ]
+    assert moved == [True, False, True, False]
+    assert int(model.d_optimizer.iterations) == 2 and int(model.g_optimizer.iterations) == 4
+
+
+def test_two_replica_step_matches_one_device_step(mirrored):
+    def make():
+        model = tiny_pix2pix(jitter=False)
+        # Replicas draw other dropout masks than one device would.
+        for layer in model.generator._flatten_layers():
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = 0.0
+        return model
+
+    # Plain SGD makes the update proportional to the gradient: a wrong
+    # per-replica loss scaling (e.g. a plain mean) would double it.
+    reference = make()
+    reference.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+    with mirrored.scope():
+        replicated = make()
+        replicated.set_weights(reference.get_weights())
+        replicated.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+    start = [w.copy() for w in reference.get_weights()]
+    batch = dataset(*paired(8), batch=8)
+    history_ref = reference.fit(batch, epochs=1, verbose=0).history
+    history_rep = replicated.fit(batch, epochs=1, verbose=0).history
+    for before, after_ref, after_rep in zip(start, reference.get_weights(), replicated.get_weights()):
+        np.testing.assert_allclose(after_rep - before, after_ref - before, rtol=2e-3, atol=2e-6)
+    for key in ("d_loss", "g_loss", "g_l1"):
+        assert history_rep[key][0] == pytest.approx(history_ref[key][0], rel=1e-3)
+    with mirrored.scope():
+        skipping = make()
+        skipping.compile(d_every=2)
+    with pytest.raises(ValueError, match="d_every > 1 is not supported under a tf.distribute"):
+        skipping.fit(batch, epochs=1, verbose=0)
+
+
+def test_train_step_compiles_under_xla():
+    model = tiny_pix2pix(g_depth=3, d_layers=1, g_filters=4, d_filters=4)
+    model.compile(d_every=2, jit_compile=True)
+    assert model.jit_compile is True
+    batch = next(iter(dataset(*paired(4))))
+    # Lowering to HLO fails if any op of the step (jitter, cond) has no XLA kernel.
+    hlo = tf.function(model.train_step, jit_compile=True).experimental_get_compiler_ir(batch)(stage="hlo")
+    assert "HloModule" in hlo
+    history = model.fit(dataset(*paired(8)), epochs=1, verbose=0).history
+    assert np.isfinite(history["g_loss"][0])
+
+
+def test_mixed_bfloat16_keeps_images_and_logits_float32():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    model = tiny_pix2pix()
+    model.compile()
+    assert model.generator.down[1].layers[0].compute_dtype == "bfloat16"
+    images = model(tf.zeros([1, 32, 32, 3]))
+    assert images.dtype == tf.float32
+    assert model.discriminator((images, images)).dtype == tf.float32
+    history = model.fit(dataset(*paired(8)), epochs=1, verbose=0).history
+    assert all(np.isfinite(history[key][0]) for key in ("d_loss", "g_loss", "g_l1"))
+
+
+# ------------------------------------------------------- serialization, API
+def test_config_and_saved_model_round_trip(tmp_path):
+    model = tiny_pix2pix(norm="instance", l1_weight=50.0, g_depth=3, load_size=40, seed=7)
+    model.compile(loss="lsgan", d_every=3)
+    clone = tfgan_zoo.Pix2Pix.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert clone.generator.depth == 3
+    inputs, _ = paired(2)
+    model.save(tmp_path / "pix2pix.keras")
+    restored = keras.saving.load_model(tmp_path / "pix2pix.keras")
+    np.testing.assert_array_equal(restored.translate(inputs), model.translate(inputs))
+    assert restored.gan_loss.name == "lsgan" and restored.d_every == 3
+
+
+def test_translate_accepts_uint8_and_float():
+    model = tiny_pix2pix()
+    inputs, _ = paired(5)
+    translated = model.translate(inputs, batch_size=2)
+    assert translated.dtype == np.uint8 and translated.shape == (5, 32, 32, 3)
+    np.testing.assert_array_equal(model.translate(inputs.astype(np.float32) / 127.5 - 1), translated)
+    with pytest.raises(ValueError, match=r"\[N, 32, 32, 3\]"):
+        model.translate(inputs[:, :16])
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        model.translate(inputs.astype(np.float32))
+
+
+def test_evaluate_translation_logs_before_csv_logger(tmp_path):
+    model = tiny_pix2pix()
+    model.compile()
+    inputs, targets = paired(4)
+    log = tmp_path / "training.csv"
+    callbacks = [EvaluateTranslation(inputs, targets, every=2), keras.callbacks.CSVLogger(str(log))]
+    history = model.fit(dataset(inputs, targets), epochs=3, verbose=0, callbacks=callbacks).history
+    # Evaluated at epoch 2 (every 2) and 3 (the last); NaN at epoch 1.
+    assert np.isnan(history["val_l1"][0]) and np.isnan(history["val_ssim"][0])
+    assert 0 < history["val_l1"][1] < 2 and 0 < history["val_psnr"][2] and -1 <= history["val_ssim"][2] <= 1
+    expected = tfgan_zoo.metrics.l1(model.translate(inputs), targets)
+    assert history["val_l1"][2] == pytest.approx(expected)
+    with log.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 and {"val_l1", "val_psnr", "val_ssim"} <= set(rows[0])

@@ -1,0 +1,547 @@
+"""CycleGAN (Zhu et al. 2017): unpaired image-to-image translation.
+
+Two generators, ``G: A -> B`` (:attr:`CycleGAN.generator_ab`) and
+``F: B -> A`` (:attr:`CycleGAN.generator_ba`), ResNet encoder-decoders
+(Johnson et al. 2016), and two unconditional 70x70 PatchGAN discriminators,
+``D_A`` on domain A images and ``D_B`` on domain B images. With the paper's
+least-squares loss:
+
+* G's loss: ``(D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2``
+  ``+ cycle_weight * (|F(G(a)) - a| + |G(F(b)) - b|)``
+  ``+ cycle_weight * identity_weight * (|G(b) - b| + |F(a) - a|)``,
+  each term a mean over pixels (or patches), then over the batch.
+* Each D's loss: ``0.5 * ((D(real) - 1)^2 + D(fake)^2)``, its fakes drawn from
+  an :class:`ImagePool` of the last ``pool_size`` generated images
+  (Shrivastava et al. 2017), so that D does not only chase G's latest output.
+
+One optimizer updates both generators and one both discriminators (as the
+reference implementation does); G's update comes first, then D's on the fakes
+of the same forward pass. ``fit`` takes ``(images_a, images_b)`` batches,
+uint8 in [0, 255] or float in [-1, 1], whose pairing means nothing; each
+domain is randomly jittered on its own inside the training step.
+
+Under a ``tf.distribute`` strategy each replica keeps its own image pool (of
+the fakes its share of the batch produced): pools are sync-on-read variables,
+so they need no cross-replica traffic; checkpoints save replica 0's pool and a
+restore copies it to every replica.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from tfgan_zoo import losses as gan_losses
+from tfgan_zoo.augment import random_jitter, step_seed
+from tfgan_zoo.layers import ReflectionPadding2D, dcgan_initializer, normalization
+from tfgan_zoo.models.base import (
+    AdversarialModel,
+    _prepare_optimizer,
+    replica_mean,
+    split_image_pair,
+)
+from tfgan_zoo.models.pix2pix import PatchDiscriminator, _check_norm, translate_images
+
+
+def default_num_blocks(image_size: int) -> int:
+    """The paper's residual-block count: 9 for 256x256 images and larger, 6 below."""
+    return 9 if int(image_size) >= 256 else 6
+
+
+def _norm_relu(norm: str, relu: bool = True) -> list:
+    layers = [layer for layer in [normalization(norm)] if layer is not None]
+    return layers + [keras.layers.ReLU()] if relu else layers
+
+
+def _conv_block(layers, norm: str, relu: bool = True, name: str | None = None) -> keras.Sequential:
+    """``layers`` (padding, a convolution), then normalization and ReLU."""
+    return keras.Sequential([*layers, *_norm_relu(norm, relu)], name=name)
+
+
+def _conv(filters: int, size: int, norm: str, strides: int = 1):
+    # A normalization right after the convolution makes a bias redundant: its
+    # learned offset plays that part.
+    return keras.layers.Conv2D(
+        filters, size, strides=strides, padding="valid", use_bias=norm == "none",
+        kernel_initializer=dcgan_initializer(),
+    )
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class ResnetGenerator(keras.Model):
+    """``images [B, S, S, input_channels]`` in [-1, 1] -> ``[B, S, S, output_channels]`` in [-1, 1].
+
+    The paper's ``c7s1-64, d128, d256, R256 x num_blocks, u128, u64, c7s1-3``:
+
+    * ``c7s1-k``: reflection padding 3, 7x7 convolution, normalization, ReLU;
+    * ``dk``: 3x3 convolution with stride 2 (one pixel of zero padding),
+      normalization, ReLU;
+    * ``Rk``: residual block, ``x + (pad, 3x3 conv, norm, ReLU, pad, 3x3 conv,
+      norm)(x)`` with reflection padding 1 and, as in the reference
+      implementation, no ReLU after the second normalization or the sum;
+    * ``uk``: 3x3 transposed convolution with stride 2, normalization, ReLU;
+    * the output: reflection padding 3, 7x7 convolution to ``output_channels``,
+      tanh in float32 (under mixed precision too).
+
+    ``filters`` is the width of the first block (64 in the paper). ``image_size``
+    must be a multiple of 4, at least 8. Weights N(0, 0.02).
+    """
+
+    def __init__(
+        self,
+        image_size: int = 256,
+        input_channels: int = 3,
+        output_channels: int = 3,
+        filters: int = 64,
+        num_blocks: int | None = None,
+        norm: str = "instance",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_size = int(image_size)
+        if self.image_size < 8 or self.image_size % 4:
+            raise ValueError(
+                f"image_size must be a multiple of 4 and at least 8 (two stride-2 levels), got {image_size}."
+            )
+        self.input_channels = int(input_channels)
+        self.output_channels = int(output_channels)
+        self.filters = int(filters)
+        self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
+        if self.num_blocks < 0:
+            raise ValueError(f"num_blocks must be >= 0, got {num_blocks}.")
+        self.norm = _check_norm(norm)
+        width = self.filters
+        self.stem = _conv_block([ReflectionPadding2D(3), _conv(width, 7, norm)], norm, name="c7s1")
+        self.down = [
+            _conv_block(
+                [keras.layers.ZeroPadding2D(1), _conv(width * 2**level, 3, norm, strides=2)], norm,
+                name=f"down_{level}",
+            )
+            for level in (1, 2)
+        ]
+        self.residual = [
+            _conv_block(
+                [
+                    ReflectionPadding2D(1), _conv(width * 4, 3, norm),
+                    *_norm_relu(norm),
+                    ReflectionPadding2D(1), _conv(width * 4, 3, norm),
+                ],
+                norm, relu=False, name=f"residual_{index}",
+            )
+            for index in range(self.num_blocks)
+        ]
+        self.residual_sums = [keras.layers.Add(name=f"residual_sum_{index}") for index in range(self.num_blocks)]
+        self.up = [
+            _conv_block(
+                [
+                    keras.layers.Conv2DTranspose(
+                        width * 2**level, 3, strides=2, padding="same", use_bias=norm == "none",
+                        kernel_initializer=dcgan_initializer(),
+                    )
+                ],
+                norm, name=f"up_{level}",
+            )
+            for level in (1, 0)
+        ]
+        self.to_image = keras.Sequential(
+            [
+                ReflectionPadding2D(3),
+                keras.layers.Conv2D(self.output_channels, 7, kernel_initializer=dcgan_initializer()),
+            ],
+            name="to_image",
+        )
+        # tanh in float32: under mixed precision the images G hands to D, to
+        # the cycle loss and to users keep full precision.
+        self.tanh = keras.layers.Activation("tanh", dtype="float32", name="tanh")
+
+    def call(self, inputs, training=False):
+        x = self.stem(inputs, training=training)
+        for block in self.down:
+            x = block(x, training=training)
+        for block, add in zip(self.residual, self.residual_sums):
+            x = add([x, block(x, training=training)])
+        for block in self.up:
+            x = block(x, training=training)
+        return self.tanh(self.to_image(x, training=training))
+
+    def build_for_inputs(self):
+        """Creates the variables by one call on dummy inputs."""
+        self(ops.zeros((1, self.image_size, self.image_size, self.input_channels)))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "input_channels": self.input_channels,
+            "output_channels": self.output_channels,
+            "filters": self.filters,
+            "num_blocks": self.num_blocks,
+            "norm": self.norm,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class ImagePool(keras.layers.Layer):
+    """A history of up to ``pool_size`` generated images ``image_shape``, for D's fakes.
+
+    ``pool(images, seed)`` treats the images of the batch one after the other,
+    as the reference implementation does: while the pool is not full, an image
+    is stored and returned; once it is full, with probability 1/2 a randomly
+    chosen stored image is returned and the new one takes its place, otherwise
+    the new image is returned (and not stored). ``pool_size=0`` returns the
+    images unchanged. ``seed`` is an int ``[2]`` stateless seed, e.g.
+    :func:`tfgan_zoo.augment.step_seed`; the draws are stateless, so the pool
+    works in a compiled (XLA) step. Returns float32 images, without gradient.
+
+    The pool lives in non-trainable variables (the images and a fill count):
+    checkpoints and ``.keras`` files keep it. They are sync-on-read: under a
+    ``tf.distribute`` strategy each replica updates its own pool with its own
+    sub-batch, and a checkpoint holds replica 0's.
+    """
+
+    def __init__(self, pool_size: int = 50, image_shape=(256, 256, 3), **kwargs):
+        # The pool stores float32 whatever the mixed-precision policy.
+        kwargs["dtype"] = "float32"
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+        if self.pool_size < 0:
+            raise ValueError(f"pool_size must be >= 0 (0 disables the pool), got {pool_size}.")
+        self.image_shape = tuple(int(side) for side in image_shape)
+        self.build()
+
+    def build(self, input_shape=None):
+        if self.pool_size == 0:
+            return
+        sync = {
+            "trainable": False, "autocast": False, "synchronization": "on_read", "aggregation": "only_first_replica",
+        }
+        self.images = keras.Variable(
+            keras.initializers.Zeros(), shape=(self.pool_size, *self.image_shape), dtype="float32",
+            name="images", **sync,
+        )
+        self.count = keras.Variable(0, dtype="int32", name="count", **sync)
+
+    def call(self, images, seed):
+        images = tf.stop_gradient(tf.cast(images, tf.float32))
+        if self.pool_size == 0:
+            return images
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"ImagePool holds images {self.image_shape}, got a batch {images.shape}.")
+        pool_size = self.pool_size
+        seed = tf.convert_to_tensor(seed)
+
+        def query(index, count, pool, returned):
+            swap_seed, slot_seed = tf.unstack(
+                tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(seed, index), 2)
+            )
+            filling = count < pool_size
+            swap = tf.logical_and(
+                tf.logical_not(filling), tf.random.stateless_uniform([], swap_seed) > 0.5
+            )
+            slot = tf.where(
+                filling, count, tf.random.stateless_uniform([], slot_seed, maxval=pool_size, dtype=tf.int32)
+            )
+            image, stored = tf.gather(images, index), tf.gather(pool, slot)
+            kept = tf.where(tf.logical_or(filling, swap), image, stored)
+            pool = tf.tensor_scatter_nd_update(pool, [[slot]], kept[None])
+            returned = tf.tensor_scatter_nd_update(returned, [[index]], tf.where(swap, stored, image)[None])
+            return index + 1, count + tf.cast(filling, tf.int32), pool, returned
+
+        _, count, pool, returned = tf.while_loop(
+            lambda index, *_: index < tf.shape(images)[0],
+            query,
+            (tf.constant(0), tf.convert_to_tensor(self.count.value), tf.convert_to_tensor(self.images.value),
+             tf.zeros_like(images)),
+        )
+        self.images.assign(pool)
+        self.count.assign(count)
+        return returned
+
+    def compute_output_shape(self, input_shape, seed_shape=None):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "image_shape": list(self.image_shape)}
+
+
+def _adversarial_scales(gan_loss: gan_losses.GANLoss) -> tuple[float, float]:
+    """(G, D) factors that turn the library's losses into the reference's
+    ``criterion(D(G(x)), real)`` for G and ``0.5 * (criterion(real) +
+    criterion(fake))`` for D. :class:`~tfgan_zoo.losses.LeastSquaresLoss`
+    already halves each squared error; the others sum D's two terms."""
+    if isinstance(gan_loss, gan_losses.LeastSquaresLoss):
+        return 2.0, 1.0
+    return 1.0, 0.5
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class CycleGAN(AdversarialModel):
+    """Unpaired translation between domains A and B: ``fit`` takes
+    ``(images_a, images_b)`` batches of ``[B, S, S, channels]`` images, uint8 or
+    float in [-1, 1]; ``model(images)`` maps float A images to B,
+    :meth:`translate` either way to uint8.
+
+    Args:
+        image_size: side ``S`` of the square images (a multiple of 4).
+        channels: channels of both domains.
+        filters: width of the first G and D block (64 in the paper).
+        num_blocks: residual blocks of each G; default 9 for 256x256 images
+            and larger, 6 below (the paper's choice).
+        disc_layers: stride-2 layers of the PatchGANs (3: 70x70 patches).
+        norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``, in Gs and Ds.
+        pool_size: images in each :class:`ImagePool` (50 in the paper; 0: none).
+        cycle_weight: weight of the cycle-consistency L1 (the paper's lambda, 10).
+        identity_weight: weight of the identity L1 relative to ``cycle_weight``
+            (0.5 in the reference implementation: 5 for lambda 10); 0 disables
+            it and saves two generator passes per step.
+        jitter: resize to ``load_size`` and randomly crop back, and randomly
+            mirror, each domain's batch independently at each training step.
+        load_size: resize side for the jitter (default ``round(S * 286 / 256)``).
+        seed: seed of the jitter and image-pool draws.
+
+    Metrics: ``g_loss`` (G's whole objective), ``g_gan`` (its adversarial part,
+    both directions), ``cycle`` and ``identity`` (the unweighted L1s, summed
+    over both directions; ``identity`` is 0 when disabled), ``d_a_loss``,
+    ``d_b_loss``, and ``d_real``/``d_fake`` (mean D outputs on real and pooled
+    fake images, over both Ds). ``g_loss = g_gan + cycle_weight * cycle +
+    cycle_weight * identity_weight * identity``. Evaluation reports ``cycle``.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 256,
+        channels: int = 3,
+        filters: int = 64,
+        num_blocks: int | None = None,
+        disc_layers: int = 3,
+        norm: str = "instance",
+        pool_size: int = 50,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        jitter: bool = True,
+        load_size: int | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_size = int(image_size)
+        self.channels = int(channels)
+        self.filters = int(filters)
+        self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
+        self.disc_layers = int(disc_layers)
+        self.norm = _check_norm(norm)
+        self.pool_size = int(pool_size)
+        self.cycle_weight = float(cycle_weight)
+        self.identity_weight = float(identity_weight)
+        if self.cycle_weight < 0 or self.identity_weight < 0:
+            raise ValueError(
+                f"cycle_weight and identity_weight must be >= 0, got {cycle_weight} and {identity_weight}."
+            )
+        self.jitter = bool(jitter)
+        self.load_size = None if load_size is None else int(load_size)
+        self.seed = int(seed)
+
+        def generator(name):
+            return ResnetGenerator(
+                self.image_size, self.channels, self.channels, self.filters, self.num_blocks, norm, name=name
+            )
+
+        def discriminator(name):
+            return PatchDiscriminator(
+                self.image_size, input_channels=0, target_channels=self.channels, filters=self.filters,
+                num_layers=self.disc_layers, norm=norm, name=name,
+            )
+
+        self.generator_ab = generator("generator_ab")
+        self.generator_ba = generator("generator_ba")
+        self.discriminator_a = discriminator("discriminator_a")
+        self.discriminator_b = discriminator("discriminator_b")
+        image_shape = (self.image_size, self.image_size, self.channels)
+        # pool_a holds fakes of domain A (from generator_ba), for discriminator_a.
+        self.pool_a = ImagePool(self.pool_size, image_shape, name="pool_a")
+        self.pool_b = ImagePool(self.pool_size, image_shape, name="pool_b")
+        # Variables exist from construction on: inside a strategy scope they
+        # are distributed, and checkpoints can be restored before the first step.
+        for network in (self.generator_ab, self.generator_ba, self.discriminator_a, self.discriminator_b):
+            network.build_for_inputs()
+        self.built = True
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
+        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
+        self.g_gan_tracker = keras.metrics.Mean(name="g_gan")
+        self.cycle_tracker = keras.metrics.Mean(name="cycle")
+        self.identity_tracker = keras.metrics.Mean(name="identity")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+
+    def call(self, inputs, training=False):
+        return self.generator_ab(inputs, training=training)
+
+    def translate(self, images, direction: str = "a_to_b", batch_size: int = 16) -> np.ndarray:
+        """uint8 images, or float images in [-1, 1], ``[N, S, S, channels]`` of
+        domain A (``direction="a_to_b"``) or B (``"b_to_a"``) -> uint8 translations."""
+        generators = {"a_to_b": self.generator_ab, "b_to_a": self.generator_ba}
+        if direction not in generators:
+            raise ValueError(f"direction must be 'a_to_b' or 'b_to_a', got {direction!r}.")
+        return translate_images(generators[direction], images, self.image_size, batch_size)
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, g_optimizer=None, d_optimizer=None, loss: str | gan_losses.GANLoss = "lsgan", **kwargs):
+        """Configures training.
+
+        Args:
+            g_optimizer: optimizer of both generators; d_optimizer: of both
+                discriminators (instances or names). Default
+                ``Adam(2e-4, beta_1=0.5)`` each, the paper's; for its schedule
+                give them a :class:`tfgan_zoo.schedules.LinearDecay` learning
+                rate. Wrapped in ``LossScaleOptimizer`` under ``mixed_float16``.
+            loss: ``"lsgan"`` (the paper), ``"bce"`` or ``"hinge"``, or a
+                :class:`tfgan_zoo.losses.GANLoss` without gradient penalty. G's
+                adversarial term is ``criterion(D(G(x)), real)`` and D's loss
+                ``0.5 * (criterion(D(real), real) + criterion(D(fake), fake))``,
+                as in the reference implementation (for lsgan: mean squared errors).
+            **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
+                ``steps_per_execution``, ...).
+        """
+        if "optimizer" in kwargs or "loss_weights" in kwargs:
+            raise ValueError("Use g_optimizer= and d_optimizer=; CycleGAN has no single optimizer.")
+        self.gan_loss = gan_losses.get(loss)
+        if self.gan_loss.uses_gradient_penalty:
+            raise ValueError(
+                f"CycleGAN has no gradient penalty, which loss {self.gan_loss.name!r} needs; "
+                "use 'lsgan' (the paper), 'bce' or 'hinge'."
+            )
+        self._g_gan_scale, self._d_scale = _adversarial_scales(self.gan_loss)
+        self.g_optimizer = _prepare_optimizer(
+            g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
+        )
+        self.d_optimizer = _prepare_optimizer(
+            d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
+        )
+        if self.g_optimizer is self.d_optimizer:
+            raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
+        # The generators' optimizer doubles as model.optimizer so that Keras
+        # callbacks (TensorBoard steps, BackupAndRestore) see a real one.
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        # Build optimizer slots now: a checkpoint restored before the first
+        # step must find every variable it holds, or optimizer state is lost.
+        self.g_optimizer.build(self._generator_variables())
+        self.d_optimizer.build(self._discriminator_variables())
+
+    def _generator_variables(self):
+        return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
+
+    def _discriminator_variables(self):
+        return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "loss": self.gan_loss.name,
+        }
+
+    @property
+    def metrics(self):
+        return [
+            self.g_loss_tracker, self.d_a_loss_tracker, self.d_b_loss_tracker, self.g_gan_tracker,
+            self.cycle_tracker, self.identity_tracker, self.d_real_tracker, self.d_fake_tracker,
+        ]
+
+    # ------------------------------------------------------------ train step
+    def _split_batch(self, data):
+        return split_image_pair(
+            data,
+            "CycleGAN.fit expects (images_a, images_b) batches, one batch of each domain, e.g. "
+            "tf.data.Dataset.zip((domain_a.repeat(), domain_b.repeat())).batch(1).",
+        )
+
+    def _cycle(self, real_a, real_b, training):
+        """``(fake_b, fake_a, per-example cycle L1 summed over both directions)``."""
+        fake_b = self.generator_ab(real_a, training=training)
+        fake_a = self.generator_ba(real_b, training=training)
+        cycle = gan_losses.cycle_consistency_loss(
+            real_a, self.generator_ba(fake_b, training=training)
+        ) + gan_losses.cycle_consistency_loss(real_b, self.generator_ab(fake_a, training=training))
+        return fake_b, fake_a, cycle
+
+    def train_step(self, data):
+        real_a, real_b = self._split_batch(data)
+        jitter_a, jitter_b, pool_seed_a, pool_seed_b = tf.unstack(
+            tf.random.experimental.stateless_split(step_seed(self.seed, self.g_optimizer.iterations), 4)
+        )
+        if self.jitter:
+            real_a = random_jitter(real_a, jitter_a, load_size=self.load_size)
+            real_b = random_jitter(real_b, jitter_b, load_size=self.load_size)
+
+        g_variables = self._generator_variables()
+        with tf.GradientTape() as tape:
+            fake_b, fake_a, cycle = self._cycle(real_a, real_b, training=True)
+            g_gan = self._g_gan_scale * (
+                self.gan_loss.generator_loss(self.discriminator_b(fake_b, training=True))
+                + self.gan_loss.generator_loss(self.discriminator_a(fake_a, training=True))
+            )
+            per_example = g_gan + self.cycle_weight * cycle
+            if self.identity_weight and self.cycle_weight:
+                identity = gan_losses.identity_loss(
+                    real_b, self.generator_ab(real_b, training=True)
+                ) + gan_losses.identity_loss(real_a, self.generator_ba(real_a, training=True))
+                per_example = per_example + self.cycle_weight * self.identity_weight * identity
+                self.identity_tracker.update_state(tf.reduce_mean(identity))
+            scaled_loss = self.g_optimizer.scale_loss(replica_mean(per_example))
+        grads = tape.gradient(scaled_loss, g_variables)
+        self.g_optimizer.apply_gradients(zip(grads, g_variables))
+        self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
+        self.g_gan_tracker.update_state(tf.reduce_mean(g_gan))
+        self.cycle_tracker.update_state(tf.reduce_mean(cycle))
+
+        # D's fakes come from the forward pass above (before G's update) by way
+        # of the pools; the pools return them without gradient.
+        pooled_a = self.pool_a(fake_a, pool_seed_a)
+        pooled_b = self.pool_b(fake_b, pool_seed_b)
+        d_variables = self._discriminator_variables()
+        with tf.GradientTape() as tape:
+            real_a_logits = self.discriminator_a(real_a, training=True)
+            fake_a_logits = self.discriminator_a(pooled_a, training=True)
+            real_b_logits = self.discriminator_b(real_b, training=True)
+            fake_b_logits = self.discriminator_b(pooled_b, training=True)
+            d_a = self._d_scale * self.gan_loss.discriminator_loss(real_a_logits, fake_a_logits)
+            d_b = self._d_scale * self.gan_loss.discriminator_loss(real_b_logits, fake_b_logits)
+            scaled_loss = self.d_optimizer.scale_loss(replica_mean(d_a + d_b))
+        grads = tape.gradient(scaled_loss, d_variables)
+        self.d_optimizer.apply_gradients(zip(grads, d_variables))
+        self.d_a_loss_tracker.update_state(tf.reduce_mean(d_a))
+        self.d_b_loss_tracker.update_state(tf.reduce_mean(d_b))
+        score = self.gan_loss.score
+        self.d_real_tracker.update_state(0.5 * tf.reduce_mean(score(real_a_logits) + score(real_b_logits)))
+        self.d_fake_tracker.update_state(0.5 * tf.reduce_mean(score(fake_a_logits) + score(fake_b_logits)))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def test_step(self, data):
+        """Cycle L1 (both directions, no jitter, inference mode): ``validation_data`` reports ``val_cycle``."""
+        real_a, real_b = self._split_batch(data)
+        _, _, cycle = self._cycle(real_a, real_b, training=False)
+        self.cycle_tracker.update_state(tf.reduce_mean(cycle))
+        return {self.cycle_tracker.name: self.cycle_tracker.result()}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "filters": self.filters,
+            "num_blocks": self.num_blocks,
+            "disc_layers": self.disc_layers,
+            "norm": self.norm,
+            "pool_size": self.pool_size,
+            "cycle_weight": self.cycle_weight,
+            "identity_weight": self.identity_weight,
+            "jitter": self.jitter,
+            "load_size": self.load_size,
+            "seed": self.seed,
+        }

@@ -118,6 +118,18 @@ def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
     assert "domain_fid" in page and "label_accuracy" in page and "data:image/png;base64," in page
 
 
+def run_twice_resuming(script, run_dir, data_dir, flags):
+    """Runs an experiment for 1 epoch, then again for 2: the second run must resume at epoch 2."""
+    for epochs in (1, 2):
+        out = subprocess.run(
+            [sys.executable, str(REPO / "experiments" / script), "--out", str(run_dir), "--data-dir", str(data_dir),
+             "--epochs", str(epochs), "--precision", "float32", "--verbose", "2", *flags],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+    assert "Epoch 2/2" in out.stdout and "Epoch 1/" not in out.stdout, "the re-run did not resume"
+
+
 def facades_dir(data_dir):
     if not (data_dir / "facades" / "val").is_dir():
         pytest.skip("facades not found in the shared data folder")
@@ -128,20 +140,9 @@ def test_pix2pix_facades_run_writes_gallery_scores_export_and_resumes(tmp_path, 
     data_dir = facades_dir(data_dir)
     run_dir = tmp_path / "run"
 
-    def run(epochs):
-        return subprocess.run(
-            [sys.executable, str(REPO / "experiments" / "pix2pix_facades.py"), "--out", str(run_dir),
-             "--data-dir", str(data_dir), "--epochs", str(epochs), "--image-size", "32", "--g-filters", "4",
-             "--d-filters", "4", "--steps-per-epoch", "3", "--eval-samples", "8", "--precision", "float32",
-             "--verbose", "2"],
-            capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        )
-
-    first = run(1)
-    assert first.returncode == 0, first.stderr[-3000:]
-    second = run(2)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "Epoch 2/2" in second.stdout and "Epoch 1/" not in second.stdout, "the re-run did not resume"
+    run_twice_resuming("pix2pix_facades.py", run_dir, data_dir, [
+        "--image-size", "32", "--g-filters", "4", "--d-filters", "4", "--steps-per-epoch", "3",
+        "--eval-samples", "8"])
 
     rows = (run_dir / "logs" / "training.csv").read_text().splitlines()
     header = rows[0].split(",")
@@ -165,20 +166,9 @@ def test_cyclegan_horse2zebra_run_scores_writes_gallery_export_and_resumes(tmp_p
     metrics.translation_classifier(few_a, few_b, cache_path=cache / "horse2zebra_32px_classifier.keras", epochs=1)
     run_dir = tmp_path / "run"
 
-    def run(epochs):
-        return subprocess.run(
-            [sys.executable, str(REPO / "experiments" / "cyclegan_horse2zebra.py"), "--out", str(run_dir),
-             "--data-dir", str(data_dir), "--epochs", str(epochs), "--image-size", "32", "--filters", "4",
-             "--num-blocks", "1", "--steps-per-epoch", "2", "--eval-every", "1", "--eval-samples", "12",
-             "--cache-dir", str(cache), "--precision", "float32", "--verbose", "2"],
-            capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        )
-
-    first = run(1)
-    assert first.returncode == 0, first.stderr[-3000:]
-    second = run(2)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "Epoch 2/2" in second.stdout and "Epoch 1/" not in second.stdout, "the re-run did not resume"
+    run_twice_resuming("cyclegan_horse2zebra.py", run_dir, data_dir, [
+        "--image-size", "32", "--filters", "4", "--num-blocks", "1", "--steps-per-epoch", "2",
+        "--eval-every", "1", "--eval-samples", "12", "--cache-dir", str(cache)])
 
     rows = (run_dir / "logs" / "training.csv").read_text().splitlines()
     header = rows[0].split(",")

@@ -106,11 +106,26 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         weights_tmp = self._weights_path.replace(".weights.h5", ".tmp.weights.h5")
         metadata_tmp = self._training_metadata_path + ".tmp"
         self.model.save_weights(weights_tmp, overwrite=True)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
+                    "weights_mtime_ns": os.stat(weights_tmp).st_mtime_ns}
         with open(metadata_tmp, "w") as handle:
-            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, handle)
-        # Weights first: a kill between the two renames repeats one epoch at worst.
+            json.dump(metadata, handle)
+        # Weights first. A kill between the two renames leaves the new weights
+        # with the old metadata; _load_model spots that by the weights' mtime.
         os.replace(weights_tmp, self._weights_path)
         os.replace(metadata_tmp, self._training_metadata_path)
+
+    def _load_model(self):
+        super()._load_model()
+        try:
+            with open(self._training_metadata_path) as handle:
+                metadata = json.load(handle)
+            mtime = os.stat(self._weights_path).st_mtime_ns
+        except (OSError, ValueError):
+            return
+        if metadata.get("weights_mtime_ns") not in (None, mtime):
+            # The weights are the next epoch's, saved just before the kill.
+            self.model._initial_epoch = metadata["epoch"] + 1
 
 
 class EvaluateGAN(keras.callbacks.Callback):

@@ -180,7 +180,7 @@ def build_cyclegan(args, runtime: dict, steps_per_epoch: int):
     from tfgan_zoo.models.cyclegan import CycleGAN
     from tfgan_zoo.schedules import LinearDecay
 
-    decay_epochs = args.epochs // 2 if args.decay_epochs is None else args.decay_epochs
+    decay_epochs = max(1, args.epochs // 2) if args.decay_epochs is None else args.decay_epochs
     if not 0 < decay_epochs <= args.epochs:
         raise SystemExit(f"--decay-epochs must be between 1 and --epochs ({args.epochs}), got {decay_epochs}.")
     schedule = LinearDecay.from_epochs(args.lr, args.epochs - decay_epochs, decay_epochs, steps_per_epoch)

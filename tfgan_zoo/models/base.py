@@ -69,6 +69,24 @@ def split_image_pair(data, usage: str):
 class AdversarialModel(keras.Model):
     """What every family shares: a G and a D optimizer, saved with the model's compile config."""
 
+    def _build_with_trackers(self, networks, metric_names):
+        """Builds ``networks`` now and adds a ``{name}_tracker`` mean per metric name,
+        which :attr:`metrics` returns in that order (so ``fit`` resets them each epoch).
+
+        Building at construction means that inside a strategy scope the variables
+        are distributed, and a checkpoint can be restored before the first step.
+        """
+        for network in networks:
+            network.build_for_inputs()
+        self.built = True
+        self._metric_names = tuple(metric_names)
+        for name in self._metric_names:
+            setattr(self, f"{name}_tracker", keras.metrics.Mean(name=name))
+
+    @property
+    def metrics(self):
+        return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
+
     def compile_from_config(self, config):
         config = dict(config)
         config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])

@@ -363,19 +363,10 @@ class CycleGAN(AdversarialModel):
         # pool_a holds fakes of domain A (from generator_ba), for discriminator_a.
         self.pool_a = ImagePool(self.pool_size, image_shape, name="pool_a")
         self.pool_b = ImagePool(self.pool_size, image_shape, name="pool_b")
-        # Variables exist from construction on: inside a strategy scope they
-        # are distributed, and checkpoints can be restored before the first step.
-        for network in (self.generator_ab, self.generator_ba, self.discriminator_a, self.discriminator_b):
-            network.build_for_inputs()
-        self.built = True
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
-        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
-        self.g_gan_tracker = keras.metrics.Mean(name="g_gan")
-        self.cycle_tracker = keras.metrics.Mean(name="cycle")
-        self.identity_tracker = keras.metrics.Mean(name="identity")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self._build_with_trackers(
+            (self.generator_ab, self.generator_ba, self.discriminator_a, self.discriminator_b),
+            ("g_loss", "d_a_loss", "d_b_loss", "g_gan", "cycle", "identity", "d_real", "d_fake"),
+        )
 
     def call(self, inputs, training=False):
         return self.generator_ab(inputs, training=training)
@@ -445,13 +436,6 @@ class CycleGAN(AdversarialModel):
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "loss": self.gan_loss.name,
         }
-
-    @property
-    def metrics(self):
-        return [
-            self.g_loss_tracker, self.d_a_loss_tracker, self.d_b_loss_tracker, self.g_gan_tracker,
-            self.cycle_tracker, self.identity_tracker, self.d_real_tracker, self.d_fake_tracker,
-        ]
 
     # ------------------------------------------------------------ train step
     def _split_batch(self, data):

@@ -327,17 +327,9 @@ class Pix2Pix(AdversarialModel):
             self.image_size, self.input_channels, self.output_channels, self.d_filters,
             num_layers=self.d_layers, norm=norm, name="discriminator",
         )
-        # Variables exist from construction on: inside a strategy scope they
-        # are mirrored, and checkpoints can be restored before the first step.
-        self.generator.build_for_inputs()
-        self.discriminator.build_for_inputs()
-        self.built = True
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.g_gan_tracker = keras.metrics.Mean(name="g_gan")
-        self.g_l1_tracker = keras.metrics.Mean(name="g_l1")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self._build_with_trackers(
+            (self.generator, self.discriminator), ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake")
+        )
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -404,13 +396,6 @@ class Pix2Pix(AdversarialModel):
             "loss": self.gan_loss.name,
             "d_every": self.d_every,
         }
-
-    @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker, self.g_loss_tracker, self.g_gan_tracker, self.g_l1_tracker,
-            self.d_real_tracker, self.d_fake_tracker,
-        ]
 
     # ------------------------------------------------------------ train step
     def _split_batch(self, data):

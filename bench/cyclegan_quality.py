@@ -1,0 +1,86 @@
+"""Scores a finished CycleGAN run against doing nothing and against real images.
+
+    python bench/cyclegan_quality.py runs/cyclegan_h2z_64 --data-dir ../shared/data
+
+Reads the run's options (``config.json``), its exported translators
+(``export/translators``, the ``a_to_b`` and ``b_to_a`` signatures) and the
+domain classifier the run was scored with (cached in the run's
+``--cache-dir``, trained on the train split). On the held-out validation
+split it prints, per direction, FID/KID against the real target domain in the
+classifier's feature space and the share of translations the classifier reads
+as the target domain, plus the cycle L1, for three translators:
+
+* ``run``: the exported model;
+* ``identity``: returns its input (the score of doing nothing);
+* ``real targets``: real train-split images of the target domain in place of
+  translations (the best a translator can get with this protocol; the
+  classifier has seen them, so its features flatter them a little).
+
+Writes ``bench/results/cyclegan_quality.json`` (``--results`` for another file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="run directory of experiments/cyclegan_horse2zebra.py")
+    parser.add_argument("--data-dir", default=None, help="shared data root or the horse2zebra folder")
+    parser.add_argument("--results", type=Path, default=HERE / "results" / "cyclegan_quality.json")
+    args = parser.parse_args()
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from tfgan_zoo import metrics
+    from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir
+
+    config = json.loads((args.run / "config.json").read_text())
+    size, cache = config["image_size"], Path(config["cache_dir"])
+    classifier_path = cache / f"{config['dataset']}_{size}px_classifier.keras"
+    if not classifier_path.exists():
+        raise SystemExit(f"{classifier_path} not found: run the experiment with --eval-every > 0 first.")
+    root = resolve_unpaired_dir(config["dataset"], args.data_dir)
+    train_a, train_b, _, _ = load_unpaired(root, size, "train", config["val_count"], cache_dir=cache / "decoded")
+    val_a, val_b, _, _ = load_unpaired(root, size, "val", config["val_count"], cache_dir=cache / "decoded")
+    classifier = keras.saving.load_model(classifier_path)
+    evaluator = metrics.TranslationEvaluator(classifier, val_a, val_b, seed=config["seed"])
+    accuracy = metrics.classifier_accuracy(
+        classifier, np.concatenate([val_a, val_b]), np.repeat([0, 1], [len(val_a), len(val_b)])
+    )
+
+    served = tf.saved_model.load(str(args.run / "export" / "translators"))
+
+    def signature(name):
+        return lambda images: served.signatures[name](image=tf.constant(images))["image"].numpy()
+
+    rows = {
+        "run": evaluator.evaluate(signature("a_to_b"), signature("b_to_a")),
+        "identity": evaluator.evaluate(lambda images: images, lambda images: images),
+        "real targets": evaluator.floor(train_a, train_b),
+    }
+    print(f"{args.run} ({config['epochs']} epochs, {size} px); classifier accuracy on val {accuracy:.3f}")
+    for name, figures in rows.items():
+        line = " ".join(f"{key}={value:.4g}" for key, value in figures.items() if not key.endswith("kid_std"))
+        print(f"{name}: {line}")
+    record = {
+        "run": str(args.run), "config": config, "classifier_val_accuracy": accuracy, "rows": rows,
+        "protocol": evaluator.protocol(), "val_images": [len(val_a), len(val_b)],
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(record, indent=1, default=float))
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()

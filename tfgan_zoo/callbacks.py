@@ -301,14 +301,14 @@ class EvaluateTranslation(_PeriodicScores):
             raise ValueError(
                 f"Need the same, non-zero number of inputs and targets, got {len(self.inputs)} and {len(self.targets)}."
             )
-        self.every, self.batch_size = every, batch_size
+        self.every, self.batch_size, self.prefix = every, batch_size, prefix
         self.figure_names = [f"{prefix}l1", f"{prefix}psnr", f"{prefix}ssim"]
 
     def evaluate(self) -> dict:
         """The figures of the model's current translations."""
         translations = self.model.translate(self.inputs, batch_size=self.batch_size)
-        scores = (metrics.l1, metrics.psnr, metrics.ssim)
-        return {name: score(translations, self.targets) for name, score in zip(self.figure_names, scores)}
+        scores = metrics.paired_scores(translations, self.targets)
+        return {f"{self.prefix}{name}": value for name, value in scores.items()}
 
 
 class TranslationSamples(keras.callbacks.Callback):

@@ -271,6 +271,21 @@ def _fit(model, dataset, args, run_dir: Path, callbacks: list, health: HealthMon
         raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
 
 
+def _run_callbacks(run_dir: Path, health: HealthMonitor, scoring: list, samples) -> list:
+    """What every run logs and keeps, in the order that matters: health and
+    scores first (they add to the epoch logs), then samples and loggers, and
+    the backup last: once a checkpoint says an epoch is done, its samples and
+    log rows are on disk (a kill just before the backup redoes that epoch)."""
+    return [
+        health,
+        *scoring,
+        samples,
+        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+        gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
+    ]
+
+
 def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) -> Path:
     """Trains ``gan`` on ``dataset`` into ``args.out`` (resuming), exports G, returns the run dir.
 
@@ -288,16 +303,8 @@ def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) ->
         )]
     reference = np.concatenate([np.asarray(gan.split_batch(batch)[0]) for batch in dataset.take(4)])
     health = HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
-    callbacks = [
-        health,  # this and the scores before the loggers: they add to the epoch logs
-        *scoring,
-        gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
-        gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234),
-        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
-        *extra_callbacks,
-    ]
-    _fit(gan, dataset, args, run_dir, callbacks, health)
+    samples = gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234)
+    _fit(gan, dataset, args, run_dir, [*_run_callbacks(run_dir, health, scoring, samples), *extra_callbacks], health)
     export_dir = export.save_generator(gan, run_dir / "export" / "generator")
     print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  generator SavedModel: {export_dir}")
     return run_dir
@@ -309,17 +316,6 @@ def _print_outputs(run_dir: Path, gallery: Path, export_line: str, summary: dict
         f"  {export_line}\n  validation: "
         + ", ".join(f"{k} {v:.4g}" for k, v in summary.items() if k != "epochs")
     )
-
-
-def _translation_callbacks(run_dir: Path, health: HealthMonitor, scoring: list, samples) -> list:
-    return [
-        health,
-        *scoring,  # before the loggers: they add to the epoch logs
-        gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
-        samples,
-        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
-    ]
 
 
 def run_translation(model, dataset, args, config: dict, validation: tuple) -> Path:
@@ -338,15 +334,11 @@ def run_translation(model, dataset, args, config: dict, validation: tuple) -> Pa
     if args.eval_every > 0:
         scoring = [gan_callbacks.EvaluateTranslation(val_inputs[:limit], val_targets[:limit], every=args.eval_every)]
     samples = gan_callbacks.TranslationSamples(val_inputs[:6], val_targets[:6], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _translation_callbacks(run_dir, health, scoring, samples), health)
+    _fit(model, dataset, args, run_dir, _run_callbacks(run_dir, health, scoring, samples), health)
 
     outputs = model.translate(val_inputs)
-    summary = {
-        "epochs": args.epochs,
-        "val L1": metrics.l1(outputs, val_targets),
-        "val PSNR (dB)": metrics.psnr(outputs, val_targets),
-        "val SSIM": metrics.ssim(outputs, val_targets),
-    }
+    summary = {"epochs": args.epochs}
+    summary.update({f"val_{name}": value for name, value in metrics.paired_scores(outputs, val_targets).items()})
     gallery = gallery_lib.write_gallery(
         run_dir / "gallery", val_inputs, outputs, val_targets, val_names,
         title=f"{config.get('model', 'model')}: {run_dir.name}, validation split", summary=summary,
@@ -387,7 +379,7 @@ def run_cyclegan(model, dataset, args, config: dict, validation: tuple, evaluato
     health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
     scoring = [] if evaluator is None else [gan_callbacks.EvaluateCycleGAN(evaluator, every=args.eval_every)]
     samples = gan_callbacks.CycleSamples(val_a[:4], val_b[:4], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _translation_callbacks(run_dir, health, scoring, samples), health)
+    _fit(model, dataset, args, run_dir, _run_callbacks(run_dir, health, scoring, samples), health)
 
     rows = gan_callbacks.cycle_translations(model, val_a, val_b)
     summary = {"epochs": args.epochs}

@@ -482,6 +482,11 @@ def ssim(images, targets) -> float:
     return float(tf.reduce_mean(tf.image.ssim(images, targets, max_val=1.0)))
 
 
+def paired_scores(images, targets) -> dict:
+    """``{"l1", "psnr", "ssim"}`` of translations against their targets (see each function)."""
+    return {"l1": l1(images, targets), "psnr": psnr(images, targets), "ssim": ssim(images, targets)}
+
+
 # ------------------------------------------------------------------ evaluator
 @dataclasses.dataclass
 class Evaluation:

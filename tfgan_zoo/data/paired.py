@@ -23,6 +23,8 @@ from tfgan_zoo.data.images import (
     require_images,
     resize_square,
 )
+from tfgan_zoo.data.pipeline import uint8_image_array
+
 
 DIRECTIONS = ("AtoB", "BtoA")
 _MAX_LISTED = 10
@@ -156,13 +158,8 @@ def paired_dataset(
     keeps the CPU pipeline out of the way and the transfer 4× smaller. Shuffling
     reshuffles every epoch; ``drop_remainder`` keeps batch shapes static for XLA.
     """
-    inputs, targets = np.asarray(inputs), np.asarray(targets)
-    for name, images in (("inputs", inputs), ("targets", targets)):
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise ValueError(
-                f"{name} must be uint8 [N, H, W, C], got {images.dtype} {images.shape}. "
-                "Load them with load_side_by_side or load_folder_pairs."
-            )
+    loader = "load_side_by_side or load_folder_pairs"
+    inputs, targets = uint8_image_array("inputs", inputs, loader), uint8_image_array("targets", targets, loader)
     if len(inputs) != len(targets) or inputs.shape[1:3] != targets.shape[1:3]:
         raise ValueError(
             f"inputs {inputs.shape} and targets {targets.shape} must hold the same number of "

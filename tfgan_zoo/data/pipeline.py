@@ -17,6 +17,17 @@ def to_uint8(images):
     return tf.cast(tf.round((images + 1.0) * 127.5), tf.uint8)
 
 
+def uint8_image_array(name: str, images, loader: str) -> np.ndarray:
+    """``images`` as a uint8 ``[N, H, W, C]`` array, or a ValueError naming ``name``
+    and the ``loader`` that makes such arrays."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(
+            f"{name} must be uint8 [N, H, W, C], got {images.dtype} {images.shape}. Load them with {loader}."
+        )
+    return images
+
+
 def image_dataset(
     images: np.ndarray,
     labels: np.ndarray | None = None,

@@ -40,6 +40,7 @@ import tensorflow as tf
 
 from tfgan_zoo.data.idx import DATA_ENV_VAR, DataNotFoundError
 from tfgan_zoo.data.images import IMAGE_EXTENSIONS, read_rgb, require_images, resize_square
+from tfgan_zoo.data.pipeline import uint8_image_array
 
 DOMAINS = ("A", "B")
 SPLITS = ("train", "val", "test")
@@ -323,13 +324,9 @@ def unpaired_dataset(
     Iterate the dataset again (or ``.repeat()``) for more epochs. No float
     conversion here: the model scales to [-1, 1] on the device.
     """
-    images_a, images_b = np.asarray(images_a), np.asarray(images_b)
+    images_a = uint8_image_array("images_a", images_a, "load_unpaired")
+    images_b = uint8_image_array("images_b", images_b, "load_unpaired")
     for name, images in (("images_a", images_a), ("images_b", images_b)):
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise ValueError(
-                f"{name} must be uint8 [N, H, W, C], got {images.dtype} {images.shape}. "
-                "Load them with load_unpaired."
-            )
         if len(images) == 0:
             raise ValueError(f"{name} is empty: there are no images to batch.")
     if images_a.shape[1:] != images_b.shape[1:]:

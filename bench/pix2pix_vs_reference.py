@@ -69,8 +69,8 @@ def run_ours(args) -> dict:
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
     parser = experiment.add_pix2pix_arguments(experiment.base_parser(""))
-    options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision])
-    runtime = experiment.configure(options)
+    options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision, *args.ours_args.split()])
+    _, runtime = experiment.configure(options)
     inputs, targets, _ = load_side_by_side(facades / "train", "BtoA", 256)
     dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
     model = experiment.build_pix2pix(options, runtime)
@@ -87,7 +87,7 @@ def run_ours(args) -> dict:
     clock = Clock()
     history = model.fit(dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock], verbose=0)
     return {
-        "name": "tfgan_zoo Pix2Pix", "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
+        "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
         "images_per_second": (args.steps - args.warmup_steps) / clock.seconds,
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
         "scores": _scores(reference, model.generator, facades),
@@ -102,6 +102,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--precision", default="auto", help="ours: the experiments' --precision (auto: bf16 where the CPU has it)")
     parser.add_argument("--only-ours", action="store_true", help="skip the reference (e.g. to compare precisions)")
+    parser.add_argument("--ours-args", default="", help="extra experiment options for ours, e.g. '--jitter-resize nearest'")
     parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_vs_reference.json")
     parser.add_argument("--only", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -113,7 +114,7 @@ def main():
     results = []
     for which in ("ours",) if args.only_ours else ("reference", "ours"):
         command = [sys.executable, __file__, "--only", which, "--steps", str(args.steps),
-                   "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--precision", args.precision]
+                   "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--precision", args.precision, f"--ours-args={args.ours_args}"]
         if args.data_dir:
             command += ["--data-dir", args.data_dir]
         out = subprocess.run(command, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
@@ -125,7 +126,7 @@ def main():
         scores = " ".join(
             f"{mode}: l1={s['l1']:.4f} psnr={s['psnr']:.2f} ssim={s['ssim']:.4f}" for mode, s in result["scores"].items()
         )
-        print(f"{result['name']}: img_s={result['images_per_second']:.3f} ({result['precision']}) | {scores}")
+        print(f"{result['name']} {result.get('options', '')}: img_s={result['images_per_second']:.3f} ({result['precision']}) | {scores}")
     if len(results) == 2:
         reference, ours = results
         print(f"speed ratio ours/reference = {ours['images_per_second'] / reference['images_per_second']:.2f}")

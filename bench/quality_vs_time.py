@@ -58,7 +58,7 @@ def main():
     classifier = metrics.domain_classifier(
         train_images, train_labels, 10, cache_path=Path(args.cache) / f"{args.dataset}_classifier.keras"
     )
-    runtime = experiment.configure(args)
+    _, runtime = experiment.configure(args)
     conditional = args.model == "cgan"
     evaluator = metrics.GANEvaluator(
         metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.num_samples],

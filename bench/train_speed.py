@@ -12,6 +12,12 @@ fresh process so dtype policies and XLA caches do not leak between them.
 
     python bench/train_speed.py                      # float32 and mixed_bfloat16, XLA off
     python bench/train_speed.py --xla on off --precision float32
+    python bench/train_speed.py --models dcgan --image-size 64 --channels 3 --xla on off   # colour DCGAN
+    python bench/train_speed.py --models dcgan --image-size 64 --channels 3 --aids         # + DiffAugment + EMA
+
+With ``--aids`` the tfgan_zoo model also runs DiffAugment (colour,
+translation, cutout) and the EMA generator update; the plain loop does not,
+so ``ratio`` then is the price of the aids plus the machinery.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from timing import fit_and_loop_throughput, run_in_child
 
 
 def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: int, warmup: int,
-            rounds: int, steps_per_execution: int) -> dict:
+            rounds: int, steps_per_execution: int, image_size: int = 28, channels: int = 1,
+            aids: bool = False) -> dict:
     import keras
     import numpy as np
     import tensorflow as tf
@@ -33,21 +40,23 @@ def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: 
 
     keras.mixed_precision.set_dtype_policy(precision)
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (batch_size * 16, 28, 28, 1), dtype=np.uint8)
+    shape = (image_size, image_size, channels)
+    images = rng.integers(0, 256, (batch_size * 16, *shape), dtype=np.uint8)
     labels = rng.integers(0, 10, batch_size * 16).astype(np.int32)
     conditional = model_name == "cgan"
     dataset = tfgan_zoo.data.image_dataset(images, labels if conditional else None, batch_size, seed=0)
     dataset = dataset.cache().repeat()
 
-    def make_gan():
+    def make_gan(with_aids=False):
+        options = dict(diffaugment="color,translation,cutout", ema_decay=0.999) if with_aids else {}
         if conditional:
-            return tfgan_zoo.ConditionalGAN(latent_dim=100, num_classes=10, image_shape=(28, 28, 1))
-        return tfgan_zoo.DCGAN(latent_dim=100, image_shape=(28, 28, 1))
+            return tfgan_zoo.ConditionalGAN(latent_dim=100, num_classes=10, image_shape=shape, **options)
+        return tfgan_zoo.DCGAN(latent_dim=100, image_shape=shape, **options)
 
     def adam():
         return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
-    gan = make_gan()
+    gan = make_gan(aids)
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="bce", jit_compile=xla,
                 steps_per_execution=steps_per_execution)
 
@@ -100,6 +109,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--image-size", type=int, default=28)
+    parser.add_argument("--channels", type=int, default=1)
+    parser.add_argument("--aids", action="store_true", help="ours with DiffAugment and the EMA generator")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -112,13 +124,15 @@ def main():
 
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
           f"batch {args.batch_size}; best of {args.rounds} rounds of {args.steps} steps after {args.warmup} warm-up; "
-          f"fit steps_per_execution={args.steps_per_execution}")
+          f"fit steps_per_execution={args.steps_per_execution}; images {args.image_size}x{args.image_size}x{args.channels}"
+          f"{'; ours with DiffAugment + EMA' if args.aids else ''}")
     for precision in args.precision:
         for xla in args.xla:
             for model_name in args.models:
                 setting = dict(model_name=model_name, precision=precision, xla=xla == "on",
                                batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
-                               rounds=args.rounds, steps_per_execution=args.steps_per_execution)
+                               rounds=args.rounds, steps_per_execution=args.steps_per_execution,
+                               image_size=args.image_size, channels=args.channels, aids=args.aids)
                 try:
                     result = run_in_child(__file__, setting)
                 except RuntimeError as error:

@@ -16,17 +16,18 @@ def main():
     parser = experiment.base_parser(__doc__, epochs=15, batch_size=64)
     args = experiment.add_mnist_gan_arguments(parser).parse_args()
     args.out = args.out or f"runs/cgan_{args.dataset}"
-    runtime = experiment.configure(args)
+    strategy, runtime = experiment.configure(args)
 
     images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
     test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
     evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=True)
     dataset = image_dataset(images, labels, batch_size=args.batch_size, seed=args.seed)
-    gan = tfgan_zoo.ConditionalGAN(
-        latent_dim=args.latent_dim, num_classes=10, image_shape=images.shape[1:],
-        g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
-    )
-    experiment.compile_gan(gan, args, runtime)
+    with strategy.scope():
+        gan = tfgan_zoo.ConditionalGAN(
+            latent_dim=args.latent_dim, num_classes=10, image_shape=images.shape[1:],
+            g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
+        )
+        experiment.compile_gan(gan, args, runtime)
     experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "ConditionalGAN"}, evaluator)
 
 

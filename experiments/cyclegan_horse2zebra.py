@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--val-count", type=int, default=100, help="pictures per domain held out for validation")
     args = experiment.add_cyclegan_arguments(parser, image_size=128).parse_args()
     args.out = args.out or f"runs/cyclegan_horse2zebra_{args.image_size}"
-    runtime = experiment.configure(args)
+    strategy, runtime = experiment.configure(args)
 
     root = resolve_unpaired_dir("horse2zebra", args.data_dir)
     cache = Path(args.cache_dir) / "decoded"
@@ -39,7 +39,8 @@ def main():
     dataset = unpaired_dataset(train_a, train_b, batch_size=args.batch_size, seed=args.seed)
     # An epoch covers the larger domain once (the schedule counts in those epochs).
     args.steps_per_epoch = args.steps_per_epoch or max(len(train_a), len(train_b)) // args.batch_size
-    model = experiment.build_cyclegan(args, runtime, args.steps_per_epoch)
+    with strategy.scope():
+        model = experiment.build_cyclegan(args, runtime, args.steps_per_epoch)
     evaluator = experiment.translation_evaluator(args, (train_a, train_b), validation[:2], "horse2zebra")
     config = {**vars(args), **runtime, "model": "CycleGAN", "dataset": "horse2zebra"}
     experiment.run_cyclegan(model, dataset, args, config, validation, evaluator)

@@ -20,13 +20,14 @@ def main():
                         help="BtoA: label map (right half) -> photo (left half)")
     args = experiment.add_pix2pix_arguments(parser).parse_args()
     args.out = args.out or "runs/pix2pix_facades"
-    runtime = experiment.configure(args)
+    strategy, runtime = experiment.configure(args)
 
     root = resolve_paired_dir("facades", args.data_dir)
     train_inputs, train_targets, _ = load_side_by_side(root / "train", args.direction, args.image_size)
     validation = load_side_by_side(root / "val", args.direction, args.image_size)
     dataset = paired_dataset(train_inputs, train_targets, batch_size=args.batch_size, seed=args.seed)
-    model = experiment.build_pix2pix(args, runtime)
+    with strategy.scope():
+        model = experiment.build_pix2pix(args, runtime)
     config = {**vars(args), **runtime, "model": "Pix2Pix", "dataset": "facades"}
     experiment.run_translation(model, dataset, args, config, validation)
 

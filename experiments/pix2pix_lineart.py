@@ -25,7 +25,7 @@ def main():
     args = experiment.add_pix2pix_arguments(parser, image_size=96).parse_args()
     args.g_depth = args.g_depth or 5
     args.out = args.out or "runs/pix2pix_lineart"
-    runtime = experiment.configure(args)
+    strategy, runtime = experiment.configure(args)
 
     source = resolve_paired_dir("anime_faces", args.data_dir) / "images"
     pairs = Path(args.pairs_dir or Path(args.cache_dir) / "anime_faces_lineart")
@@ -34,7 +34,8 @@ def main():
     inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", args.image_size)
     split = len(inputs) - args.val_count
     dataset = paired_dataset(inputs[:split], targets[:split], batch_size=args.batch_size, seed=args.seed)
-    model = experiment.build_pix2pix(args, runtime)
+    with strategy.scope():
+        model = experiment.build_pix2pix(args, runtime)
     config = {**vars(args), **runtime, "model": "Pix2Pix", "dataset": "anime_faces_lineart"}
     experiment.run_translation(model, dataset, args, config, (inputs[split:], targets[split:], names[split:]))
 

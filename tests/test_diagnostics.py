@@ -117,7 +117,7 @@ def test_non_finite_loss_stops_training():
 class ConstantGAN(tfgan_zoo.DCGAN):
     """A generator collapsed to one image whatever the noise."""
 
-    def generate(self, noise, conditions=None, training=False):
+    def generate(self, noise, conditions=None, training=False, averaged=True):
         return np.zeros((len(noise), 28, 28, 1), "float32") + np.linspace(-1, 1, 28)[:, None, None]
 
 

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_zoo
+from tfgan_zoo.augment import paired_random_jitter
 from tfgan_zoo.callbacks import EvaluateTranslation
 from tfgan_zoo.models.pix2pix import (
     PatchDiscriminator,
@@ -273,3 +274,38 @@ def test_evaluate_translation_logs_before_csv_logger(tmp_path):
     with log.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 and {"val_l1", "val_psnr", "val_ssim"} <= set(rows[0])
+
+
+def test_simultaneous_updates_take_both_gradients_from_one_forward_pass():
+    """With D's learning rate 0, simultaneous and D-first steps must give G the same
+    update (D does not change); with it, they differ (G sees the updated D)."""
+    inputs, targets = paired(4)
+    results = {}
+    for simultaneous, d_rate in ((True, 0.0), (False, 0.0), (True, 0.5), (False, 0.5)):
+        keras.utils.set_random_seed(3)  # same init and dropout draws
+        model = tiny_pix2pix(jitter=False)
+        model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(d_rate),
+                      simultaneous=simultaneous)
+        model.fit(dataset(inputs, targets), epochs=1, verbose=0)
+        results[simultaneous, d_rate] = [np.array(w) for w in model.generator.weights]
+    for a, b in zip(results[True, 0.0], results[False, 0.0]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert any(not np.allclose(a, b, atol=1e-5) for a, b in zip(results[True, 0.5], results[False, 0.5]))
+    with pytest.raises(ValueError, match="d_every"):
+        tiny_pix2pix().compile(simultaneous=True, d_every=2)
+
+
+def test_nearest_jitter_keeps_label_colours_exact():
+    labels = np.zeros((2, 32, 32, 3), np.uint8)
+    labels[:, :, 16:] = (255, 0, 0)
+    inputs, targets = paired_random_jitter(
+        tf.constant(labels, tf.float32), tf.constant(labels, tf.float32), tf.constant([1, 2]), method="nearest"
+    )
+    assert set(np.unique(inputs.numpy())) <= {0.0, 255.0}
+    blurred, _ = paired_random_jitter(
+        tf.constant(labels, tf.float32), tf.constant(labels, tf.float32), tf.constant([1, 2])
+    )
+    assert len(np.unique(blurred.numpy())) > 2
+    assert tiny_pix2pix(jitter_resize="nearest").get_config()["jitter_resize"] == "nearest"
+    with pytest.raises(ValueError, match="jitter_resize"):
+        tiny_pix2pix(jitter_resize="area")

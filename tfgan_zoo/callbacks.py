@@ -90,11 +90,15 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     run interrupted by Ctrl-C or kill -9 resumes at the last finished epoch.
     Files are written under temporary names and renamed into place: a kill
     during a save leaves the previous backup intact instead of a torn file.
+
+    With ``read_only`` it restores but never writes: the non-chief workers of a
+    multi-worker job resume from the chief's backup.
     """
 
-    def __init__(self, backup_dir, **kwargs):
+    def __init__(self, backup_dir, read_only: bool = False, **kwargs):
         kwargs.setdefault("delete_checkpoint", False)
         super().__init__(str(backup_dir), **kwargs)
+        self.read_only = read_only
 
     def on_epoch_end(self, epoch, logs=None):
         # An epoch whose running means are non-finite had a NaN/inf step.
@@ -102,6 +106,8 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
             super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
+        if self.read_only:
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         weights_tmp = self._weights_path.replace(".weights.h5", ".tmp.weights.h5")
         metadata_tmp = self._training_metadata_path + ".tmp"

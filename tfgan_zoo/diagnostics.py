@@ -263,10 +263,10 @@ class HealthMonitor(StopOnNonFinite):
         rng = np.random.default_rng(self.seed)
         noise = rng.standard_normal((self.num_samples, gan.latent_dim)).astype("float32")
         num_classes = int(getattr(gan, "num_classes", 0) or 0)
-        if num_classes:
-            labels = np.arange(self.num_samples, dtype="int32") % num_classes
-            return np.asarray(to_uint8(gan.generate(noise, labels))), labels
-        return np.asarray(to_uint8(gan.generate(noise))), None
+        labels = np.arange(self.num_samples, dtype="int32") % num_classes if num_classes else None
+        # The trained G itself, not its moving average (which lags it): the
+        # health of training is what is checked here.
+        return np.asarray(to_uint8(gan.generate(noise, labels, averaged=False))), labels
 
     @staticmethod
     def sample_diversity(images: np.ndarray, labels=None) -> float:

@@ -12,6 +12,7 @@ Run directory layout::
     RUN/export/generator/        SavedModel of the generator (last epoch)
     RUN/best/                    weights and scores of the best evaluated epoch
     RUN/export/best_generator/   SavedModel of the best evaluated generator
+    RUN/interpolation.png        latent walks (slerp) of the final generator
 
 Image-to-image runs (:func:`run_translation`) write ``samples/`` as
 ``input | output | target`` triptychs of fixed validation examples, log the
@@ -39,9 +40,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo import callbacks as gan_callbacks
-from tfgan_zoo import export, metrics
+from tfgan_zoo import distribute, export, metrics
 from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
+from tfgan_zoo.visualize import interpolation_strip
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # Options that change the networks or the data order: resuming with other
@@ -50,6 +52,7 @@ _RESUME_KEYS = (
     "model", "dataset", "latent_dim", "g_filters", "d_filters", "batch_size", "seed", "loss",
     "image_size", "direction", "norm", "d_layers", "g_depth",
     "filters", "num_blocks", "pool_size", "cycle_weight", "identity_weight", "val_count",
+    "images", "labels", "label_column", "subset", "diffaugment", "ema_decay", "spectral_norm", "d_norm",
 )
 
 
@@ -92,6 +95,10 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
         help="XLA for the train step; auto = on with a GPU, off on CPU (slower there)",
     )
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="limit each epoch (quick tries)")
+    parser.add_argument(
+        "--strategy", choices=distribute.STRATEGIES, default="default",
+        help="tf.distribute strategy: default (one device), mirrored (local GPUs), multi-worker (hosts of TF_CONFIG), tpu",
+    )
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (default: 1 on a terminal, else 2)")
     parser.add_argument(
         "--eval-every", type=int, default=defaults.get("eval_every", 5),
@@ -120,6 +127,87 @@ def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
     return parser
 
 
+def add_image_gan_arguments(parser: argparse.ArgumentParser, image_size: int = 64) -> argparse.ArgumentParser:
+    """Options of the DCGAN-family experiments on a folder of your own images."""
+    add_mnist_gan_arguments(parser)
+    parser.set_defaults(dataset="folder")
+    parser.add_argument("--images", help="folder of images (searched recursively)")
+    parser.add_argument("--labels", default=None, help="'subfolders', or a CSV file of labels (see --label-column)")
+    parser.add_argument("--label-column", default=None, help="the CSV column to condition on")
+    parser.add_argument("--image-size", type=int, default=image_size)
+    parser.add_argument("--subset", type=int, default=None, help="train on this many images drawn at random")
+    parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
+    parser.add_argument("--diffaugment", default="color,translation,cutout",
+                        help="DiffAugment ops for every image D sees ('' to turn off)")
+    parser.add_argument("--ema-decay", type=float, default=0.999, help="EMA of G's weights for samples/export; 0: off")
+    parser.add_argument("--spectral-norm", action="store_true", help="spectral normalization in D (with --d-norm none)")
+    parser.add_argument("--d-norm", choices=("batch", "layer", "none"), default="batch")
+    parser.add_argument("--classifier-epochs", type=int, default=20,
+                        help="epochs of the evaluation feature network trained on the folder")
+    return parser
+
+
+def load_folder(args, labelled: bool):
+    """The :class:`~tfgan_zoo.data.ImageFolder` of ``--images`` (``--subset`` of it), reporting skipped files."""
+    from tfgan_zoo.data import load_image_folder
+
+    if not args.images:
+        raise SystemExit("Pass the folder of images to train on: --images DIR.")
+    if labelled and not args.labels:
+        raise SystemExit("A conditional GAN needs labels: --labels subfolders, or --labels FILE.csv --label-column NAME.")
+    folder = load_image_folder(args.images, args.image_size, labels=args.labels, label_column=args.label_column,
+                               strict=args.strict)
+    if folder.skipped:
+        print(f"Skipped {len(folder.skipped)} unreadable file(s): "
+              + ", ".join(str(path) for path, _ in folder.skipped[:10]))
+    if args.subset:
+        folder = folder.subset(args.subset, seed=args.seed)
+    print(f"{len(folder.images)} images of {args.images} at {args.image_size}x{args.image_size}"
+          + (f", {folder.num_classes} classes" if folder.labels is not None else ""))
+    return folder
+
+
+def build_image_gan(args, folder, conditional: bool):
+    """A DCGAN (or, with ``conditional``, a ConditionalGAN on ``folder``'s labels) from
+    :func:`add_image_gan_arguments` options."""
+    from tfgan_zoo.models.cgan import ConditionalGAN
+    from tfgan_zoo.models.dcgan import DCGAN
+
+    options = dict(
+        latent_dim=args.latent_dim, image_shape=folder.images.shape[1:], g_filters=args.g_filters,
+        d_filters=args.d_filters, d_norm=args.d_norm, d_spectral_norm=args.spectral_norm,
+        diffaugment=args.diffaugment, ema_decay=args.ema_decay, seed=args.seed,
+    )
+    return ConditionalGAN(num_classes=folder.num_classes, **options) if conditional else DCGAN(**options)
+
+
+def folder_evaluator(args, folder, conditional: bool):
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator` of ``folder``'s images, or None with ``--eval-every 0``.
+
+    Features come from a classifier trained on the folder: on its labels when
+    it has them, else on the auxiliary task of telling which of four rotations
+    an image was turned by (see :func:`tfgan_zoo.metrics.rotation_task`).
+    Cached in ``--cache-dir`` per folder content and size.
+    """
+    if args.eval_every <= 0:
+        return None
+    if folder.labels is not None:
+        # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
+        order = np.random.default_rng(args.seed).permutation(len(folder.images))
+        images, labels, num_classes, task = folder.images[order], folder.labels[order], folder.num_classes, "labels"
+    else:
+        (images, labels), num_classes, task = metrics.rotation_task(folder.images, seed=args.seed), 4, "rotation"
+    cache = Path(args.cache_dir) / f"folder_{metrics.images_digest(folder.images)}_{task}_classifier.keras"
+    classifier = metrics.domain_classifier(
+        images, labels, num_classes, cache_path=cache, epochs=args.classifier_epochs, seed=args.seed,
+        builder=metrics.build_colour_classifier, validation_split=0.1,
+    )
+    return metrics.GANEvaluator(
+        metrics.DomainFeatures(classifier, key="domain"), folder.images, reference_split=f"{args.images} ({task})",
+        classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
+    )
+
+
 def add_pix2pix_arguments(parser: argparse.ArgumentParser, image_size: int = 256) -> argparse.ArgumentParser:
     """Options of the pix2pix experiments; the defaults are the paper's."""
     parser.add_argument("--image-size", type=int, default=image_size)
@@ -133,6 +221,10 @@ def add_pix2pix_arguments(parser: argparse.ArgumentParser, image_size: int = 256
     parser.add_argument("--d-every", type=int, default=1, help="update D every k-th step (k > 1 when D overpowers G)")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
     parser.add_argument("--no-jitter", dest="jitter", action="store_false", help="turn off random resize-crop-mirror")
+    parser.add_argument("--simultaneous", action="store_true",
+                        help="G and D gradients from one forward pass (TF tutorial) instead of D first (paper code)")
+    parser.add_argument("--jitter-resize", choices=("bilinear", "nearest", "bicubic"), default="bilinear",
+                        help="interpolation of the jitter's resize (nearest keeps label-map colours exact)")
     return parser
 
 
@@ -143,12 +235,13 @@ def build_pix2pix(args, runtime: dict, input_channels: int = 3, output_channels:
     model = Pix2Pix(
         image_size=args.image_size, input_channels=input_channels, output_channels=output_channels,
         g_filters=args.g_filters, d_filters=args.d_filters, d_layers=args.d_layers, g_depth=args.g_depth,
-        norm=args.norm, l1_weight=args.l1_weight, jitter=args.jitter, seed=args.seed,
+        norm=args.norm, l1_weight=args.l1_weight, jitter=args.jitter, jitter_resize=args.jitter_resize,
+        seed=args.seed,
     )
     model.compile(
         g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
         d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        loss=args.loss, d_every=args.d_every, jit_compile=runtime["jit_compile"],
+        loss=args.loss, d_every=args.d_every, simultaneous=args.simultaneous, jit_compile=runtime["jit_compile"],
     )
     return model
 
@@ -207,13 +300,16 @@ def compile_gan(gan, args, runtime: dict):
     return gan
 
 
-def configure(args) -> dict:
-    """Seeds, dtype policy and compile options from parsed arguments."""
+def configure(args):
+    """``(strategy, runtime)``: the ``--strategy`` (created first, as multi-worker
+    needs), then seeds, dtype policy and compile options from parsed arguments.
+    Build and compile models inside ``strategy.scope()``."""
+    strategy = distribute.make_strategy(args.strategy)
     keras.utils.set_random_seed(args.seed)
     precision = default_precision() if args.precision == "auto" else args.precision
     keras.mixed_precision.set_dtype_policy(precision)
     jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
-    return {"precision": precision, "jit_compile": jit}
+    return strategy, {"precision": precision, "jit_compile": jit, "replicas": strategy.num_replicas_in_sync}
 
 
 def _check_resume_config(run_dir: Path, config: dict):
@@ -271,7 +367,15 @@ def _fit(model, dataset, args, run_dir: Path, callbacks: list, health: HealthMon
         raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
 
 
-def _run_callbacks(run_dir: Path, health: HealthMonitor, scoring: list, samples) -> list:
+def _output_dir(args) -> Path:
+    """Where this process writes: the run directory, or for a non-chief worker of a
+    multi-worker job a scratch folder inside it (``RUN/.workers/N``)."""
+    if distribute.is_chief():
+        return Path(args.out)
+    return Path(args.out) / ".workers" / str(distribute.task()[1])
+
+
+def _run_callbacks(args, run_dir: Path, health: HealthMonitor, scoring: list, samples) -> list:
     """What every run logs and keeps, in the order that matters: health and
     scores first (they add to the epoch logs), then samples and loggers, and
     the backup last: once a checkpoint says an epoch is done, its samples and
@@ -282,7 +386,8 @@ def _run_callbacks(run_dir: Path, health: HealthMonitor, scoring: list, samples)
         samples,
         keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
-        gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
+        # Every worker resumes from the chief's backup; only the chief writes it.
+        gan_callbacks.SafeBackupAndRestore(Path(args.out) / "checkpoints", read_only=not distribute.is_chief()),
     ]
 
 
@@ -293,7 +398,7 @@ def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) ->
     epochs; the best epoch by its first figure (domain-FID) is kept in
     ``RUN/best/`` and its generator exported to ``RUN/export/best_generator``.
     """
-    run_dir = Path(args.out)
+    run_dir = _output_dir(args)
     _check_resume_config(run_dir, config)
     scoring = []
     if evaluator is not None:
@@ -304,9 +409,11 @@ def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) ->
     reference = np.concatenate([np.asarray(gan.split_batch(batch)[0]) for batch in dataset.take(4)])
     health = HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
     samples = gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234)
-    _fit(gan, dataset, args, run_dir, [*_run_callbacks(run_dir, health, scoring, samples), *extra_callbacks], health)
+    _fit(gan, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *extra_callbacks], health)
     export_dir = export.save_generator(gan, run_dir / "export" / "generator")
-    print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  generator SavedModel: {export_dir}")
+    strip = interpolation_strip(gan, run_dir / "interpolation.png", seed=args.seed)
+    print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  latent walks: {strip}\n"
+          f"  generator SavedModel: {export_dir}")
     return run_dir
 
 
@@ -325,7 +432,7 @@ def run_translation(model, dataset, args, config: dict, validation: tuple) -> Pa
     L1/PSNR/SSIM are logged every ``args.eval_every`` epochs, its first
     examples make the per-epoch triptych sheets, and all of it the gallery.
     """
-    run_dir = Path(args.out)
+    run_dir = _output_dir(args)
     _check_resume_config(run_dir, config)
     val_inputs, val_targets, val_names = validation
     limit = min(len(val_inputs), args.eval_samples)
@@ -334,7 +441,7 @@ def run_translation(model, dataset, args, config: dict, validation: tuple) -> Pa
     if args.eval_every > 0:
         scoring = [gan_callbacks.EvaluateTranslation(val_inputs[:limit], val_targets[:limit], every=args.eval_every)]
     samples = gan_callbacks.TranslationSamples(val_inputs[:6], val_targets[:6], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _run_callbacks(run_dir, health, scoring, samples), health)
+    _fit(model, dataset, args, run_dir, _run_callbacks(args, run_dir, health, scoring, samples), health)
 
     outputs = model.translate(val_inputs)
     summary = {"epochs": args.epochs}
@@ -373,13 +480,13 @@ def run_cyclegan(model, dataset, args, config: dict, validation: tuple, evaluato
     ``evaluator`` (see :func:`translation_evaluator`) scores it every
     ``args.eval_every`` epochs.
     """
-    run_dir = Path(args.out)
+    run_dir = _output_dir(args)
     _check_resume_config(run_dir, config)
     val_a, val_b, names_a, names_b = validation
     health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
     scoring = [] if evaluator is None else [gan_callbacks.EvaluateCycleGAN(evaluator, every=args.eval_every)]
     samples = gan_callbacks.CycleSamples(val_a[:4], val_b[:4], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _run_callbacks(run_dir, health, scoring, samples), health)
+    _fit(model, dataset, args, run_dir, _run_callbacks(args, run_dir, health, scoring, samples), health)
 
     rows = gan_callbacks.cycle_translations(model, val_a, val_b)
     summary = {"epochs": args.epochs}

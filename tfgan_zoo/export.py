@@ -100,10 +100,11 @@ def save_generator(gan, path: str | Path) -> Path:
     """Exports ``gan``'s generator as a SavedModel at ``path`` and returns the path.
 
     ``gan`` is a :class:`tfgan_zoo.DCGAN` or :class:`tfgan_zoo.ConditionalGAN`
-    (anything with ``generator``, ``latent_dim`` and ``num_classes``).
+    (anything with ``generator``, ``latent_dim`` and ``num_classes``). A model
+    that keeps an EMA generator exports that one.
     """
     path = Path(path)
-    generator = gan.generator
+    generator = getattr(gan, "sampling_generator", gan.generator)
     num_classes = int(getattr(gan, "num_classes", 0) or 0)
     latent_dim = int(gan.latent_dim)
     archive = keras.export.ExportArchive()
@@ -116,6 +117,7 @@ def save_generator(gan, path: str | Path) -> Path:
         "latent_dim": latent_dim,
         "num_classes": num_classes,
         "image_shape": list(generator.image_shape),
+        "weights": "ema" if generator is not gan.generator else "trained",
         "signatures": ["generate", "sample"],
     }
     (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2))

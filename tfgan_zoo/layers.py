@@ -136,3 +136,108 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+class _SpectralNormalized(keras.layers.Layer):
+    """A layer whose ``kernel`` is divided by its largest singular value
+    (Miyato et al. 2018) at every call, estimated by one power iteration per
+    training call from a persistent vector ``u``. Gradients flow through the
+    division (``u`` and ``v`` are held constant), as in the paper.
+
+    The kernel is viewed as a matrix ``[fan_in, units]``; ``u`` is replica-
+    synchronized from the first replica, whose kernel equals the others'."""
+
+    def _build_spectral(self, kernel_shape, units: int):
+        self.kernel = self.add_weight(
+            shape=kernel_shape, initializer=self.kernel_initializer, name="kernel"
+        )
+        self.bias = self.add_weight(shape=(units,), initializer="zeros", name="bias") if self.use_bias else None
+        self.u = self.add_weight(
+            shape=(1, units), initializer=keras.initializers.RandomNormal(seed=self.seed), trainable=False,
+            aggregation="only_first_replica", name="u",
+        )
+
+    def normalized_kernel(self, training=False):
+        kernel = self.kernel
+        matrix = ops.cast(ops.reshape(kernel, (-1, kernel.shape[-1])), "float32")
+        u = ops.cast(self.u, "float32")
+        v = _l2_normalize(ops.matmul(u, ops.transpose(matrix)))
+        u = _l2_normalize(ops.matmul(v, matrix))
+        u, v = ops.stop_gradient(u), ops.stop_gradient(v)
+        if training:
+            self.u.assign(u)
+        sigma = ops.sum(ops.matmul(v, matrix) * u)
+        return ops.cast(ops.cast(kernel, "float32") / sigma, kernel.dtype)
+
+    def _add_bias(self, outputs):
+        return outputs if self.bias is None else outputs + self.bias
+
+
+def _l2_normalize(x, epsilon: float = 1e-12):
+    return x / ops.sqrt(ops.sum(ops.square(x)) + epsilon)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class SpectralConv2D(_SpectralNormalized):
+    """Spectrally normalized ``Conv2D`` (no activation; square kernel, ``same`` or ``valid`` padding)."""
+
+    def __init__(
+        self, filters: int, kernel_size: int, strides: int = 1, padding: str = "same", use_bias: bool = True,
+        kernel_initializer="glorot_uniform", seed: int | None = None, **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
+        self.padding, self.use_bias, self.seed = padding, bool(use_bias), seed
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self._build_spectral((self.kernel_size, self.kernel_size, input_shape[-1], self.filters), self.filters)
+
+    def call(self, inputs, training=False):
+        kernel = self.normalized_kernel(training)
+        return self._add_bias(ops.conv(inputs, kernel, strides=self.strides, padding=self.padding))
+
+    def compute_output_shape(self, input_shape):
+        height, width = input_shape[1:3]
+
+        def side(size):
+            if size is None:
+                return None
+            if self.padding == "same":
+                return -(-size // self.strides)
+            return (size - self.kernel_size) // self.strides + 1
+
+        return (input_shape[0], side(height), side(width), self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+            "strides": self.strides, "padding": self.padding, "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer), "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class SpectralDense(_SpectralNormalized):
+    """Spectrally normalized ``Dense`` on ``[B, features]`` inputs (no activation)."""
+
+    def __init__(self, units: int, use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.use_bias, self.seed = int(units), bool(use_bias), seed
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self._build_spectral((input_shape[-1], self.units), self.units)
+
+    def call(self, inputs, training=False):
+        return self._add_bias(ops.matmul(inputs, self.normalized_kernel(training)))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "units": self.units, "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer), "seed": self.seed,
+        }

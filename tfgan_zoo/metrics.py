@@ -366,6 +366,47 @@ def build_domain_classifier(image_shape, num_classes: int) -> keras.Model:
     )
 
 
+def build_colour_classifier(image_shape, num_classes: int) -> keras.Model:
+    """Four stride-2 conv layers, global pooling and a 128-d ``features`` layer:
+    the feature network for colour images of 32 px and up (e.g. 64x64 faces).
+    No batch norm: on a few thousand images its inference statistics made
+    validation accuracy collapse (40% vs 63% without, anime hair colours)."""
+    layers = [keras.Input(image_shape), keras.layers.Rescaling(1.0 / 127.5, offset=-1.0)]
+    for filters in (32, 64, 128, 128):
+        layers.append(keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu"))
+    layers += [
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(128, activation="relu", name="features"),
+        keras.layers.Dense(num_classes, dtype="float32", name="logits"),
+    ]
+    return keras.Sequential(layers, name="colour_classifier")
+
+
+def rotation_task(images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Self-supervised labels for a folder without any: every image turned by 0,
+    90, 180 and 270 degrees, labelled 0-3, shuffled (Gidaris et al. 2018). A
+    network that tells the rotations apart has to recognise what is upright
+    in the domain (faces, eyes, horizons), so its features describe it."""
+    images = as_uint8_images(images)
+    if images.shape[1] != images.shape[2]:
+        raise ValueError(f"rotation_task needs square images, got {images.shape[1:3]}.")
+    rotated = np.concatenate([np.rot90(images, k, axes=(1, 2)) for k in range(4)])
+    labels = np.repeat(np.arange(4, dtype=np.int32), len(images))
+    order = np.random.default_rng(seed).permutation(len(rotated))
+    return rotated[order], labels[order]
+
+
+def images_digest(images: np.ndarray) -> str:
+    """A short content hash of an image array, to key cached feature networks."""
+    import hashlib
+
+    images = np.ascontiguousarray(images)
+    digest = hashlib.sha1(str(images.shape).encode())
+    digest.update(images.tobytes())
+    return digest.hexdigest()[:12]
+
+
 def domain_classifier(
     train_images: np.ndarray,
     train_labels: np.ndarray,

@@ -2,6 +2,7 @@
 
 import importlib
 
+from tfgan_zoo.data.folder import ImageFolder, load_image_folder
 from tfgan_zoo.data.idx import (
     DATA_ENV_VAR,
     DataNotFoundError,
@@ -29,11 +30,13 @@ __all__ = [
     "DATA_ENV_VAR",
     "DataNotFoundError",
     "IMAGE_EXTENSIONS",
+    "ImageFolder",
     "ImageReadError",
     "image_dataset",
     "line_art",
     "list_images",
     "load_folder_pairs",
+    "load_image_folder",
     "load_idx_dataset",
     "load_idx_split",
     "load_side_by_side",

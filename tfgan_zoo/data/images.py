@@ -16,7 +16,12 @@ _JPEG_MAGIC = b"\xff\xd8"
 
 
 class ImageReadError(ValueError):
-    """Raised for an image file that cannot be decoded; the message names the file."""
+    """Raised for an image file that cannot be decoded; the message names the file,
+    ``reason`` says what is wrong with it."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def require_images(directory: str | os.PathLike, expected: str) -> list[Path]:
@@ -77,7 +82,8 @@ def index_by_stem(files: list[Path], root: str | os.PathLike) -> dict[str, Path]
 def _unreadable(path: Path, reason: str) -> ImageReadError:
     return ImageReadError(
         f"Cannot read image {path}: {reason}. Remove the file from the dataset folder "
-        "or re-export it as an ordinary JPEG/PNG."
+        "or re-export it as an ordinary JPEG/PNG.",
+        reason,
     )
 
 

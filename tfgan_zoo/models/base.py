@@ -14,9 +14,10 @@ import keras
 import tensorflow as tf
 
 from tfgan_zoo import losses as gan_losses
+from tfgan_zoo.augment import diff_augment, parse_policy, step_seed
 
 # Salts that keep the random streams of the different sub-steps apart.
-_D_NOISE, _G_NOISE, _GP_EPSILON = 1, 2, 3
+_D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G = 1, 2, 3, 4, 5, 6
 
 
 def _uses_float16() -> bool:
@@ -66,8 +67,37 @@ def split_image_pair(data, usage: str):
     return to_model_range(data[0]), to_model_range(data[1])
 
 
+def _across_workers() -> bool:
+    strategy = tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
+        getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    )
+
+
 class AdversarialModel(keras.Model):
     """What every family shares: a G and a D optimizer, saved with the model's compile config."""
+
+    @staticmethod
+    def step_logs(metrics) -> dict:
+        """``{name: result}`` of ``metrics`` for a train/test step's return value.
+
+        Keras averages these over replicas; across several workers it reduces
+        them along axis 0, which fails on scalars (tensorflow#72388), so there
+        each is returned as shape ``[1]`` and comes out a scalar mean.
+        """
+        logs = {metric.name: metric.result() for metric in metrics}
+        if _across_workers():
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Networks, trackers and optimizer slots are all built by __init__ and
+        # compile(). Keras' symbolic build would only pull one batch and
+        # reduce it across replicas, which MultiWorkerMirroredStrategy cannot
+        # do for (inputs, targets) pairs.
+        if self.built and getattr(self, "optimizer", None) is not None and self.optimizer.built:
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def _build_with_trackers(self, networks, metric_names):
         """Builds ``networks`` now and adds a ``{name}_tracker`` mean per metric name,
@@ -102,9 +132,11 @@ class GAN(AdversarialModel):
     :meth:`generator_inputs` and :meth:`discriminate`.
     """
 
-    def __init__(self, seed: int = 0, **kwargs):
+    def __init__(self, seed: int = 0, diffaugment: str = "", **kwargs):
         super().__init__(**kwargs)
         self.seed = int(seed)
+        self.diffaugment = parse_policy(diffaugment)
+        self.ema_decay, self.ema_generator = 0.0, None
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
@@ -126,8 +158,69 @@ class GAN(AdversarialModel):
     def discriminate(self, images, conditions, training=True):
         return self.discriminator(images, training=training)
 
-    def generate(self, noise, conditions=None, training=False):
-        return self.generator(self.generator_inputs(noise, conditions), training=training)
+    def generate(self, noise, conditions=None, training=False, averaged=True):
+        """G's images for ``noise``; outside training (and with ``averaged``) from the
+        EMA generator when there is one."""
+        generator = self.sampling_generator if averaged and not training else self.generator
+        return generator(self.generator_inputs(noise, conditions), training=training)
+
+    @property
+    def sampling_generator(self):
+        """The generator that samples, evaluations and exports use: the EMA one if kept."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    # -------------------------------------------------------- small-data aids
+    def _setup_ema(self, decay: float):
+        """Creates ``ema_generator``, a copy of the built ``generator`` whose weights
+        follow G's by an exponential moving average of ``decay`` (0: none)."""
+        decay = float(decay)
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (e.g. 0.999; 0 turns it off), got {decay}.")
+        self.ema_decay = decay
+        if not decay:
+            return
+        config = {**self.generator.get_config(), "name": "ema_generator"}
+        self.ema_generator = type(self.generator).from_config(config)
+        self.ema_generator.build_for_inputs()
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(weight)
+
+    def _update_ema(self, generator_inputs):
+        """``average <- d * average + (1 - d) * weight`` for G's trainable weights, with
+        ``d = min(ema_decay, (1 + t) / (10 + t))`` at G step ``t`` so that early
+        averages are not dominated by the random init. Then one forward pass of
+        the EMA generator in training mode on this step's ``generator_inputs``:
+        its batch-norm statistics follow its own (averaged) weights; averaging
+        G's statistics instead gave samples worse than G's own."""
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        pairs = [(average, weight) for average, weight in zip(self.ema_generator.weights, self.generator.weights)
+                 if weight.trainable]
+        averaged = [
+            tf.cast(decay * tf.cast(average.value, tf.float32) + (1.0 - decay) * tf.cast(weight.value, tf.float32),
+                    average.dtype)
+            for average, weight in pairs
+        ]
+        context = tf.distribute.get_replica_context()
+        if not tf.distribute.has_strategy() or context is None:
+            for (average, _), value in zip(pairs, averaged):
+                average.assign(value)
+        else:
+            def assign_all(strategy, values):
+                for (average, _), value in zip(pairs, values):
+                    strategy.extended.update(average.value, lambda variable, new: variable.assign(new), args=(value,))
+
+            # Mirrored variables are assigned from the cross-replica context, each
+            # replica's copy from its own (identical) average.
+            context.merge_call(assign_all, args=(averaged,))
+        self.ema_generator(generator_inputs, training=True)
+
+    def _augment_for_d(self, images, salt: int, step):
+        """``images`` through the DiffAugment policy (unchanged without one)."""
+        if not self.diffaugment:
+            return images
+        seed = step_seed(self.seed * 1_000_003 + salt, step)
+        return tf.cast(diff_augment(tf.cast(images, tf.float32), seed, self.diffaugment), images.dtype)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -237,18 +330,20 @@ class GAN(AdversarialModel):
             self._train_discriminator(real_images, conditions, local_batch)
         for _ in range(self.g_steps):
             self._train_generator(conditions, local_batch)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.step_logs(self.metrics)
 
     def _train_discriminator(self, real_images, conditions, local_batch):
         step = self.d_optimizer.iterations
         noise = self.training_noise(local_batch, _D_NOISE, step)
         fake_images = tf.cast(self.generate(noise, conditions, training=True), tf.float32)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real_images, conditions, training=True)
-            fake_logits = self.discriminate(fake_images, conditions, training=True)
+            real_seen = self._augment_for_d(real_images, _AUGMENT_REAL, step)
+            fake_seen = self._augment_for_d(fake_images, _AUGMENT_FAKE, step)
+            real_logits = self.discriminate(real_seen, conditions, training=True)
+            fake_logits = self.discriminate(fake_seen, conditions, training=True)
             per_example = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             if self.gan_loss.uses_gradient_penalty:
-                penalty = self._gradient_penalty(real_images, fake_images, conditions, step)
+                penalty = self._gradient_penalty(real_seen, fake_seen, conditions, step)
                 self.gp_tracker.update_state(tf.reduce_mean(penalty))
                 per_example = per_example + self.gp_weight * penalty
             loss = replica_mean(per_example)
@@ -277,17 +372,21 @@ class GAN(AdversarialModel):
         )
 
     def _train_generator(self, conditions, local_batch):
-        noise = self.training_noise(local_batch, _G_NOISE, self.g_optimizer.iterations)
+        step = self.g_optimizer.iterations
+        noise = self.training_noise(local_batch, _G_NOISE, step)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake_images = self.generate(noise, conditions, training=True)
-            fake_logits = self.discriminate(fake_images, conditions, training=True)
+            fake_seen = self._augment_for_d(fake_images, _AUGMENT_G, step)
+            fake_logits = self.discriminate(fake_seen, conditions, training=True)
             per_example = self.gan_loss.generator_loss(fake_logits)
             loss = replica_mean(per_example)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, variables)
         self.g_grad_norm_tracker.update_state(self._gradient_norm(grads, self.g_optimizer))
         self.g_optimizer.apply_gradients(zip(grads, variables))
+        if self.ema_generator is not None:
+            self._update_ema(self.generator_inputs(noise, conditions))
         self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
 
     def _gradient_norm(self, grads, optimizer):

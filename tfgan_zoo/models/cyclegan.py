@@ -504,14 +504,14 @@ class CycleGAN(AdversarialModel):
         score = self.gan_loss.score
         self.d_real_tracker.update_state(0.5 * tf.reduce_mean(score(real_a_logits) + score(real_b_logits)))
         self.d_fake_tracker.update_state(0.5 * tf.reduce_mean(score(fake_a_logits) + score(fake_b_logits)))
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.step_logs(self.metrics)
 
     def test_step(self, data):
         """Cycle L1 (both directions, no jitter, inference mode): ``validation_data`` reports ``val_cycle``."""
         real_a, real_b = self._split_batch(data)
         _, _, cycle = self._cycle(real_a, real_b, training=False)
         self.cycle_tracker.update_state(tf.reduce_mean(cycle))
-        return {self.cycle_tracker.name: self.cycle_tracker.result()}
+        return self.step_logs([self.cycle_tracker])
 
     def get_config(self):
         return {

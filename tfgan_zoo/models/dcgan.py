@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from tfgan_zoo.layers import ConcatLabelMaps, dcgan_initializer, normalization
+from tfgan_zoo.layers import ConcatLabelMaps, SpectralConv2D, SpectralDense, dcgan_initializer, normalization
 from tfgan_zoo.models.base import GAN
 
 
@@ -116,7 +116,12 @@ class DCGANGenerator(keras.Model):
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
 class DCGANDiscriminator(keras.Model):
-    """``images [B,H,W,C]`` (and ``labels [B]`` if conditional) -> one float32 logit each."""
+    """``images [B,H,W,C]`` (and ``labels [B]`` if conditional) -> one float32 logit each.
+
+    With ``spectral_norm``, every convolution and the logit layer are
+    spectrally normalized (Miyato et al. 2018), which bounds D's Lipschitz
+    constant; usually combined with ``norm="none"``.
+    """
 
     def __init__(
         self,
@@ -125,6 +130,7 @@ class DCGANDiscriminator(keras.Model):
         base_filters: int = 64,
         norm: str = "batch",
         dropout: float = 0.0,
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -133,13 +139,16 @@ class DCGANDiscriminator(keras.Model):
         self.base_filters = int(base_filters)
         self.norm = norm
         self.dropout = float(dropout)
+        self.spectral_norm = bool(spectral_norm)
+        conv = SpectralConv2D if self.spectral_norm else keras.layers.Conv2D
+        dense = SpectralDense if self.spectral_norm else keras.layers.Dense
         _, _, blocks = upsampling_plan(self.image_shape)
         init = dcgan_initializer()
         self.label_maps = ConcatLabelMaps(self.num_classes) if self.num_classes else None
         body = []
         for level in range(blocks):
             body.append(
-                keras.layers.Conv2D(
+                conv(
                     _filters(self.base_filters, level), 4, strides=2, padding="same",
                     use_bias=level == 0 or norm == "none", kernel_initializer=init,
                 )
@@ -152,7 +161,7 @@ class DCGANDiscriminator(keras.Model):
                 body.append(keras.layers.Dropout(self.dropout))
         body += [
             keras.layers.Flatten(),
-            keras.layers.Dense(1, kernel_initializer=init, dtype="float32"),
+            dense(1, kernel_initializer=init, dtype="float32"),
         ]
         self.body = keras.Sequential(body, name="body")
 
@@ -174,6 +183,7 @@ class DCGANDiscriminator(keras.Model):
             "base_filters": self.base_filters,
             "norm": self.norm,
             "dropout": self.dropout,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -189,6 +199,11 @@ class DCGAN(GAN):
             deeper blocks double it (up to 8x).
         d_norm: ``"batch"`` (the paper), ``"layer"`` (for ``wgan-gp``) or ``"none"``.
         d_dropout: dropout after each D block.
+        d_spectral_norm: spectral normalization of D's layers.
+        diffaugment: DiffAugment policy applied to every image D sees, real
+            and generated, e.g. ``"color,translation,cutout"``; ``""``: off.
+        ema_decay: keep an exponential moving average of G's weights with
+            this decay (e.g. 0.999) and sample and export from it; 0: off.
         seed: seed of the training noise stream.
     """
 
@@ -202,27 +217,32 @@ class DCGAN(GAN):
         d_filters: int = 64,
         d_norm: str = "batch",
         d_dropout: float = 0.0,
+        d_spectral_norm: bool = False,
+        diffaugment: str = "",
+        ema_decay: float = 0.0,
         seed: int = 0,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
+        super().__init__(seed=seed, diffaugment=diffaugment, **kwargs)
         self.latent_dim = int(latent_dim)
         self.image_shape = _check_image_shape(image_shape)
         self.g_filters = int(g_filters)
         self.d_filters = int(d_filters)
         self.d_norm = d_norm
         self.d_dropout = float(d_dropout)
+        self.d_spectral_norm = bool(d_spectral_norm)
         self.generator = DCGANGenerator(
             self.latent_dim, self.image_shape, self.num_classes, self.g_filters, name="generator"
         )
         self.discriminator = DCGANDiscriminator(
             self.image_shape, self.num_classes, self.d_filters, d_norm, self.d_dropout,
-            name="discriminator",
+            spectral_norm=self.d_spectral_norm, name="discriminator",
         )
         # Variables exist from construction on: inside a strategy scope they
         # are mirrored, and checkpoints can be restored before the first step.
         self.generator.build_for_inputs()
         self.discriminator.build_for_inputs()
+        self._setup_ema(ema_decay)
         self.built = True
 
     def sample(self, num_samples: int, seed: int = 0):
@@ -239,5 +259,8 @@ class DCGAN(GAN):
             "d_filters": self.d_filters,
             "d_norm": self.d_norm,
             "d_dropout": self.d_dropout,
+            "d_spectral_norm": self.d_spectral_norm,
+            "diffaugment": ",".join(self.diffaugment),
+            "ema_decay": self.ema_decay,
             "seed": self.seed,
         }

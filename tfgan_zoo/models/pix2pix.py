@@ -20,7 +20,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan_zoo import losses as gan_losses
-from tfgan_zoo.augment import paired_random_jitter, step_seed
+from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
 from tfgan_zoo.data.pipeline import to_uint8
 from tfgan_zoo.layers import dcgan_initializer, down_block, up_block
 from tfgan_zoo.models.base import (
@@ -283,6 +283,9 @@ class Pix2Pix(AdversarialModel):
         jitter: resize to ``load_size`` and randomly crop back, and randomly
             mirror, inputs and targets alike at each training step.
         load_size: resize side for the jitter (default ``round(S * 286 / 256)``).
+        jitter_resize: interpolation of the jitter's resize: ``"bilinear"``,
+            ``"nearest"`` (the TF tutorial's; keeps label-map colours exact) or
+            ``"bicubic"`` (the paper's code).
         seed: seed of the jitter stream.
 
     Translations run G in inference mode (no dropout, batch norm with its
@@ -303,10 +306,14 @@ class Pix2Pix(AdversarialModel):
         l1_weight: float = 100.0,
         jitter: bool = True,
         load_size: int | None = None,
+        jitter_resize: str = "bilinear",
         seed: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if jitter_resize not in RESIZE_METHODS:
+            raise ValueError(f"jitter_resize must be one of {RESIZE_METHODS}, got {jitter_resize!r}.")
+        self.jitter_resize = jitter_resize
         self.image_size = int(image_size)
         self.input_channels = int(input_channels)
         self.output_channels = int(output_channels)
@@ -345,6 +352,7 @@ class Pix2Pix(AdversarialModel):
         d_optimizer=None,
         loss: str | gan_losses.GANLoss = "bce",
         d_every: int = 1,
+        simultaneous: bool = False,
         **kwargs,
     ):
         """Configures training.
@@ -358,6 +366,9 @@ class Pix2Pix(AdversarialModel):
             d_every: update D on every ``d_every``-th step only (G every step);
                 one device only, as replicas cannot synchronize inside the
                 conditional update.
+            simultaneous: take G's and D's gradients from one forward pass
+                (the TF tutorial's step) instead of updating D first and then
+                G against the updated D (the paper's code).
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
@@ -379,6 +390,9 @@ class Pix2Pix(AdversarialModel):
             d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
         )
         self.d_every = int(d_every)
+        self.simultaneous = bool(simultaneous)
+        if self.simultaneous and self.d_every != 1:
+            raise ValueError("simultaneous updates need d_every=1.")
         # The generator's optimizer doubles as model.optimizer so that Keras
         # callbacks (TensorBoard steps, BackupAndRestore) see a real one.
         super().compile(optimizer=self.g_optimizer, **kwargs)
@@ -395,6 +409,7 @@ class Pix2Pix(AdversarialModel):
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "loss": self.gan_loss.name,
             "d_every": self.d_every,
+            "simultaneous": self.simultaneous,
         }
 
     # ------------------------------------------------------------ train step
@@ -413,8 +428,11 @@ class Pix2Pix(AdversarialModel):
         inputs, targets = self._split_batch(data)
         if self.jitter:
             inputs, targets = paired_random_jitter(
-                inputs, targets, step_seed(self.seed, self.g_optimizer.iterations), load_size=self.load_size
+                inputs, targets, step_seed(self.seed, self.g_optimizer.iterations),
+                load_size=self.load_size, method=self.jitter_resize,
             )
+        if self.simultaneous:
+            return self._simultaneous_step(inputs, targets)
         with tf.GradientTape() as tape:
             fake = self.generator(inputs, training=True)
             with tape.stop_recording():
@@ -446,7 +464,32 @@ class Pix2Pix(AdversarialModel):
         self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
         self.g_gan_tracker.update_state(tf.reduce_mean(g_gan))
         self.g_l1_tracker.update_state(tf.reduce_mean(g_l1))
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.step_logs(self.metrics)
+
+    def _simultaneous_step(self, inputs, targets):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(inputs, training=True)
+            real_logits = self.discriminator((inputs, targets), training=True)
+            fake_logits = self.discriminator((inputs, fake), training=True)
+            g_gan = self.gan_loss.generator_loss(fake_logits)
+            g_l1 = self._per_example_l1(targets, fake)
+            g_per_example = g_gan + self.l1_weight * g_l1
+            d_per_example = 0.5 * self.gan_loss.discriminator_loss(real_logits, fake_logits)
+            g_scaled = self.g_optimizer.scale_loss(replica_mean(g_per_example))
+            d_scaled = self.d_optimizer.scale_loss(replica_mean(d_per_example))
+        for tape, loss, network, optimizer in (
+            (g_tape, g_scaled, self.generator, self.g_optimizer),
+            (d_tape, d_scaled, self.discriminator, self.d_optimizer),
+        ):
+            variables = network.trainable_variables
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        for tracker, value in (
+            (self.g_loss_tracker, g_per_example), (self.g_gan_tracker, g_gan), (self.g_l1_tracker, g_l1),
+            (self.d_loss_tracker, d_per_example), (self.d_real_tracker, self.gan_loss.score(real_logits)),
+            (self.d_fake_tracker, self.gan_loss.score(fake_logits)),
+        ):
+            tracker.update_state(tf.reduce_mean(value))
+        return self.step_logs(self.metrics)
 
     def _train_discriminator(self, inputs, targets, fake):
         variables = self.discriminator.trainable_variables
@@ -471,7 +514,7 @@ class Pix2Pix(AdversarialModel):
         self.g_l1_tracker.update_state(
             tf.reduce_mean(self._per_example_l1(targets, self.generator(inputs, training=False)))
         )
-        return {self.g_l1_tracker.name: self.g_l1_tracker.result()}
+        return self.step_logs([self.g_l1_tracker])
 
     def get_config(self):
         return {
@@ -487,5 +530,6 @@ class Pix2Pix(AdversarialModel):
             "l1_weight": self.l1_weight,
             "jitter": self.jitter,
             "load_size": self.load_size,
+            "jitter_resize": self.jitter_resize,
             "seed": self.seed,
         }

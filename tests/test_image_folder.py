@@ -1,0 +1,91 @@
+"""The image-folder loader on crafted files: sizes, modes, nesting, corrupt files, labels."""
+
+import logging
+
+import numpy as np
+import pytest
+from conftest import write_image
+
+from tfgan_zoo.data import DataNotFoundError, ImageReadError, load_image_folder
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Mixed sizes and modes in nested class folders, plus one corrupt file."""
+    root = tmp_path / "pictures"
+    rng = np.random.default_rng(0)
+    write_image(root / "cats" / "wide.jpg", rng.integers(0, 256, (40, 80, 3), dtype=np.uint8))
+    write_image(root / "cats" / "grey.png", np.full((32, 32), 200, np.uint8))
+    transparent = np.zeros((24, 24, 4), np.uint8)  # fully transparent: composited on white
+    write_image(root / "dogs" / "alpha.png", transparent)
+    write_image(root / "dogs" / "deep" / "tall.webp", rng.integers(0, 256, (70, 30, 3), dtype=np.uint8))
+    (root / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (root / "dogs" / "notes.txt").write_text("ignored: not an image")
+    return root
+
+
+def test_unlabelled_folder_reads_every_good_image_and_skips_the_corrupt_one(folder, caplog):
+    with caplog.at_level(logging.WARNING, logger="tfgan_zoo.data"):
+        loaded = load_image_folder(folder, image_size=16)
+    assert loaded.images.shape == (4, 16, 16, 3) and loaded.images.dtype == np.uint8
+    assert loaded.labels is None
+    assert [path.name for path, _ in loaded.skipped] == ["broken.jpg"]
+    assert "broken.jpg" in caplog.text and "Skipped 1" in caplog.text
+    by_name = dict(zip((path.name for path in loaded.files), loaded.images))
+    assert np.all(by_name["grey.png"] == 200)  # grey -> RGB
+    assert np.all(by_name["alpha.png"] == 255)  # transparent -> white
+
+
+def test_strict_mode_names_the_corrupt_file(folder):
+    with pytest.raises(ImageReadError, match="broken.jpg"):
+        load_image_folder(folder, image_size=16, strict=True)
+
+
+def test_subfolders_give_class_labels(folder):
+    loaded = load_image_folder(folder, image_size=16, labels="subfolders")
+    assert loaded.class_names == ["cats", "dogs"]
+    names = [path.name for path in loaded.files]
+    assert dict(zip(names, loaded.labels.tolist())) == {"wide.jpg": 0, "grey.png": 0, "alpha.png": 1, "tall.webp": 1}
+
+
+def test_loose_images_with_subfolder_labels_are_an_error(folder):
+    write_image(folder / "stray.png", np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="stray.png"):
+        load_image_folder(folder, image_size=16, labels="subfolders")
+
+
+def test_csv_labels(folder, tmp_path):
+    table = tmp_path / "labels.csv"
+    table.write_text("filename,colour\ncats/wide.jpg,red\ngrey.png,blue\ntall.webp,red\n")
+    loaded = load_image_folder(folder, image_size=16, labels=table, label_column="colour")
+    assert loaded.class_names == ["blue", "red"]
+    assert [path.name for path in loaded.files] == ["wide.jpg", "grey.png", "tall.webp"]
+    assert loaded.labels.tolist() == [1, 0, 1]
+
+
+def test_csv_listing_a_missing_file_is_an_error(folder, tmp_path):
+    table = tmp_path / "labels.csv"
+    table.write_text("filename,colour\ncats/wide.jpg,red\ngone.jpg,blue\n")
+    with pytest.raises(DataNotFoundError, match="gone.jpg"):
+        load_image_folder(folder, image_size=16, labels=table, label_column="colour")
+
+
+def test_csv_without_the_label_column_is_an_error(folder, tmp_path):
+    table = tmp_path / "labels.csv"
+    table.write_text("filename,colour\ncats/wide.jpg,red\n")
+    with pytest.raises(ValueError, match="'hair'"):
+        load_image_folder(folder, image_size=16, labels=table, label_column="hair")
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        load_image_folder(tmp_path / "nowhere")
+
+
+def test_subset_is_seeded_and_keeps_labels_aligned(folder):
+    loaded = load_image_folder(folder, image_size=16, labels="subfolders")
+    part = loaded.subset(2, seed=3)
+    assert len(part.images) == 2 and part.subset(2) is part
+    for image, label, path in zip(part.images, part.labels, part.files):
+        index = loaded.files.index(path)
+        assert label == loaded.labels[index] and np.array_equal(image, loaded.images[index])

@@ -1,0 +1,112 @@
+"""TFRecord shards: written from a folder, read back exactly, split across workers without overlap."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import write_image
+
+from tfgan_zoo.data import DataNotFoundError
+from tfgan_zoo.data.shards import shard_dataset, steps_per_epoch, write_shards
+
+
+def numbered_images(count, size=8):
+    """Image i is filled with value i: identifiable after a round trip."""
+    return np.stack([np.full((size, size, 3), i, np.uint8) for i in range(count)])
+
+
+def ids_of(dataset):
+    ids = []
+    for images, labels in dataset:
+        values = np.round((images.numpy() + 1.0) * 127.5).astype(int)
+        ids += values[:, 0, 0, 0].tolist()
+        assert np.array_equal(values[:, 0, 0, 0], labels.numpy())
+    return ids
+
+
+def test_round_trip_is_lossless(tmp_path):
+    images = numbered_images(10)
+    write_shards(images, tmp_path / "shards", num_shards=3, labels=np.arange(10), class_names=list("abcdefghij"))
+    metadata = json.loads((tmp_path / "shards" / "shards.json").read_text())
+    assert metadata["counts"] == [4, 3, 3] and metadata["class_names"][0] == "a"
+    dataset = shard_dataset(tmp_path / "shards", batch_size=5, shuffle=False)
+    assert sorted(ids_of(dataset)) == list(range(10))
+
+
+@pytest.mark.parametrize("workers,shards", [(2, 4), (2, 5), (3, 7)])
+def test_each_example_goes_to_exactly_one_worker_per_epoch(tmp_path, workers, shards):
+    images = numbered_images(42)
+    write_shards(images, tmp_path / "shards", num_shards=shards, labels=np.arange(42))
+    seen = []
+    for worker in range(workers):
+        context = tf.distribute.InputContext(num_input_pipelines=workers, input_pipeline_id=worker,
+                                             num_replicas_in_sync=workers)
+        dataset = shard_dataset(tmp_path / "shards", batch_size=1, seed=worker, input_context=context)
+        seen.append(ids_of(dataset))
+    assert sorted(sum(seen, [])) == list(range(42))
+    assert all(seen) and not set(seen[0]) & set(seen[1])
+
+
+def test_more_workers_than_shards_is_an_error(tmp_path):
+    write_shards(numbered_images(4), tmp_path / "shards", num_shards=2)
+    context = tf.distribute.InputContext(num_input_pipelines=3, input_pipeline_id=0, num_replicas_in_sync=3)
+    with pytest.raises(ValueError, match="at least 3 shards"):
+        shard_dataset(tmp_path / "shards", input_context=context)
+    with pytest.raises(DataNotFoundError, match="not a shard folder"):
+        shard_dataset(tmp_path)
+
+
+def test_command_writes_shards_from_a_folder(tmp_path):
+    for i in range(6):
+        write_image(tmp_path / "pictures" / ("cat" if i % 2 else "dog") / f"{i}.png", np.full((12, 10, 3), 9 * i, np.uint8))
+    (tmp_path / "pictures" / "dog" / "broken.png").write_bytes(b"nope")
+    out = subprocess.run([sys.executable, "-m", "tfgan_zoo.data.shards", str(tmp_path / "pictures"),
+                          str(tmp_path / "shards"), "--size", "8", "--shards", "2", "--labels", "subfolders"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "wrote 6 images, skipped 1 unreadable into 2 shards" in out.stdout
+    images, labels = next(iter(shard_dataset(tmp_path / "shards", batch_size=6, shuffle=False)))
+    assert images.shape == (6, 8, 8, 3) and sorted(labels.numpy().tolist()) == [0, 0, 0, 1, 1, 1]
+
+
+def test_fit_on_shards_takes_one_step_per_batch(tmp_path):
+    import keras
+
+    import tfgan_zoo
+
+    write_shards(numbered_images(40, size=16)[..., :1], tmp_path / "shards", num_shards=3)
+    dataset = shard_dataset(tmp_path / "shards", batch_size=8)
+    assert int(dataset.cardinality()) == 5
+    gan = tfgan_zoo.DCGAN(latent_dim=4, image_shape=(16, 16, 1), g_filters=4, d_filters=4)
+    gan.compile(d_optimizer=keras.optimizers.Adam(), g_optimizer=keras.optimizers.Adam())
+    gan.fit(dataset, epochs=2, verbose=0)
+    assert int(gan.g_optimizer.iterations.numpy()) == 10
+
+
+def test_shards_feed_fit_through_distribute_datasets_from_function(tmp_path, mirrored):
+    import keras
+
+    import tfgan_zoo
+
+    write_shards(numbered_images(48, size=16)[..., :1], tmp_path / "shards", num_shards=4)
+    with mirrored.scope():
+        gan = tfgan_zoo.DCGAN(latent_dim=4, image_shape=(16, 16, 1), g_filters=4, d_filters=4)
+        gan.compile(d_optimizer=keras.optimizers.Adam(), g_optimizer=keras.optimizers.Adam())
+    dataset = mirrored.distribute_datasets_from_function(
+        lambda context: shard_dataset(tmp_path / "shards", context.get_per_replica_batch_size(8),
+                                      input_context=context).repeat())
+    steps = steps_per_epoch(tmp_path / "shards", 8)
+    assert steps == 6  # 48 images / global batch 8
+    history = gan.fit(dataset, epochs=2, steps_per_epoch=steps, verbose=0).history
+    assert np.isfinite(history["g_loss"][-1])
+    assert int(gan.g_optimizer.iterations.numpy()) == 12
+
+
+def test_steps_per_epoch_is_what_the_poorest_worker_can_do(tmp_path):
+    write_shards(numbered_images(50), tmp_path / "shards", num_shards=5)  # 10 images per shard
+    assert steps_per_epoch(tmp_path / "shards", 8, num_workers=2) == 5  # worker 1: 20 images / 4
+    with pytest.raises(ValueError, match="split evenly"):
+        steps_per_epoch(tmp_path / "shards", 9, num_workers=2)

@@ -1,13 +1,12 @@
 """A tiny training job run by the multi-worker tests, one process per worker.
 
     TF_CONFIG=... python tests/multiworker_job.py step FAMILY OUT.npz
-    TF_CONFIG=... python tests/multiworker_job.py train RUN_DIR EPOCHS
+    TF_CONFIG=... python tests/multiworker_job.py train FAMILY RUN_DIR EPOCHS
 
 ``step``: one SGD step of a tiny FAMILY model (dcgan, cgan, pix2pix, cyclegan) on a fixed
 global batch; the chief writes the weights to OUT.npz. Without TF_CONFIG it
-runs on one device: the reference. ``train``: a tiny DCGAN run through the
-experiment plumbing (checkpoints in RUN_DIR, resumable), slow enough per
-epoch to be killed mid-epoch.
+runs on one device: the reference. ``train``: a tiny DCGAN or CycleGAN run
+through the experiment plumbing (checkpoints in RUN_DIR, resumable).
 """
 
 import os
@@ -65,26 +64,39 @@ def step(family: str, out: str):
         np.savez(out, **arrays)
 
 
-def train(run_dir: str, epochs: int):
+def train(family: str, run_dir: str, epochs: int):
     from tfgan_zoo import experiment
 
-    parser = experiment.add_mnist_gan_arguments(experiment.base_parser(""))
-    args = parser.parse_args([
-        "--out", run_dir, "--epochs", str(epochs), "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
-        "--latent-dim", "8", "--precision", "float32", "--eval-every", "0", "--verbose", "2",
-        "--strategy", STRATEGY,
-    ])
+    common = ["--out", run_dir, "--epochs", str(epochs), "--precision", "float32", "--eval-every", "0",
+              "--verbose", "2", "--strategy", STRATEGY]
+    rng = np.random.default_rng(0)
+    if family == "dcgan":
+        args = experiment.add_mnist_gan_arguments(experiment.base_parser("")).parse_args(
+            [*common, "--batch-size", "16", "--g-filters", "8", "--d-filters", "8", "--latent-dim", "8"])
+        strategy, runtime = experiment.configure(args)
+        images = rng.integers(0, 256, (16 * 40, 16, 16, 1), dtype=np.uint8)
+        dataset = tfgan_zoo.data.image_dataset(images, batch_size=16, seed=0)
+        with strategy.scope():
+            gan = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 1), g_filters=8, d_filters=8)
+            experiment.compile_gan(gan, args, runtime)
+        experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "DCGAN"})
+        return
+    # CycleGAN, with 50-image pools that take one image per replica per step.
+    args = experiment.add_cyclegan_arguments(experiment.base_parser(""), image_size=16).parse_args(
+        [*common, "--batch-size", "2", "--filters", "4", "--num-blocks", "1", "--d-layers", "1",
+         "--steps-per-epoch", "12"])
     strategy, runtime = experiment.configure(args)
-    images = np.random.default_rng(0).integers(0, 256, (16 * 40, 16, 16, 1), dtype=np.uint8)
-    dataset = tfgan_zoo.data.image_dataset(images, batch_size=16, seed=0)
+    domains = rng.integers(0, 256, (2, 30, 16, 16, 3), dtype=np.uint8)
+    dataset = tfgan_zoo.data.unpaired_dataset(domains[0], domains[1], batch_size=2, seed=0)
     with strategy.scope():
-        gan = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 1), g_filters=8, d_filters=8)
-        experiment.compile_gan(gan, args, runtime)
-    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "DCGAN", "strategy": "multi-worker"})
+        model = experiment.build_cyclegan(args, runtime, args.steps_per_epoch)
+    names = [f"{i}.png" for i in range(4)]
+    validation = (domains[0][:4], domains[1][:4], names, names)
+    experiment.run_cyclegan(model, dataset, args, {**vars(args), **runtime, "model": "CycleGAN"}, validation)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "step":
         step(sys.argv[2], sys.argv[3])
     else:
-        train(sys.argv[2], int(sys.argv[3]))
+        train(sys.argv[2], sys.argv[3], int(sys.argv[4]))

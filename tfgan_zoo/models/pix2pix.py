@@ -453,17 +453,12 @@ class Pix2Pix(AdversarialModel):
                         lambda: None,
                     )
             fake_logits = self.discriminator((inputs, fake), training=True)
-            g_gan = self.gan_loss.generator_loss(fake_logits)
-            g_l1 = self._per_example_l1(targets, fake)
-            per_example = g_gan + self.l1_weight * g_l1
-            loss = replica_mean(per_example)
-            scaled_loss = self.g_optimizer.scale_loss(loss)
+            losses = self._generator_losses(targets, fake, fake_logits)
+            scaled_loss = self.g_optimizer.scale_loss(replica_mean(losses["g_loss"]))
         variables = self.generator.trainable_variables
         grads = tape.gradient(scaled_loss, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
-        self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
-        self.g_gan_tracker.update_state(tf.reduce_mean(g_gan))
-        self.g_l1_tracker.update_state(tf.reduce_mean(g_l1))
+        self._record(losses)
         return self.step_logs(self.metrics)
 
     def _simultaneous_step(self, inputs, targets):
@@ -471,24 +466,17 @@ class Pix2Pix(AdversarialModel):
             fake = self.generator(inputs, training=True)
             real_logits = self.discriminator((inputs, targets), training=True)
             fake_logits = self.discriminator((inputs, fake), training=True)
-            g_gan = self.gan_loss.generator_loss(fake_logits)
-            g_l1 = self._per_example_l1(targets, fake)
-            g_per_example = g_gan + self.l1_weight * g_l1
-            d_per_example = 0.5 * self.gan_loss.discriminator_loss(real_logits, fake_logits)
-            g_scaled = self.g_optimizer.scale_loss(replica_mean(g_per_example))
-            d_scaled = self.d_optimizer.scale_loss(replica_mean(d_per_example))
+            g_losses = self._generator_losses(targets, fake, fake_logits)
+            d_losses = self._discriminator_losses(real_logits, fake_logits)
+            g_scaled = self.g_optimizer.scale_loss(replica_mean(g_losses["g_loss"]))
+            d_scaled = self.d_optimizer.scale_loss(replica_mean(d_losses["d_loss"]))
         for tape, loss, network, optimizer in (
             (g_tape, g_scaled, self.generator, self.g_optimizer),
             (d_tape, d_scaled, self.discriminator, self.d_optimizer),
         ):
             variables = network.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        for tracker, value in (
-            (self.g_loss_tracker, g_per_example), (self.g_gan_tracker, g_gan), (self.g_l1_tracker, g_l1),
-            (self.d_loss_tracker, d_per_example), (self.d_real_tracker, self.gan_loss.score(real_logits)),
-            (self.d_fake_tracker, self.gan_loss.score(fake_logits)),
-        ):
-            tracker.update_state(tf.reduce_mean(value))
+        self._record({**g_losses, **d_losses})
         return self.step_logs(self.metrics)
 
     def _train_discriminator(self, inputs, targets, fake):
@@ -496,17 +484,33 @@ class Pix2Pix(AdversarialModel):
         with tf.GradientTape() as tape:
             real_logits = self.discriminator((inputs, targets), training=True)
             fake_logits = self.discriminator((inputs, fake), training=True)
-            # The paper halves D's objective so that D learns more slowly than
-            # G. Adam is nearly invariant to the scale of the loss, so with
-            # the default optimizers this mostly halves the logged d_loss.
-            per_example = 0.5 * self.gan_loss.discriminator_loss(real_logits, fake_logits)
-            loss = replica_mean(per_example)
-            scaled_loss = self.d_optimizer.scale_loss(loss)
+            losses = self._discriminator_losses(real_logits, fake_logits)
+            scaled_loss = self.d_optimizer.scale_loss(replica_mean(losses["d_loss"]))
         grads = tape.gradient(scaled_loss, variables)
         self.d_optimizer.apply_gradients(zip(grads, variables))
-        self.d_loss_tracker.update_state(tf.reduce_mean(per_example))
-        self.d_real_tracker.update_state(tf.reduce_mean(self.gan_loss.score(real_logits)))
-        self.d_fake_tracker.update_state(tf.reduce_mean(self.gan_loss.score(fake_logits)))
+        self._record(losses)
+
+    def _generator_losses(self, targets, fake, fake_logits) -> dict:
+        """Per-example ``g_loss`` (GAN + ``l1_weight`` * L1) and its two terms."""
+        g_gan = self.gan_loss.generator_loss(fake_logits)
+        g_l1 = self._per_example_l1(targets, fake)
+        return {"g_loss": g_gan + self.l1_weight * g_l1, "g_gan": g_gan, "g_l1": g_l1}
+
+    def _discriminator_losses(self, real_logits, fake_logits) -> dict:
+        """Per-example ``d_loss`` and D's scores on real and generated images."""
+        # The paper halves D's objective so that D learns more slowly than
+        # G. Adam is nearly invariant to the scale of the loss, so with
+        # the default optimizers this mostly halves the logged d_loss.
+        return {
+            "d_loss": 0.5 * self.gan_loss.discriminator_loss(real_logits, fake_logits),
+            "d_real": self.gan_loss.score(real_logits),
+            "d_fake": self.gan_loss.score(fake_logits),
+        }
+
+    def _record(self, values: dict):
+        """Adds each value's batch mean to the tracker of the same name."""
+        for name, value in values.items():
+            getattr(self, f"{name}_tracker").update_state(tf.reduce_mean(value))
 
     def test_step(self, data):
         """L1 of the translation (no jitter, no dropout): ``validation_data`` reports ``val_g_l1``."""

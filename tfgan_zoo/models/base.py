@@ -117,6 +117,32 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
 
+    def _attach_optimizers(self, g_optimizer, d_optimizer, g_variables, d_variables, **compile_kwargs):
+        """Keeps both (prepared) optimizers and compiles the model.
+
+        G's optimizer doubles as ``model.optimizer`` so that Keras callbacks
+        (TensorBoard steps, BackupAndRestore) see a real one. Optimizer slots
+        are built now: a checkpoint restored before the first step must find
+        every variable it holds, or optimizer state is lost.
+        """
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        super().compile(optimizer=g_optimizer, **compile_kwargs)
+        g_optimizer.build(g_variables)
+        d_optimizer.build(d_variables)
+
+    def _compile_options(self) -> dict:
+        """The family's own ``compile`` arguments (beside the optimizers), for saving."""
+        return {"loss": self.gan_loss.name}
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            **self._compile_options(),
+        }
+
     def compile_from_config(self, config):
         config = dict(config)
         config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
@@ -264,18 +290,13 @@ class GAN(AdversarialModel):
                 "batch normalization, which mixes examples. Build the model with "
                 "d_norm='layer' (or 'none') to use loss='wgan-gp'."
             )
-        self.d_optimizer = _prepare_optimizer(d_optimizer, "d")
-        self.g_optimizer = _prepare_optimizer(g_optimizer, "g")
         self.d_steps = int(d_steps)
         self.g_steps = int(g_steps)
         self.gp_weight = float(gp_weight)
-        # The generator's optimizer doubles as model.optimizer so that Keras
-        # callbacks (TensorBoard steps, BackupAndRestore) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build optimizer slots now: a checkpoint restored before the first
-        # step must find every variable it holds, or optimizer state is lost.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self._attach_optimizers(
+            _prepare_optimizer(g_optimizer, "g"), _prepare_optimizer(d_optimizer, "d"),
+            self.generator.trainable_variables, self.discriminator.trainable_variables, **kwargs,
+        )
 
     def _discriminator_has_batch_norm(self) -> bool:
         return any(
@@ -283,12 +304,8 @@ class GAN(AdversarialModel):
             for layer in self.discriminator._flatten_layers()
         )
 
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
+    def _compile_options(self) -> dict:
         return {
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "loss": self.gan_loss.name,
             "label_smoothing": self.gan_loss.label_smoothing,
             "d_steps": self.d_steps,

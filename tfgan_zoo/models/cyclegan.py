@@ -406,36 +406,23 @@ class CycleGAN(AdversarialModel):
                 "use 'lsgan' (the paper), 'bce' or 'hinge'."
             )
         self._g_gan_scale, self._d_scale = _adversarial_scales(self.gan_loss)
-        self.g_optimizer = _prepare_optimizer(
+        g_optimizer = _prepare_optimizer(
             g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
         )
-        self.d_optimizer = _prepare_optimizer(
+        d_optimizer = _prepare_optimizer(
             d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
         )
-        if self.g_optimizer is self.d_optimizer:
+        if g_optimizer is d_optimizer:
             raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
-        # The generators' optimizer doubles as model.optimizer so that Keras
-        # callbacks (TensorBoard steps, BackupAndRestore) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build optimizer slots now: a checkpoint restored before the first
-        # step must find every variable it holds, or optimizer state is lost.
-        self.g_optimizer.build(self._generator_variables())
-        self.d_optimizer.build(self._discriminator_variables())
+        self._attach_optimizers(
+            g_optimizer, d_optimizer, self._generator_variables(), self._discriminator_variables(), **kwargs
+        )
 
     def _generator_variables(self):
         return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
 
     def _discriminator_variables(self):
         return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
-
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "loss": self.gan_loss.name,
-        }
 
     # ------------------------------------------------------------ train step
     def _split_batch(self, data):

@@ -383,34 +383,22 @@ class Pix2Pix(AdversarialModel):
                 f"Pix2Pix has no gradient penalty, which loss {self.gan_loss.name!r} needs; "
                 "use 'bce' (the paper), 'lsgan' or 'hinge'."
             )
-        self.g_optimizer = _prepare_optimizer(
-            g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
-        )
-        self.d_optimizer = _prepare_optimizer(
-            d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
-        )
         self.d_every = int(d_every)
         self.simultaneous = bool(simultaneous)
         if self.simultaneous and self.d_every != 1:
             raise ValueError("simultaneous updates need d_every=1.")
-        # The generator's optimizer doubles as model.optimizer so that Keras
-        # callbacks (TensorBoard steps, BackupAndRestore) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build optimizer slots now: a checkpoint restored before the first
-        # step must find every variable it holds, or optimizer state is lost.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self._attach_optimizers(
+            _prepare_optimizer(
+                g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
+            ),
+            _prepare_optimizer(
+                d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
+            ),
+            self.generator.trainable_variables, self.discriminator.trainable_variables, **kwargs,
+        )
 
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "loss": self.gan_loss.name,
-            "d_every": self.d_every,
-            "simultaneous": self.simultaneous,
-        }
+    def _compile_options(self) -> dict:
+        return {"loss": self.gan_loss.name, "d_every": self.d_every, "simultaneous": self.simultaneous}
 
     # ------------------------------------------------------------ train step
     def _split_batch(self, data):

@@ -72,8 +72,10 @@ def main():
     for name, figures in rows.items():
         line = " ".join(f"{key}={value:.4g}" for key, value in figures.items() if not key.endswith("kid_std"))
         print(f"{name}: {line}")
+    # Where this machine keeps its cache is not part of the run's settings.
+    settings = {key: value for key, value in config.items() if key != "cache_dir"}
     record = {
-        "run": str(args.run), "config": config, "classifier_val_accuracy": accuracy, "rows": rows,
+        "run": str(args.run), "config": settings, "classifier_val_accuracy": accuracy, "rows": rows,
         "protocol": evaluator.protocol(), "val_images": [len(val_a), len(val_b)],
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
     }

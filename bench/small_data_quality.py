@@ -43,8 +43,9 @@ def _load(data_dir):
     return load_image_folder(anime / "images", 64, labels=anime / "tags.csv", label_column="hair")
 
 
-def _scorer(folder, samples: int):
-    """(score(images) -> {fid, kid}, classifier validation accuracy): hair-colour features, full set as reference."""
+def _scorer(folder):
+    """(score(images) -> {fid, kid_x1000}, classifier validation accuracy): hair-colour
+    features, all faces as the reference."""
     import numpy as np
 
     from tfgan_zoo import metrics
@@ -57,13 +58,14 @@ def _scorer(folder, samples: int):
     )
     split = int(0.9 * len(images))
     accuracy = metrics.classifier_accuracy(classifier, images[split:], labels[split:])
-    features = metrics.DomainFeatures(classifier)
-    reference = features(folder.images)
+    evaluator = metrics.GANEvaluator(
+        metrics.DomainFeatures(classifier), folder.images, max_reference=None, measures=("fid", "kid"),
+        kid_subsets=50, kid_subset_size=1000,
+    )
 
     def score(fakes):
-        fake = features(fakes)
-        kid, _ = metrics.kernel_inception_distance(reference, fake, num_subsets=50, subset_size=1000)
-        return {"fid": metrics.frechet_distance(reference, fake), "kid_x1000": 1000 * kid}
+        figures = evaluator.evaluate(fakes).figures
+        return {"fid": figures["domain_fid"], "kid_x1000": 1000 * figures["domain_kid"]}
 
     return score, accuracy
 
@@ -77,7 +79,7 @@ def child(setting: dict) -> dict:
     from tfgan_zoo.data import image_dataset, to_uint8
 
     folder = _load(setting["data_dir"])
-    score, accuracy = _scorer(folder, setting["samples"])
+    score, accuracy = _scorer(folder)
     train = folder.subset(setting["subset"], seed=0) if setting["subset"] else folder
     precision = experiment.default_precision()
     keras.mixed_precision.set_dtype_policy(precision)
@@ -124,12 +126,13 @@ def main():
         print(json.dumps(child(json.loads(args.child))))
         return
 
-    _scorer(_load(args.data_dir), args.samples)  # trains and caches the classifier once
+    _scorer(_load(args.data_dir))  # trains and caches the classifier once
     results = {}
     for name in args.settings.split(","):
-        setting = {**SETTINGS[name], "data_dir": args.data_dir, "steps": args.steps,
-                   "eval_every": args.eval_every, "samples": args.samples, "filters": args.filters}
-        results[name] = {**setting, **run_in_child(__file__, setting)}
+        setting = {**SETTINGS[name], "steps": args.steps, "eval_every": args.eval_every,
+                   "samples": args.samples, "filters": args.filters}
+        # The data folder is this machine's business, not part of the recorded setting.
+        results[name] = {**setting, **run_in_child(__file__, {**setting, "data_dir": args.data_dir})}
         last = results[name]["curve"][-1]
         best = {k: min(point[k] for point in results[name]["curve"]) for k in ("g_fid", "ema_fid")}
         print(f"{name:20s} images={results[name]['train_images']} step={last['step']} "

@@ -18,7 +18,8 @@ import json
 import os
 import subprocess
 import sys
-import time
+
+from timing import after_warmup_clock
 
 
 def worker(args):
@@ -41,16 +42,7 @@ def worker(args):
         gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                     g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), jit_compile=False)
 
-    class Clock(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if batch + 1 == args.warmup:
-                float(logs["g_loss"])
-                self.start = time.perf_counter()
-
-        def on_train_end(self, logs=None):
-            self.seconds = time.perf_counter() - self.start
-
-    clock = Clock()
+    clock = after_warmup_clock(args.warmup)
     gan.fit(dataset, epochs=1, steps_per_epoch=args.warmup + args.steps, callbacks=[clock], verbose=0)
     if is_chief():
         print(json.dumps({"images_per_second": args.steps * args.batch_size / clock.seconds}))

@@ -31,8 +31,9 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import after_warmup_clock
 
 HERE = Path(__file__).resolve().parent
 MODES = {"paper": True, "inference": False}
@@ -61,8 +62,6 @@ def run_reference(args) -> dict:
 
 
 def run_ours(args) -> dict:
-    import keras
-
     from tfgan_zoo import experiment
     from tfgan_zoo.data import load_side_by_side, paired_dataset
 
@@ -75,16 +74,7 @@ def run_ours(args) -> dict:
     dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
     model = experiment.build_pix2pix(options, runtime)
 
-    class Clock(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if batch + 1 == args.warmup_steps:
-                float(logs["g_loss"])  # the warm-up steps' work is done
-                self.start = time.perf_counter()
-
-        def on_train_end(self, logs=None):
-            self.seconds = time.perf_counter() - self.start
-
-    clock = Clock()
+    clock = after_warmup_clock(args.warmup_steps)
     history = model.fit(dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock], verbose=0)
     return {
         "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],

@@ -51,6 +51,24 @@ def fit_and_loop_throughput(model, dataset, plain_step, batch_size: int, steps: 
     return {"fit_img_s": steps * batch_size / fit_seconds, "loop_img_s": steps * batch_size / loop_seconds}
 
 
+def after_warmup_clock(warmup_steps: int):
+    """A Keras callback whose ``seconds`` (after ``fit``) count from the end of batch
+    ``warmup_steps`` (tracing included in those) to the end of training; it waits
+    for the warm-up's work by reading that batch's ``g_loss``."""
+    import keras
+
+    class AfterWarmupClock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch + 1 == warmup_steps:
+                float(logs["g_loss"])
+                self.start = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    return AfterWarmupClock()
+
+
 def run_in_child(script: str, setting: dict) -> dict:
     """Runs ``script --child JSON(setting)`` in a fresh process (so dtype policies and
     XLA caches do not leak between settings) and returns the JSON dict it prints last."""

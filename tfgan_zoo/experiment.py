@@ -118,6 +118,11 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
 def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options of the DCGAN-family experiments on MNIST-style data."""
     parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
+    return add_gan_arguments(parser)
+
+
+def add_gan_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Network and optimizer options of every DCGAN-family experiment."""
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--g-filters", type=int, default=64)
     parser.add_argument("--d-filters", type=int, default=64)
@@ -129,8 +134,8 @@ def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
 
 def add_image_gan_arguments(parser: argparse.ArgumentParser, image_size: int = 64) -> argparse.ArgumentParser:
     """Options of the DCGAN-family experiments on a folder of your own images."""
-    add_mnist_gan_arguments(parser)
-    parser.set_defaults(dataset="folder")
+    add_gan_arguments(parser)
+    parser.set_defaults(dataset="folder")  # the run's name for the data; --images says which
     parser.add_argument("--images", help="folder of images (searched recursively)")
     parser.add_argument("--labels", default=None, help="'subfolders', or a CSV file of labels (see --label-column)")
     parser.add_argument("--label-column", default=None, help="the CSV column to condition on")

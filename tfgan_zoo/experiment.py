@@ -196,13 +196,16 @@ def folder_evaluator(args, folder, conditional: bool):
     """
     if args.eval_every <= 0:
         return None
-    if folder.labels is not None:
+    task = "labels" if folder.labels is not None else "rotation"
+    num_classes = folder.num_classes if folder.labels is not None else 4
+    cache = Path(args.cache_dir) / f"folder_{metrics.images_digest(folder.images)}_{task}_classifier.keras"
+    images = labels = None  # only needed to train: a cached classifier is just loaded
+    if not cache.exists() and task == "labels":
         # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
         order = np.random.default_rng(args.seed).permutation(len(folder.images))
-        images, labels, num_classes, task = folder.images[order], folder.labels[order], folder.num_classes, "labels"
-    else:
-        (images, labels), num_classes, task = metrics.rotation_task(folder.images, seed=args.seed), 4, "rotation"
-    cache = Path(args.cache_dir) / f"folder_{metrics.images_digest(folder.images)}_{task}_classifier.keras"
+        images, labels = folder.images[order], folder.labels[order]
+    elif not cache.exists():
+        images, labels = metrics.rotation_task(folder.images, seed=args.seed)
     classifier = metrics.domain_classifier(
         images, labels, num_classes, cache_path=cache, epochs=args.classifier_epochs, seed=args.seed,
         builder=metrics.build_colour_classifier, validation_split=0.1,

@@ -184,10 +184,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     folder = load_image_folder(args.images, args.size, labels=args.labels, label_column=args.label_column,
                                strict=args.strict)
-    out = write_shards(folder.images, args.out, min(args.shards, len(folder.images)), folder.labels,
-                       folder.class_names)
+    num_shards = min(args.shards, len(folder.images))
+    out = write_shards(folder.images, args.out, num_shards, folder.labels, folder.class_names)
     skipped = f", skipped {len(folder.skipped)} unreadable" if folder.skipped else ""
-    print(f"wrote {len(folder.images)} images{skipped} into {min(args.shards, len(folder.images))} shards in {out}")
+    print(f"wrote {len(folder.images)} images{skipped} into {num_shards} shards in {out}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,16 @@ def _uses_float16() -> bool:
     return keras.mixed_precision.dtype_policy().name == "mixed_float16"
 
 
-def _prepare_optimizer(optimizer, role: str):
+def paper_adam() -> keras.optimizers.Optimizer:
+    """``Adam(2e-4, beta_1=0.5)``: the optimizer of the DCGAN, pix2pix and CycleGAN papers."""
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def _prepare_optimizer(optimizer, role: str, default=None):
+    """``optimizer`` (an instance or a name; ``default()`` when None) ready for training:
+    wrapped in ``LossScaleOptimizer`` under ``mixed_float16``."""
+    if optimizer is None and default is not None:
+        optimizer = default()
     if optimizer is None:
         raise ValueError(
             f"compile() needs {role}_optimizer, e.g. keras.optimizers.Adam(2e-4, beta_1=0.5)."

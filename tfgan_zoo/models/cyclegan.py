@@ -39,6 +39,7 @@ from tfgan_zoo.layers import ReflectionPadding2D, dcgan_initializer, normalizati
 from tfgan_zoo.models.base import (
     AdversarialModel,
     _prepare_optimizer,
+    paper_adam,
     replica_mean,
     split_image_pair,
 )
@@ -406,12 +407,8 @@ class CycleGAN(AdversarialModel):
                 "use 'lsgan' (the paper), 'bce' or 'hinge'."
             )
         self._g_gan_scale, self._d_scale = _adversarial_scales(self.gan_loss)
-        g_optimizer = _prepare_optimizer(
-            g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
-        )
-        d_optimizer = _prepare_optimizer(
-            d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
-        )
+        g_optimizer = _prepare_optimizer(g_optimizer, "g", default=paper_adam)
+        d_optimizer = _prepare_optimizer(d_optimizer, "d", default=paper_adam)
         if g_optimizer is d_optimizer:
             raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
         self._attach_optimizers(

@@ -26,6 +26,7 @@ from tfgan_zoo.layers import dcgan_initializer, down_block, up_block
 from tfgan_zoo.models.base import (
     AdversarialModel,
     _prepare_optimizer,
+    paper_adam,
     replica_mean,
     split_image_pair,
     to_model_range,
@@ -388,12 +389,8 @@ class Pix2Pix(AdversarialModel):
         if self.simultaneous and self.d_every != 1:
             raise ValueError("simultaneous updates need d_every=1.")
         self._attach_optimizers(
-            _prepare_optimizer(
-                g_optimizer if g_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "g"
-            ),
-            _prepare_optimizer(
-                d_optimizer if d_optimizer is not None else keras.optimizers.Adam(2e-4, beta_1=0.5), "d"
-            ),
+            _prepare_optimizer(g_optimizer, "g", default=paper_adam),
+            _prepare_optimizer(d_optimizer, "d", default=paper_adam),
             self.generator.trainable_variables, self.discriminator.trainable_variables, **kwargs,
         )
 

@@ -320,15 +320,17 @@ def make_train_step(generator, discriminator, g_opt, d_opt, summary_writer=None)
 
 
 def train(steps: int, data_dir=None, seed: int = 0, warmup_steps: int = 10, log_dir=None,
-          verbose: bool = True) -> dict:
+          verbose: bool = True, checkpoint_every: int = 0, on_checkpoint=None) -> dict:
     """The tutorial's ``fit``: ``steps`` single-image steps over the jittered train split.
 
     ``images_per_second`` counts only the steps after the first
     ``warmup_steps`` (the first of which traces the step function), timed
     end to end: input pipeline included, since jittering in ``tf.data`` is
-    part of what is compared. Returns that, the timed step count and seconds,
-    the final losses (floats) and the trained ``generator`` (and
-    ``discriminator``).
+    part of what is compared. With ``checkpoint_every`` > ``warmup_steps``,
+    ``on_checkpoint(steps_done, generator)`` runs after every that many
+    steps (the last one included), outside the clock. Returns the speed,
+    the timed step count and seconds, the final losses (floats) and the
+    trained ``generator`` (and ``discriminator``).
     """
     steps, warmup_steps = int(steps), int(warmup_steps)
     if warmup_steps < 1 or steps <= warmup_steps:
@@ -341,18 +343,27 @@ def train(steps: int, data_dir=None, seed: int = 0, warmup_steps: int = 10, log_
     writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
     train_step = make_train_step(generator, discriminator, g_opt, d_opt, writer)
 
+    if checkpoint_every and checkpoint_every <= warmup_steps:
+        raise ValueError(f"checkpoint_every ({checkpoint_every}) must exceed warmup_steps ({warmup_steps}).")
     start = None
     losses = None
+    outside_clock = 0.0
     for step, (input_image, target) in train_ds.repeat().take(steps).enumerate():
         if step == warmup_steps:
             # Waits for the warm-up steps' work before the clock starts.
             float(losses["gen_total_loss"])
             start = time.perf_counter()
         losses = train_step(input_image, target, step)
-        if verbose and (int(step) + 1) % 10 == 0:
+        done = int(step) + 1
+        if verbose and done % 10 == 0:
             print(".", end="", flush=True)
+        if checkpoint_every and done % checkpoint_every == 0 and on_checkpoint is not None:
+            float(losses["gen_total_loss"])
+            paused = time.perf_counter()
+            on_checkpoint(done, generator)
+            outside_clock += time.perf_counter() - paused
     final = {name: float(value) for name, value in losses.items()}  # waits for the last step
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start - outside_clock
     if verbose:
         print()
     timed_steps = steps - warmup_steps

@@ -17,7 +17,10 @@ facades val pairs, in two modes:
 * ``inference``: ``training=False`` (moving statistics, no dropout): what a
   SavedModel export serves.
 
-Prints one line per model and writes ``bench/results/pix2pix_vs_reference.json``
+With ``--eval-every N`` both are also scored every N steps, outside the
+speed clock: one run then shows whether a gap grows or closes with training.
+
+Prints one line per model (and one per scored step) and writes ``bench/results/pix2pix_vs_reference.json``
 (``--results`` for another file: e.g. extra seeds for the scores, run while
 the machine is busy, whose speeds then do not count).
 """
@@ -31,6 +34,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from timing import after_warmup_clock
@@ -50,14 +54,25 @@ def _scores(reference, generator, facades: Path) -> dict:
     return {mode: reference.evaluate(generator, facades, training=training) for mode, training in MODES.items()}
 
 
+def _trajectory_recorder(reference, facades: Path, trajectory: list):
+    """``record(steps_done, generator)``: appends the val scores at that step to ``trajectory``."""
+    def record(steps_done, generator):
+        trajectory.append({"step": int(steps_done), "scores": _scores(reference, generator, facades)})
+    return record
+
+
 def run_reference(args) -> dict:
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
-    result = reference.train(args.steps, facades, seed=args.seed, warmup_steps=args.warmup_steps, verbose=False)
+    trajectory = []
+    result = reference.train(
+        args.steps, facades, seed=args.seed, warmup_steps=args.warmup_steps, verbose=False,
+        checkpoint_every=args.eval_every, on_checkpoint=_trajectory_recorder(reference, facades, trajectory),
+    )
     return {
         "name": "reference (TF tutorial)", "precision": "float32", "jit_compile": False,
         "images_per_second": result["images_per_second"], "final_losses": result["losses"],
-        "scores": _scores(reference, result["generator"], facades),
+        "scores": _scores(reference, result["generator"], facades), "trajectory": trajectory,
     }
 
 
@@ -75,13 +90,36 @@ def run_ours(args) -> dict:
     model = experiment.build_pix2pix(options, runtime)
 
     clock = after_warmup_clock(args.warmup_steps)
-    history = model.fit(dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock], verbose=0)
+    trajectory = []
+    evaluations = checkpoint_callback(args.eval_every, _trajectory_recorder(reference, facades, trajectory))
+    history = model.fit(
+        dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock, evaluations], verbose=0
+    )
     return {
         "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
-        "images_per_second": (args.steps - args.warmup_steps) / clock.seconds,
+        "images_per_second": (args.steps - args.warmup_steps) / (clock.seconds - evaluations.seconds),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "scores": _scores(reference, model.generator, facades),
+        "scores": _scores(reference, model.generator, facades), "trajectory": trajectory,
     }
+
+
+def checkpoint_callback(every: int, on_checkpoint):
+    """A Keras callback calling ``on_checkpoint(steps_done, generator)`` after every
+    ``every`` batches (never with 0); its ``seconds`` is the time spent there,
+    which the speed leaves out."""
+    import keras
+
+    class Checkpoints(keras.callbacks.Callback):
+        seconds = 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            if every and (batch + 1) % every == 0:
+                float(logs["g_loss"])  # the step's own work is done before the pause starts
+                start = time.perf_counter()
+                on_checkpoint(batch + 1, self.model.generator)
+                self.seconds += time.perf_counter() - start
+
+    return Checkpoints()
 
 
 def main():
@@ -90,6 +128,8 @@ def main():
     parser.add_argument("--steps", type=int, default=400, help="training steps of each model (batch 1)")
     parser.add_argument("--warmup-steps", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="also score both models every this many steps (outside the speed clock); 0: at the end only")
     parser.add_argument("--precision", default="auto", help="ours: the experiments' --precision (auto: bf16 where the CPU has it)")
     parser.add_argument("--only-ours", action="store_true", help="skip the reference (e.g. to compare precisions)")
     parser.add_argument("--ours-args", default="", help="extra experiment options for ours, e.g. '--jitter-resize nearest'")
@@ -104,7 +144,7 @@ def main():
     results = []
     for which in ("ours",) if args.only_ours else ("reference", "ours"):
         command = [sys.executable, __file__, "--only", which, "--steps", str(args.steps),
-                   "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--precision", args.precision, f"--ours-args={args.ours_args}"]
+                   "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--eval-every", str(args.eval_every), "--precision", args.precision, f"--ours-args={args.ours_args}"]
         if args.data_dir:
             command += ["--data-dir", args.data_dir]
         out = subprocess.run(command, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
@@ -117,11 +157,14 @@ def main():
             f"{mode}: l1={s['l1']:.4f} psnr={s['psnr']:.2f} ssim={s['ssim']:.4f}" for mode, s in result["scores"].items()
         )
         print(f"{result['name']} {result.get('options', '')}: img_s={result['images_per_second']:.3f} ({result['precision']}) | {scores}")
+        for point in result["trajectory"]:
+            print(f"  step {point['step']}: " + " ".join(
+                f"{mode} ssim={s['ssim']:.4f} l1={s['l1']:.4f}" for mode, s in point["scores"].items()))
     if len(results) == 2:
         reference, ours = results
         print(f"speed ratio ours/reference = {ours['images_per_second'] / reference['images_per_second']:.2f}")
     record = {
-        "steps": args.steps, "warmup_steps": args.warmup_steps, "seed": args.seed, "batch_size": 1,
+        "steps": args.steps, "warmup_steps": args.warmup_steps, "seed": args.seed, "batch_size": 1, "eval_every": args.eval_every,
         "precision_requested": args.precision,
         "direction": "label map -> photo (BtoA)", "val_images": 100, "results": results,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},

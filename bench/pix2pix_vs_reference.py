@@ -54,6 +54,13 @@ def _scores(reference, generator, facades: Path) -> dict:
     return {mode: reference.evaluate(generator, facades, training=training) for mode, training in MODES.items()}
 
 
+def _final_scores(reference, generator, facades: Path, trajectory: list, steps: int) -> dict:
+    """Scores after the last step: the trajectory's last point when it was taken there."""
+    if trajectory and trajectory[-1]["step"] == steps:
+        return trajectory[-1]["scores"]
+    return _scores(reference, generator, facades)
+
+
 def _trajectory_recorder(reference, facades: Path, trajectory: list):
     """``record(steps_done, generator)``: appends the val scores at that step to ``trajectory``."""
     def record(steps_done, generator):
@@ -72,7 +79,8 @@ def run_reference(args) -> dict:
     return {
         "name": "reference (TF tutorial)", "precision": "float32", "jit_compile": False,
         "images_per_second": result["images_per_second"], "final_losses": result["losses"],
-        "scores": _scores(reference, result["generator"], facades), "trajectory": trajectory,
+        "scores": _final_scores(reference, result["generator"], facades, trajectory, args.steps),
+        "trajectory": trajectory,
     }
 
 
@@ -99,7 +107,8 @@ def run_ours(args) -> dict:
         "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
         "images_per_second": (args.steps - args.warmup_steps) / (clock.seconds - evaluations.seconds),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "scores": _scores(reference, model.generator, facades), "trajectory": trajectory,
+        "scores": _final_scores(reference, model.generator, facades, trajectory, args.steps),
+        "trajectory": trajectory,
     }
 
 

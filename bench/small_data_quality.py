@@ -77,6 +77,7 @@ def child(setting: dict) -> dict:
     import tfgan_zoo
     from tfgan_zoo import experiment
     from tfgan_zoo.data import image_dataset, to_uint8
+    from tfgan_zoo.models.base import paper_adam
 
     folder = _load(setting["data_dir"])
     score, accuracy = _scorer(folder)
@@ -89,8 +90,7 @@ def child(setting: dict) -> dict:
         d_norm="none" if setting["spectral_norm"] else "batch", d_spectral_norm=setting["spectral_norm"],
         diffaugment=setting["diffaugment"], ema_decay=0.999, seed=0,
     )
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), jit_compile=False)
+    gan.compile(d_optimizer=paper_adam(), g_optimizer=paper_adam(), jit_compile=False)
     dataset = image_dataset(train.images, batch_size=64, seed=0).repeat()
     noise = np.random.default_rng(1).standard_normal((setting["samples"], 100)).astype("float32")
 

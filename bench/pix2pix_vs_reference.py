@@ -143,6 +143,8 @@ def main():
     parser.add_argument("--only-ours", action="store_true", help="skip the reference (e.g. to compare precisions)")
     parser.add_argument("--ours-args", default="", help="extra experiment options for ours, e.g. '--jitter-resize nearest'")
     parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_vs_reference.json")
+    parser.add_argument("--patch", default=None,
+                        help="the bench/ablations patch applied to this checkout, recorded in the results")
     parser.add_argument("--only", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -178,6 +180,8 @@ def main():
         "direction": "label map -> photo (BtoA)", "val_images": 100, "results": results,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
     }
+    if args.patch:
+        record["patch"] = args.patch
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(record, indent=1))
     print(f"wrote {args.results}")

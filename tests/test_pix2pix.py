@@ -295,6 +295,69 @@ def test_simultaneous_updates_take_both_gradients_from_one_forward_pass():
         tiny_pix2pix().compile(simultaneous=True, d_every=2)
 
 
+def _hand_written_step(generator, discriminator, inputs, targets, simultaneous, rate, l1_weight=100.0):
+    """One pix2pix step written out from the paper with plain SGD: D first, then G
+    against the updated D (the paper's code), or both gradients from one forward
+    pass (the TF tutorial's). Returns G's loss."""
+    x, y = (tf.cast(images, tf.float32) / 127.5 - 1.0 for images in (inputs, targets))
+
+    def d_loss(real_logits, fake_logits):  # halved, as in the paper
+        return 0.5 * (tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits)))
+
+    def descend(tape, loss, network):
+        grads = tape.gradient(loss, network.trainable_variables)
+        for variable, grad in zip(network.trainable_variables, grads):
+            variable.assign_sub(rate * grad)
+
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        fake = generator(x, training=True)
+        if simultaneous:
+            real_logits = discriminator((x, y), training=True)
+            fake_logits = discriminator((x, fake), training=True)
+            d_value = d_loss(real_logits, fake_logits)
+        else:
+            with g_tape.stop_recording():
+                d_value = d_loss(discriminator((x, y), training=True), discriminator((x, fake), training=True))
+            descend(d_tape, d_value, discriminator)
+            fake_logits = discriminator((x, fake), training=True)
+        g_value = tf.reduce_mean(tf.nn.softplus(-fake_logits)) + l1_weight * tf.reduce_mean(tf.abs(y - fake))
+    if simultaneous:
+        descend(d_tape, d_value, discriminator)
+    descend(g_tape, g_value, generator)
+    return float(g_value)
+
+
+@pytest.mark.parametrize("simultaneous", [False, True])
+def test_train_step_matches_a_hand_written_step(simultaneous):
+    """fit's step gives G and D exactly the updates of the step written out by hand
+    (and so of the TF tutorial's loop, with ``simultaneous``), from the same weights."""
+    model = tiny_pix2pix(jitter=False)
+    copies = []
+    for network in (model.generator, model.discriminator):
+        copy = type(network).from_config(network.get_config())
+        copy.build_for_inputs()
+        copy.set_weights(network.get_weights())
+        copies.append(copy)
+    for network in (model.generator, copies[0]):  # the two would draw other dropout masks
+        for layer in network._flatten_layers():
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = 0.0
+    # Plain SGD keeps the update proportional to the gradient (Adam would hide a scale error).
+    model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1),
+                  simultaneous=simultaneous)
+    inputs, targets = paired(4)
+    start = [w.copy() for w in model.generator.get_weights() + model.discriminator.get_weights()]
+    history = model.fit(dataset(inputs, targets), epochs=1, verbose=0).history
+    g_value = _hand_written_step(*copies, inputs, targets, simultaneous, rate=0.1)
+
+    assert history["g_loss"][0] == pytest.approx(g_value, rel=1e-5)
+    fitted = model.generator.get_weights() + model.discriminator.get_weights()
+    by_hand = copies[0].get_weights() + copies[1].get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(start, fitted))
+    for before, ours, theirs in zip(start, fitted, by_hand):
+        np.testing.assert_allclose(ours - before, theirs - before, rtol=1e-3, atol=1e-6)
+
+
 def test_nearest_jitter_keeps_label_colours_exact():
     labels = np.zeros((2, 32, 32, 3), np.uint8)
     labels[:, :, 16:] = (255, 0, 0)

@@ -1,5 +1,6 @@
 """Test set-up: quiet TF, two logical CPU devices for MirroredStrategy tests."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -26,6 +27,20 @@ def shared_data_dir() -> Path | None:
         if candidate and (Path(candidate) / "mnist").is_dir():
             return Path(candidate)
     return None
+
+
+def load_bench_module(name: str):
+    """``bench/<name>.py`` as a module (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def bench_module():
+    """``bench_module("pix2pix_reference")``: a bench script imported as a module."""
+    return load_bench_module
 
 
 @pytest.fixture

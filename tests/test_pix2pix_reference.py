@@ -1,21 +1,14 @@
 """bench/pix2pix_reference.py: the TF-tutorial pix2pix baseline (shapes, data split, one step)."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-BENCH_FILE = Path(__file__).resolve().parents[1] / "bench" / "pix2pix_reference.py"
-
 
 @pytest.fixture(scope="module")
-def ref():
-    spec = importlib.util.spec_from_file_location("pix2pix_reference", BENCH_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def ref(bench_module):
+    return bench_module("pix2pix_reference")
 
 
 @pytest.fixture(scope="module")

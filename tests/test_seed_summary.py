@@ -1,20 +1,13 @@
 """bench/pix2pix_seed_summary.py: the statistics that decide whether a pix2pix gap is seed noise."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-BENCH_FILE = Path(__file__).resolve().parents[1] / "bench" / "pix2pix_seed_summary.py"
-
 
 @pytest.fixture(scope="module")
-def summary():
-    spec = importlib.util.spec_from_file_location("pix2pix_seed_summary", BENCH_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def summary(bench_module):
+    return bench_module("pix2pix_seed_summary")
 
 
 def test_permutation_p_value_is_exact(summary):

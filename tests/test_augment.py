@@ -56,6 +56,22 @@ def test_outputs_are_per_sample_crops_of_the_resized_images():
     np.testing.assert_array_equal(out_inputs[..., 2], inputs.numpy()[..., 2])  # no sample mixing
 
 
+def test_offsets_and_flips_are_uniform():
+    """Every crop position is equally likely and half the pairs are mirrored, as the
+    TF tutorial's ``tf.image.random_crop`` and coin flip draw them."""
+    draws = 2000
+    inputs = coordinate_batch(draws)
+    out_inputs, _ = paired_random_jitter(inputs, paired(inputs), tf.constant([7, 8]), LOAD)
+    resized = tf.image.resize(inputs, [LOAD, LOAD]).numpy()
+    crops = np.array([find_crop(out_inputs[i].numpy(), resized[i]) for i in range(draws)])
+    positions = LOAD - SIZE + 1
+    expected, sigma = draws / positions, np.sqrt(draws * (1 / positions) * (1 - 1 / positions))
+    for axis in (0, 1):  # rows, columns
+        counts = np.bincount(crops[:, axis], minlength=positions)
+        assert len(counts) == positions and np.all(np.abs(counts - expected) < 5 * sigma), counts
+    assert abs(crops[:, 2].sum() - draws / 2) < 5 * np.sqrt(draws / 4)
+
+
 def test_mirror_false_never_flips():
     out_inputs, _ = jitter(mirror=False)
     assert (np.diff(out_inputs[..., 1], axis=2) > 0).all()

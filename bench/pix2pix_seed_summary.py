@@ -1,6 +1,6 @@
 """Summarises `bench/pix2pix_vs_reference.py` runs over seeds: is a gap more than seed noise?
 
-    python bench/pix2pix_seed_summary.py bench/results/pix2pix_seeds/*.json [--steps 400]
+    python bench/pix2pix_seed_summary.py bench/results/pix2pix_vs_reference*.json [--steps 400]
 
 One pix2pix run on 400 facades is one draw: the init, the sample order, the
 jitter and the dropout masks all move the val scores (the sample order alone

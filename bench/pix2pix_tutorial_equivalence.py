@@ -2,13 +2,13 @@
 
     python bench/pix2pix_tutorial_equivalence.py
 
-Two checks, no data needed (random images), a minute on CPU:
+Two checks, no data needed (random images), about two minutes on 2 CPU cores:
 
 1. **Networks.** Builds our U-Net and PatchGAN and the tutorial's
    (`bench/pix2pix_reference.py`), copies the tutorial's weights into ours
    and compares the outputs, in training and inference mode. With the code
    as it is, the weight lists differ (ours has no batch norm on the 1x1
-   bottleneck, biases where no norm follows, slope 0.2, ...); with
+   bottleneck, and biases where no norm follows); with
    `bench/ablations/pix2pix_all_tutorial_choices.patch` applied they must be
    the same networks: identical outputs.
 2. **Training step.** Puts the tutorial's own networks into a `Pix2Pix`

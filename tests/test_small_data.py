@@ -122,13 +122,16 @@ def test_ema_weights_survive_a_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("layer,inputs", [
-    (SpectralConv2D(6, 4, strides=2, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0), seed=1),
+    (SpectralConv2D(6, 4, strides=2, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=0), seed=1),
      np.ones((2, 8, 8, 3), "float32")),
-    (SpectralDense(5, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0), seed=1),
+    (SpectralDense(5, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=0), seed=1),
      np.ones((2, 7), "float32")),
 ])
 def test_spectral_norm_keeps_the_top_singular_value_near_one(layer, inputs):
-    for _ in range(15):  # power iterations converge across training calls
+    # Seeded kernels: the result must not depend on which tests ran before. Power
+    # iteration converges as (s2/s1)^n; 40 calls suffice for random Gaussian kernels of
+    # these shapes (15 left 1 in 20 draws, with s2/s1 = 0.93, outside 0.02).
+    for _ in range(40):
         layer(inputs, training=True)
     raw = np.array(layer.kernel).reshape(-1, layer.kernel.shape[-1])
     normalized = np.array(layer.normalized_kernel()).reshape(raw.shape)

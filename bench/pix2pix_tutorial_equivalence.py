@@ -31,7 +31,6 @@ with the patch applied::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -43,16 +42,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import pix2pix_reference as reference  # noqa: E402  (bench/, the script's folder, is on sys.path)
 from tfgan_zoo.models import pix2pix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-
-
-def _reference_module():
-    spec = importlib.util.spec_from_file_location("pix2pix_reference", HERE / "pix2pix_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _without_dropout(network):
@@ -62,7 +55,7 @@ def _without_dropout(network):
     return network
 
 
-def compare_networks(reference, rng) -> dict:
+def compare_networks(rng) -> dict:
     """Tutorial weights in our networks: same outputs? (None where the weight lists differ.)"""
     x, y = (rng.uniform(-1, 1, (2, 256, 256, 3)).astype("float32") for _ in range(2))
     pairs = {
@@ -85,7 +78,7 @@ def compare_networks(reference, rng) -> dict:
     return report
 
 
-def compare_steps(reference, rng, steps: int) -> dict:
+def compare_steps(rng, steps: int) -> dict:
     """Weights and outputs after ``steps`` steps: our fit vs the tutorial's step vs perturbed start."""
     builds = {key: (reference.build_generator(), reference.build_discriminator()) for key in ("tutorial", "ours", "perturbed")}
     g0, d0 = builds["tutorial"]
@@ -136,12 +129,11 @@ def main():
     parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_tutorial_equivalence.json")
     parser.add_argument("--patch", default=None, help="the bench/ablations patch applied to this checkout, recorded in the results")
     args = parser.parse_args()
-    reference = _reference_module()
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     record = {
-        "networks": compare_networks(reference, rng),
-        "training_step": compare_steps(reference, rng, args.steps),
+        "networks": compare_networks(rng),
+        "training_step": compare_steps(rng, args.steps),
         "patch": args.patch,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
     }

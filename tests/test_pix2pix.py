@@ -37,6 +37,15 @@ def dataset(inputs, targets, batch=4):
     return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch)
 
 
+def without_dropout(network):
+    """Sets every dropout rate in ``network`` to 0, for comparing two steps that would
+    draw different dropout masks."""
+    for layer in network._flatten_layers():
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    return network
+
+
 def tiny_pix2pix(**kwargs):
     kwargs = {"image_size": 32, "g_filters": 8, "d_filters": 8, "d_layers": 2, **kwargs}
     return tfgan_zoo.Pix2Pix(**kwargs)
@@ -180,10 +189,7 @@ def test_d_every_2_leaves_d_unchanged_on_odd_steps():
 def test_two_replica_step_matches_one_device_step(mirrored):
     def make():
         model = tiny_pix2pix(jitter=False)
-        # Replicas draw other dropout masks than one device would.
-        for layer in model.generator._flatten_layers():
-            if isinstance(layer, keras.layers.Dropout):
-                layer.rate = 0.0
+        without_dropout(model.generator)  # replicas draw other dropout masks than one device would
         return model
 
     # Plain SGD makes the update proportional to the gradient: a wrong
@@ -339,9 +345,7 @@ def test_train_step_matches_a_hand_written_step(simultaneous):
         copy.set_weights(network.get_weights())
         copies.append(copy)
     for network in (model.generator, copies[0]):  # the two would draw other dropout masks
-        for layer in network._flatten_layers():
-            if isinstance(layer, keras.layers.Dropout):
-                layer.rate = 0.0
+        without_dropout(network)
     # Plain SGD keeps the update proportional to the gradient (Adam would hide a scale error).
     model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1),
                   simultaneous=simultaneous)

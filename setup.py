@@ -13,11 +13,19 @@ setup(
         "tensorflow>=2.16",
         "keras>=3.3",
         "tensorflow-datasets>=4.9",
+        # tensorflow-datasets 4.9.10 imports it on its download path without depending on it.
+        "importlib_resources",
+        # PredictRequest protos for the TF Serving warmup file every export carries.
+        "tensorflow-serving-api",
         "numpy",
         "opencv-python-headless",
         "matplotlib",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={
+        "test": ["pytest>=7", "ai-edge-litert"],
+        # The demo page (python -m tfgan_zoo.demo) and its browser test.
+        "demo": ["gradio", "playwright"],
+    },
     entry_points={"console_scripts": ["tfgan-zoo-report=tfgan_zoo.report:main"]},
 )

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from tfgan_zoo import metrics
 from tfgan_zoo.data import load_idx_dataset
+from tfgan_zoo.export import latest_export
 
 
 def main():
@@ -36,7 +37,7 @@ def main():
     )
     test_accuracy = metrics.classifier_accuracy(classifier, test_images, test_labels)
 
-    served = tf.saved_model.load(str(Path(args.run_dir) / "export" / "generator")).signatures["sample"]
+    served = tf.saved_model.load(str(latest_export(Path(args.run_dir) / "export" / "generator"))).signatures["sample"]
     labels = np.repeat(np.arange(10, dtype=np.int32), args.per_class)
     images = np.concatenate([
         served(labels=tf.constant(chunk), seed=tf.constant(i))["images"].numpy()

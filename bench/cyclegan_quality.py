@@ -3,7 +3,7 @@
     python bench/cyclegan_quality.py runs/cyclegan_h2z_64 --data-dir ../shared/data
 
 Reads the run's options (``config.json``), its exported translators
-(``export/translators``, the ``a_to_b`` and ``b_to_a`` signatures) and the
+(the newest version in ``export/translators``, the ``a_to_b`` and ``b_to_a`` signatures) and the
 domain classifier the run was scored with (cached in the run's
 ``--cache-dir``, trained on the train split). On the held-out validation
 split it prints, per direction, FID/KID against the real target domain in the
@@ -43,6 +43,7 @@ def main():
 
     from tfgan_zoo import metrics
     from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir
+    from tfgan_zoo.export import latest_export
 
     config = json.loads((args.run / "config.json").read_text())
     size, cache = config["image_size"], Path(config["cache_dir"])
@@ -58,7 +59,7 @@ def main():
         classifier, np.concatenate([val_a, val_b]), np.repeat([0, 1], [len(val_a), len(val_b)])
     )
 
-    served = tf.saved_model.load(str(args.run / "export" / "translators"))
+    served = tf.saved_model.load(str(latest_export(args.run / "export" / "translators")))
 
     def signature(name):
         return lambda images: served.signatures[name](image=tf.constant(images))["image"].numpy()

@@ -24,7 +24,7 @@ import keras
 
 import tfgan_zoo
 from tfgan_zoo import experiment, metrics
-from tfgan_zoo.callbacks import EvaluateGAN
+from tfgan_zoo.callbacks import EvaluateGAN, ProgbarLogger
 from tfgan_zoo.data import image_dataset, load_idx_dataset
 
 HERE = Path(__file__).parent
@@ -76,7 +76,7 @@ def main():
     scorer = EvaluateGAN(evaluator, num_samples=args.num_samples, every=args.every, verbose=False)
     history = gan.fit(
         dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-        callbacks=[TrainingClock(), scorer], verbose=2, shuffle=False,
+        callbacks=[TrainingClock(), scorer, ProgbarLogger()], verbose=2, shuffle=False,
     ).history
 
     names = scorer.figure_names

@@ -9,7 +9,8 @@ the noise, D as constant maps beside the image. DiffAugment and the EMA
 generator are on by default. Writes one sample row per colour each epoch,
 logs, resumable checkpoints, latent walks at fixed colours
 (``interpolation.png``) and the SavedModel (``generate``/``sample`` take
-class ids: the colour names, in order, are in ``RUN/config.json``); every
+class ids: the colour names, in order, are in ``RUN/config.json`` and the
+export's ``tfgan_zoo.json``); every
 ``--eval-every`` epochs, FID/KID in the features of a hair-colour classifier
 trained on the set, and the label accuracy of the samples.
 """

@@ -10,6 +10,7 @@ resumable checkpoints and the generator SavedModel into the run directory, and e
 import tfgan_zoo
 from tfgan_zoo import experiment
 from tfgan_zoo.data import image_dataset, load_idx_dataset
+from tfgan_zoo.data.idx import CLASS_NAMES
 
 
 def main():
@@ -28,7 +29,8 @@ def main():
             g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
         )
         experiment.compile_gan(gan, args, runtime)
-    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "ConditionalGAN"}, evaluator)
+    config = {**vars(args), **runtime, "model": "ConditionalGAN", "class_names": CLASS_NAMES[args.dataset]}
+    experiment.run(gan, dataset, args, config, evaluator)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from conftest import REPO
 import tfgan_zoo
 from tfgan_zoo import metrics
 from tfgan_zoo.data import load_idx_dataset
+from tfgan_zoo.export import latest_export
 
 TINY = ["--steps-per-epoch", "4", "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
         "--latent-dim", "16", "--precision", "float32", "--verbose", "2", "--eval-every", "0"]
@@ -63,7 +64,7 @@ def test_kill_and_resume(tmp_path, data_dir):
 
     assert (run_dir / "samples" / f"epoch_{target:03d}.png").exists()
     assert (run_dir / "logs" / "training.csv").read_text().count("\n") >= target + 1
-    served = tf.saved_model.load(str(run_dir / "export" / "generator")).signatures["sample"]
+    served = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator"))).signatures["sample"]
     images = served(labels=tf.range(10), seed=tf.constant(0))["images"]
     assert images.shape == (10, 28, 28, 1) and images.dtype == tf.uint8
 
@@ -108,7 +109,7 @@ def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert best["epoch"] in (1, 2) and best["monitor"] == "domain_fid"
     assert best["protocol"]["num_samples"] == 200 and best["protocol"]["real_floor"]["domain_fid"] < best["value"]
-    served = tf.saved_model.load(str(run_dir / "export" / "best_generator")).signatures["sample"]
+    served = tf.saved_model.load(str(latest_export(run_dir / "export" / "best_generator"))).signatures["sample"]
     assert served(labels=tf.range(3), seed=tf.constant(0))["images"].shape == (3, 28, 28, 1)
 
     report = subprocess.run([sys.executable, "-m", "tfgan_zoo.report", str(run_dir)], capture_output=True,
@@ -152,7 +153,7 @@ def test_pix2pix_facades_run_writes_gallery_scores_export_and_resumes(tmp_path, 
     assert (run_dir / "samples" / "epoch_002.png").exists()
     page = (run_dir / "gallery" / "index.html").read_text()
     assert page.count("<img") >= 100  # every validation pair of facades/val
-    served = tf.saved_model.load(str(run_dir / "export" / "translator")).signatures["translate"]
+    served = tf.saved_model.load(str(latest_export(run_dir / "export" / "translator"))).signatures["translate"]
     photos = served(image=tf.zeros([2, 32, 32, 3], tf.uint8))["image"]
     assert photos.shape == (2, 32, 32, 3) and photos.dtype == tf.uint8
 
@@ -180,7 +181,7 @@ def test_cyclegan_horse2zebra_run_scores_writes_gallery_export_and_resumes(tmp_p
     assert (run_dir / "samples" / "epoch_002.png").exists()
     page = (run_dir / "gallery" / "index.html").read_text()
     assert "A → B → A" in page and page.count("<img") == 200  # 100 held-out pictures per domain
-    served = tf.saved_model.load(str(run_dir / "export" / "translators"))
+    served = tf.saved_model.load(str(latest_export(run_dir / "export" / "translators")))
     for name in ("a_to_b", "b_to_a"):
         out = served.signatures[name](image=tf.zeros([1, 32, 32, 3], tf.uint8))["image"]
         assert out.shape == (1, 32, 32, 3) and out.dtype == tf.uint8

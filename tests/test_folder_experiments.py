@@ -11,6 +11,8 @@ import pytest
 import tensorflow as tf
 from conftest import REPO, shared_data_dir, write_image
 
+from tfgan_zoo.export import latest_export, read_metadata
+
 TINY = ["--image-size", "16", "--steps-per-epoch", "3", "--batch-size", "8", "--g-filters", "8",
         "--d-filters", "8", "--latent-dim", "8", "--precision", "float32", "--verbose", "2",
         "--eval-every", "2", "--eval-samples", "64", "--classifier-epochs", "1"]
@@ -39,10 +41,10 @@ def test_dcgan_folder_trains_evaluates_and_exports(tmp_path):
         assert (run_dir / path).exists(), path
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert np.isfinite(best["figures"]["domain_fid"]) and "rotation" in best["protocol"]["reference_split"]
-    exported = tf.saved_model.load(str(run_dir / "export" / "generator"))
+    exported = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator")))
     images = exported.signatures["sample"](num_samples=tf.constant(3), seed=tf.constant(1))["images"]
     assert images.shape == (3, 16, 16, 3) and images.dtype == tf.uint8
-    metadata = json.loads((run_dir / "export" / "generator" / "tfgan_zoo.json").read_text())
+    metadata = read_metadata(run_dir / "export" / "generator")
     assert metadata["weights"] == "ema"
 
 
@@ -66,9 +68,10 @@ def test_cgan_anime_on_a_subset(tmp_path):
     assert "240 images" in out.stdout and "12 classes" in out.stdout
     config = json.loads((run_dir / "config.json").read_text())
     assert config["class_names"][:3] == ["aqua", "black", "blonde"]
+    assert read_metadata(run_dir / "export" / "generator")["class_names"] == config["class_names"]
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert 0.0 <= best["figures"]["label_accuracy"] <= 1.0
-    exported = tf.saved_model.load(str(run_dir / "export" / "generator"))
+    exported = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator")))
     images = exported.signatures["sample"](labels=tf.constant([0, 11]), seed=tf.constant(0))["images"]
     assert images.shape == (2, 16, 16, 3)
     assert (run_dir / "interpolation.png").exists()

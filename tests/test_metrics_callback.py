@@ -14,7 +14,7 @@ import tfgan_zoo
 from tfgan_zoo import metrics
 from tfgan_zoo.callbacks import EvaluateGAN
 from tfgan_zoo.data import image_dataset
-from tfgan_zoo.export import METADATA_FILE
+from tfgan_zoo.export import METADATA_FILE, version_dirs
 
 
 class PooledPixels(metrics.FeatureExtractor):
@@ -58,7 +58,7 @@ class ScriptedEvaluator:
     def figure_names(self, with_labels=False):
         return ["score"]
 
-    def evaluate(self, images, labels=None):
+    def evaluate(self, images, labels=None, progress=None):
         return metrics.Evaluation(figures={"score": next(self.values)}, details={}, protocol={})
 
 
@@ -120,7 +120,7 @@ def test_conditional_model_gets_balanced_labels_and_label_figures():
     scorer = evaluator(classifier=classifier, num_classes=10)
     seen = []
     evaluate = scorer.evaluate
-    scorer.evaluate = lambda images, labels=None: seen.append(labels) or evaluate(images, labels)
+    scorer.evaluate = lambda images, labels=None, **options: seen.append(labels) or evaluate(images, labels, **options)
     callback = EvaluateGAN(scorer, num_samples=50, batch_size=16, verbose=False)
     data = image_dataset(real_images(), np.arange(256) % 10, batch_size=32)
     history = gan.fit(data, epochs=1, steps_per_epoch=1, verbose=0, callbacks=[callback]).history
@@ -152,8 +152,7 @@ def test_resumed_run_keeps_a_better_best_and_exports_improvements(tmp_path):
     options = dict(num_samples=4, directory=tmp_path, export_dir=export_dir, verbose=False)
     first = EvaluateGAN(ScriptedEvaluator([1.0]), **options)
     drive(first, gan, [1.0])
-    assert json.loads((export_dir / METADATA_FILE).read_text())["latent_dim"] == 16
-    stamp = (export_dir / "saved_model.pb").stat().st_mtime_ns
+    assert json.loads((export_dir / "1" / METADATA_FILE).read_text())["latent_dim"] == 16
 
     resumed = EvaluateGAN(ScriptedEvaluator([2.0, 0.5]), **options)
     resumed.set_model(gan)
@@ -162,11 +161,11 @@ def test_resumed_run_keeps_a_better_best_and_exports_improvements(tmp_path):
     assert resumed.best == 1.0
     resumed.on_epoch_end(0, {})  # 2.0: worse than the saved best
     assert json.loads((tmp_path / "best.json").read_text())["value"] == 1.0
-    assert (export_dir / "saved_model.pb").stat().st_mtime_ns == stamp
+    assert [path.name for path in version_dirs(export_dir)] == ["1"]
     resumed.on_epoch_end(1, {})  # 0.5: better
     assert json.loads((tmp_path / "best.json").read_text())["epoch"] == 2
-    assert (export_dir / "saved_model.pb").stat().st_mtime_ns != stamp
-    assert sorted(p.name for p in export_dir.parent.iterdir()) == ["best_generator"]
+    assert [path.name for path in version_dirs(export_dir)] == ["1", "2"]
+    assert sorted(path.name for path in export_dir.iterdir()) == ["1", "2"]  # no staging folder left
 
 
 def test_unknown_monitor_and_mode_are_rejected():

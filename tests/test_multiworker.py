@@ -99,11 +99,11 @@ def test_killed_worker_job_resumes_from_the_chief_backup(tmp_path, family):
     import tfgan_zoo
 
     if family == "dcgan":
-        assert (run_dir / "export" / "generator" / "saved_model.pb").exists()
+        assert (run_dir / "export" / "generator" / "1" / "saved_model.pb").exists()
         model = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 1), g_filters=8, d_filters=8)
         steps_per_epoch = 40
     else:
-        assert (run_dir / "export" / "translators" / "saved_model.pb").exists()
+        assert (run_dir / "export" / "translators" / "1" / "saved_model.pb").exists()
         model = tfgan_zoo.CycleGAN(image_size=16, filters=4, num_blocks=1, disc_layers=1)
         steps_per_epoch = 12
     # The runs' CycleGAN optimizers follow a schedule (no learning-rate variable): match that.

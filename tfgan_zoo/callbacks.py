@@ -1,12 +1,14 @@
 """Keras callbacks for GAN runs: sample sheets, safe checkpoints, non-finite stops,
-evaluation of generated and translated images."""
+evaluation of generated and translated images, and console and CSV loggers that
+show epochs without an evaluation as they are (no figures), not as NaN."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
-import shutil
 from pathlib import Path
 
 import keras
@@ -25,6 +27,23 @@ def _all_finite(logs) -> bool:
         for value in (logs or {}).values()
         if isinstance(value, (int, float, np.floating, np.integer))
     )
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _figures_text(figures: dict) -> str:
+    return ", ".join(f"{name}={figure:.4g}" for name, figure in figures.items())
+
+
+def _evaluation_progress(verbose: int | str, params: dict | None, epoch: int) -> metrics.Progress:
+    """The console progress of one epoch's evaluation; ``verbose`` "auto" follows
+    ``fit``'s (1: a live line for a terminal, 2: a start and an end line for a log)."""
+    if verbose == "auto":
+        verbose = (params or {}).get("verbose", 0)
+    # fit's own "auto" means 1, as in keras.callbacks.ProgbarLogger.
+    return metrics.Progress(f"Epoch {epoch + 1} evaluation", 1 if verbose == "auto" else int(verbose))
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -144,13 +163,20 @@ class EvaluateGAN(keras.callbacks.Callback):
     callbacks in list order, so put this one *before* ``CSVLogger``,
     ``TensorBoard``, ``EarlyStopping`` or anything else that should see the
     figures (``History`` always runs last). Epochs without an evaluation log
-    NaN for each figure, which keeps CSV columns and History lists aligned.
+    NaN for each figure, which keeps History lists aligned; this module's
+    :class:`CSVLogger` writes empty cells for them and its
+    :class:`ProgbarLogger` leaves them out.
+
+    ``verbose``: 0 silent; 1 a live line of the evaluation's progress (for a
+    terminal); 2 a line as it starts (for a log file); both end with a line of
+    the figures and the seconds taken. "auto" (default) follows ``fit``'s.
 
     When ``monitor`` (default: the evaluator's first figure, its FID when
     measured) improves in ``mode`` ("min" or "max"), writes
     ``directory/best.weights.h5`` and ``directory/best.json`` (epoch,
     figures, details, protocol) through temporary files, and exports the
-    generator to ``export_dir`` if given. A resumed run reads ``best.json``
+    generator as the next version under ``export_dir`` if given (with
+    ``class_names`` in its metadata). A resumed run reads ``best.json``
     and only replaces a better best.
     """
 
@@ -163,9 +189,10 @@ class EvaluateGAN(keras.callbacks.Callback):
         mode: str = "min",
         directory=None,
         export_dir=None,
+        class_names: list[str] | None = None,
         seed: int = 4321,
         batch_size: int = 500,
-        verbose: bool = True,
+        verbose: int | str = "auto",
     ):
         super().__init__()
         if mode not in ("min", "max"):
@@ -176,6 +203,7 @@ class EvaluateGAN(keras.callbacks.Callback):
         self.mode = mode
         self.directory = None if directory is None else Path(directory)
         self.export_dir = None if export_dir is None else Path(export_dir)
+        self.class_names = class_names
         self.verbose = verbose
         self.best = self.best_epoch = None
 
@@ -192,14 +220,15 @@ class EvaluateGAN(keras.callbacks.Callback):
             if (saved.get("monitor"), saved.get("mode")) == (self.monitor, self.mode):
                 self.best, self.best_epoch = saved["value"], saved["epoch"]
 
-    def generate(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """uint8 images (and their labels, for a conditional model) from fixed noise."""
+    def generate(self, progress: metrics.Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """uint8 images (and their labels, for a conditional model) from fixed noise;
+        each batch is reported to ``progress``."""
         gan, num_classes = self.model, self._num_classes()
         rng = np.random.default_rng(self.seed)
         noise = rng.standard_normal((self.num_samples, gan.latent_dim)).astype("float32")
         labels = np.arange(self.num_samples, dtype="int32") % num_classes if num_classes else None
         parts = []
-        for start in range(0, self.num_samples, self.batch_size):
+        for start in (progress or metrics.Progress()).batches("generating", self.num_samples, self.batch_size):
             chunk = noise[start : start + self.batch_size]
             conditions = None if labels is None else labels[start : start + self.batch_size]
             parts.append(np.asarray(to_uint8(gan.generate(chunk, conditions))))
@@ -218,20 +247,20 @@ class EvaluateGAN(keras.callbacks.Callback):
         if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
             logs.update(dict.fromkeys(self.figure_names, math.nan))
             return
-        images, labels = self.generate()
-        evaluation = self.evaluator.evaluate(images, labels)
+        progress = _evaluation_progress(self.verbose, self.params, epoch)
+        images, labels = self.generate(progress)
+        evaluation = self.evaluator.evaluate(images, labels, progress=progress)
         logs.update(evaluation.figures)
         value = evaluation.figures[self.monitor]
         is_best = self.improved(value)
         if is_best:
             self.best, self.best_epoch = value, epoch + 1
+            progress.update("saving the best epoch")
             if self.directory is not None:
                 self._save_best(evaluation)
             if self.export_dir is not None:
                 self._export()
-        if self.verbose:
-            figures = ", ".join(f"{name}={figure:.4g}" for name, figure in evaluation.figures.items())
-            print(f"\nEpoch {epoch + 1} evaluation: {figures}{' (best so far)' if is_best else ''}")
+        progress.end(_figures_text(evaluation.figures) + (" (best so far)" if is_best else ""))
 
     def _save_best(self, evaluation):
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -251,28 +280,22 @@ class EvaluateGAN(keras.callbacks.Callback):
         os.replace(record_tmp, record)
 
     def _export(self):
-        target = self.export_dir
-        staging, old = target.with_name(target.name + ".tmp"), target.with_name(target.name + ".old")
-        for leftover in (staging, old):
-            shutil.rmtree(leftover, ignore_errors=True)
-        save_generator(self.model, staging)
-        # Directories cannot be replaced in one rename: move the old one aside first.
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
+        save_generator(self.model, self.export_dir, class_names=self.class_names)
 
 
 class _PeriodicScores(keras.callbacks.Callback):
-    """Adds ``self.evaluate()``'s figures to the epoch logs every ``every`` epochs
-    and at the last; NaN for each of ``figure_names`` in between, which keeps CSV
-    columns aligned. Keras hands one ``logs`` dict to the callbacks in list
-    order, so put it *before* ``CSVLogger``, ``TensorBoard`` or ``EarlyStopping``."""
+    """Adds ``self.evaluate(progress)``'s figures to the epoch logs every ``every``
+    epochs and at the last; NaN for each of ``figure_names`` in between, which
+    keeps History lists aligned (:class:`CSVLogger` writes empty cells,
+    :class:`ProgbarLogger` leaves them out). Keras hands one ``logs`` dict to
+    the callbacks in list order, so put it *before* ``CSVLogger``,
+    ``TensorBoard`` or ``EarlyStopping``. ``verbose`` as :class:`EvaluateGAN`'s."""
 
     figure_names: list[str]
     every: int
+    verbose: int | str
 
-    def evaluate(self) -> dict:
+    def evaluate(self, progress: metrics.Progress | None = None) -> dict:
         raise NotImplementedError
 
     def on_epoch_end(self, epoch, logs=None):
@@ -280,7 +303,10 @@ class _PeriodicScores(keras.callbacks.Callback):
         if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
             logs.update(dict.fromkeys(self.figure_names, math.nan))
             return
-        logs.update(self.evaluate())
+        progress = _evaluation_progress(self.verbose, self.params, epoch)
+        figures = self.evaluate(progress)
+        logs.update(figures)
+        progress.end(_figures_text(figures))
 
 
 class EvaluateTranslation(_PeriodicScores):
@@ -294,9 +320,13 @@ class EvaluateTranslation(_PeriodicScores):
     :func:`tfgan_zoo.metrics.l1` (on the [-1, 1] scale of the training L1),
     :func:`~tfgan_zoo.metrics.psnr` and :func:`~tfgan_zoo.metrics.ssim`.
     Put it before the loggers; other epochs log NaN for each figure.
+    ``verbose`` as :class:`EvaluateGAN`'s.
     """
 
-    def __init__(self, inputs, targets, every: int = 1, batch_size: int = 16, prefix: str = "val_"):
+    def __init__(
+        self, inputs, targets, every: int = 1, batch_size: int = 16, prefix: str = "val_",
+        verbose: int | str = "auto",
+    ):
         super().__init__()
         self.inputs, self.targets = np.asarray(inputs), np.asarray(targets)
         if self.inputs.dtype != np.uint8 or self.targets.dtype != np.uint8:
@@ -307,12 +337,17 @@ class EvaluateTranslation(_PeriodicScores):
             raise ValueError(
                 f"Need the same, non-zero number of inputs and targets, got {len(self.inputs)} and {len(self.targets)}."
             )
-        self.every, self.batch_size, self.prefix = every, batch_size, prefix
+        self.every, self.batch_size, self.prefix, self.verbose = every, batch_size, prefix, verbose
         self.figure_names = [f"{prefix}l1", f"{prefix}psnr", f"{prefix}ssim"]
 
-    def evaluate(self) -> dict:
-        """The figures of the model's current translations."""
-        translations = self.model.translate(self.inputs, batch_size=self.batch_size)
+    def evaluate(self, progress: metrics.Progress | None = None) -> dict:
+        """The figures of the model's current translations; each batch is reported to ``progress``."""
+        progress = progress or metrics.Progress()
+        translations = np.concatenate([
+            self.model.translate(self.inputs[start : start + self.batch_size], batch_size=self.batch_size)
+            for start in progress.batches("translating", len(self.inputs), self.batch_size)
+        ])
+        progress.update("scoring")
         scores = metrics.paired_scores(translations, self.targets)
         return {f"{self.prefix}{name}": value for name, value in scores.items()}
 
@@ -369,16 +404,109 @@ class EvaluateCycleGAN(_PeriodicScores):
     """Adds a :class:`tfgan_zoo.metrics.TranslationEvaluator`'s figures of the model's
     translations (FID/KID against the target domain, share read as the target
     domain, cycle L1) to the epoch logs, every ``every`` epochs and at the last;
-    NaN in between so CSV columns stay aligned. Put it before the loggers.
+    NaN in between (see :class:`_PeriodicScores`). Put it before the loggers.
+    ``verbose`` as :class:`EvaluateGAN`'s.
     """
 
-    def __init__(self, evaluator: metrics.TranslationEvaluator, every: int = 1, batch_size: int = 16):
+    def __init__(
+        self, evaluator: metrics.TranslationEvaluator, every: int = 1, batch_size: int = 16,
+        verbose: int | str = "auto",
+    ):
         super().__init__()
-        self.evaluator, self.every, self.batch_size = evaluator, int(every), int(batch_size)
+        self.evaluator, self.every, self.batch_size, self.verbose = evaluator, int(every), int(batch_size), verbose
         self.figure_names = evaluator.figure_names()
 
-    def evaluate(self) -> dict:
+    def evaluate(self, progress: metrics.Progress | None = None) -> dict:
         return self.evaluator.evaluate(
             lambda images: self.model.translate(images, "a_to_b", self.batch_size),
             lambda images: self.model.translate(images, "b_to_a", self.batch_size),
+            progress=progress,
         )
+
+
+class ProgbarLogger(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar without the figures an epoch did not measure.
+
+    The periodic scorers (:class:`EvaluateGAN`, :class:`EvaluateTranslation`,
+    :class:`EvaluateCycleGAN`) log NaN for their figures on epochs without an
+    evaluation; printed, those would read as broken values (``domain_fid: nan``).
+    This bar leaves out NaN values of keys the training batches did not log, so
+    a NaN loss still shows. Put it in ``fit``'s callbacks after the scorers:
+    Keras then adds no bar of its own, and this one follows ``fit``'s ``verbose``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._batch_keys = set()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch_keys = set(logs or ())
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {key: value for key, value in (logs or {}).items() if key in self._batch_keys or not _is_nan(value)}
+        super().on_epoch_end(epoch, shown)
+
+
+class CSVLogger(keras.callbacks.Callback):
+    """Streams the epoch logs to a CSV file: ``epoch`` (0-based, as Keras counts
+    it), then the logged keys, sorted.
+
+    Unlike ``keras.callbacks.CSVLogger``:
+
+    * the columns are the logged keys only, with no empty ``val_`` twin of each
+      key when the first epoch logs no validation figures;
+    * NaN, which the periodic scorers log on epochs without an evaluation, is
+      written as an empty cell, as is a key that an epoch did not log;
+    * it always appends, under the file's header. Rows of the epochs a run
+      starts by (re)doing are dropped first (a run killed between logging an
+      epoch and checkpointing it redoes that epoch), as is a row cut short by a
+      kill. A key the header lacks (e.g. a resumed run that now evaluates)
+      rewrites the file with the widened header, earlier rows getting empty
+      cells. Rewrites go through a temporary file: a kill leaves the old file
+      or the new one, whole.
+
+    Each row is on disk once its epoch ends (the file is closed after it).
+
+    Args:
+        filename: the CSV file; its folder is created if needed.
+    """
+
+    def __init__(self, filename: str | os.PathLike):
+        super().__init__()
+        self.path = Path(filename)
+        self.columns: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        # Read from the file at each fit's first row, when the epoch it resumes at is known.
+        self.columns = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch, **{key: "" if _is_nan(value) else value for key, value in (logs or {}).items()}}
+        if self.columns is None or not row.keys() <= set(self.columns):
+            self._prepare_file(epoch, row)
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            self._writer(handle).writerow(row)
+
+    def _writer(self, handle) -> csv.DictWriter:
+        return csv.DictWriter(handle, self.columns, restval="", lineterminator="\n")
+
+    def _prepare_file(self, epoch: int, row: dict):
+        """Sets the columns to the file's and ``row``'s keys, and rewrites the file
+        unless it holds exactly those, whole rows only and none of ``epoch`` or later."""
+        text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+        complete = text[: text.rfind("\n") + 1]
+        header, *body = list(csv.reader(io.StringIO(complete))) or [[]]
+        records = [dict(zip(header, values)) for values in body if values]
+        kept = [record for record in records
+                if not (record.get("epoch", "").isdigit() and int(record["epoch"]) >= epoch)]
+        self.columns = ["epoch", *sorted((set(header) | row.keys()) - {"epoch"})]
+        if (header, kept, complete) == (self.columns, records, text):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.path.with_name(self.path.name + ".tmp")
+        with staging.open("w", newline="", encoding="utf-8") as handle:
+            writer = self._writer(handle)
+            writer.writeheader()
+            writer.writerows(kept)
+        os.replace(staging, self.path)

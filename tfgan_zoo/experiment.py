@@ -5,24 +5,28 @@ Run directory layout::
 
     RUN/config.json              the options of the run
     RUN/samples/epoch_NNN.png    fixed-noise sample sheet per epoch
-    RUN/logs/training.csv        per-epoch losses, D scores, G gradient norm, sample diversity
+    RUN/logs/training.csv        per-epoch losses, D scores, G gradient norm, sample diversity and
+                                 evaluation figures (empty cells on epochs without an evaluation)
     RUN/logs/health.jsonl        training-health warnings (see tfgan_zoo.diagnostics)
     RUN/logs/tensorboard/        TensorBoard event files
     RUN/checkpoints/             weights + both optimizer states + epoch
-    RUN/export/generator/        SavedModel of the generator (last epoch)
+    RUN/export/generator/N/      SavedModel of the generator, one version per export (TF Serving layout)
     RUN/best/                    weights and scores of the best evaluated epoch
-    RUN/export/best_generator/   SavedModel of the best evaluated generator
+    RUN/export/best_generator/N/ SavedModel of the best evaluated generator
     RUN/interpolation.png        latent walks (slerp) of the final generator
 
 Image-to-image runs (:func:`run_translation`) write ``samples/`` as
 ``input | output | target`` triptychs of fixed validation examples, log the
 validation split's L1/PSNR/SSIM, and finish with ``RUN/gallery/index.html``
-(every validation example, worst first) and ``RUN/export/translator/``.
+(every validation example, worst first) and ``RUN/export/translator/N/``.
 
 Unpaired runs (:func:`run_cyclegan`) write ``samples/`` as ``real | translated
 | translated back`` rows of fixed validation images of both domains, log the
 validation split's translation scores, and finish with ``RUN/gallery/index.html``
-and ``RUN/export/translators/`` (signatures ``a_to_b`` and ``b_to_a``).
+and ``RUN/export/translators/N/`` (signatures ``a_to_b`` and ``b_to_a``).
+
+Exports are numbered versions (see :mod:`tfgan_zoo.export`): re-running a
+finished run adds the next one, and the last few are kept.
 
 Running the same command again resumes at the last finished epoch.
 """
@@ -30,6 +34,7 @@ Running the same command again resumes at the last finished epoch.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -79,8 +84,37 @@ def default_precision() -> str:
     return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """``--help`` with each option's default, and the description (a script's
+    docstring) with its line breaks kept.
+
+    Flags show no default (it is the state they do not set), nor do options
+    defaulting to None or whose help already says what the default is: their
+    help says what happens better than "(default: None)".
+    """
+
+    @staticmethod
+    def _shows_default(action: argparse.Action) -> bool:
+        return bool(
+            action.option_strings and action.nargs != 0
+            and action.default is not None and action.default is not argparse.SUPPRESS
+            and "default" not in (action.help or "")
+        )
+
+    def _get_help_string(self, action):
+        return super()._get_help_string(action) if self._shows_default(action) else action.help
+
+    def _format_action(self, action):
+        if not action.help and self._shows_default(action):
+            # argparse prints nothing after an option without help text, which would hide its default.
+            action = copy.copy(action)
+            action.help = "default: %(default)s"
+        return super()._format_action(action)
+
+
 def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
+    """The options every experiment shares; ``description`` is usually the script's ``__doc__``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 5))
     parser.add_argument("--batch-size", type=int, default=defaults.get("batch_size", 64))
     parser.add_argument(
@@ -210,8 +244,9 @@ def folder_evaluator(args, folder, conditional: bool):
         images, labels, num_classes, cache_path=cache, epochs=args.classifier_epochs, seed=args.seed,
         builder=metrics.build_colour_classifier, validation_split=0.1,
     )
-    return metrics.GANEvaluator(
-        metrics.DomainFeatures(classifier, key="domain"), folder.images, reference_split=f"{args.images} ({task})",
+    return _gan_evaluator(
+        args, metrics.DomainFeatures(classifier, key="domain"), folder.images,
+        reference_split=f"{args.images} ({task})",
         classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
     )
 
@@ -349,15 +384,29 @@ def domain_evaluator(args, train_images, train_labels, test_images, conditional:
         train_images, train_labels, num_classes,
         cache_path=Path(args.cache_dir) / f"{args.dataset}_classifier.keras",
     )
-    return metrics.GANEvaluator(
-        metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.eval_samples],
+    return _gan_evaluator(
+        args, metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.eval_samples],
         classifier=classifier if conditional else None, num_classes=num_classes if conditional else 0,
     )
 
 
+def _gan_evaluator(args, extractor: metrics.FeatureExtractor, reference, **options) -> metrics.GANEvaluator:
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator`, showing the extraction of its
+    reference features (thousands of images) on the console as ``fit`` would."""
+    progress = metrics.Progress("Evaluation reference", _verbosity(args))
+    evaluator = metrics.GANEvaluator(extractor, reference, progress=progress, **options)
+    progress.end(f"features of {len(evaluator.reference_features)} real images")
+    return evaluator
+
+
+def _verbosity(args) -> int:
+    """``--verbose``, else 1 on a terminal (live progress) and 2 otherwise (a line per epoch, for log files)."""
+    return args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+
+
 def _fit(model, dataset, args, run_dir: Path, callbacks: list, health: HealthMonitor):
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    verbose = _verbosity(args)
     if args.steps_per_epoch and dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
         # fit keeps one iterator across epochs when steps_per_epoch is given: a finite one would run dry.
         dataset = dataset.repeat()
@@ -387,13 +436,16 @@ def _run_callbacks(args, run_dir: Path, health: HealthMonitor, scoring: list, sa
     """What every run logs and keeps, in the order that matters: health and
     scores first (they add to the epoch logs), then samples and loggers, and
     the backup last: once a checkpoint says an epoch is done, its samples and
-    log rows are on disk (a kill just before the backup redoes that epoch)."""
+    log rows are on disk (a kill just before the backup redoes that epoch).
+    The progress bar is this package's, which Keras then does not add: it
+    leaves out the figures of epochs without an evaluation (NaN in the logs)."""
     return [
         health,
         *scoring,
         samples,
-        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=True),
+        gan_callbacks.CSVLogger(run_dir / "logs" / "training.csv"),
         keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+        gan_callbacks.ProgbarLogger(),
         # Every worker resumes from the chief's backup; only the chief writes it.
         gan_callbacks.SafeBackupAndRestore(Path(args.out) / "checkpoints", read_only=not distribute.is_chief()),
     ]
@@ -413,12 +465,13 @@ def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) ->
         scoring = [gan_callbacks.EvaluateGAN(
             evaluator, num_samples=args.eval_samples, every=args.eval_every,
             directory=run_dir / "best", export_dir=run_dir / "export" / "best_generator",
+            class_names=config.get("class_names"),
         )]
     reference = np.concatenate([np.asarray(gan.split_batch(batch)[0]) for batch in dataset.take(4)])
     health = HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
     samples = gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234)
     _fit(gan, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *extra_callbacks], health)
-    export_dir = export.save_generator(gan, run_dir / "export" / "generator")
+    export_dir = export.save_generator(gan, run_dir / "export" / "generator", class_names=config.get("class_names"))
     strip = interpolation_strip(gan, run_dir / "interpolation.png", seed=args.seed)
     print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  latent walks: {strip}\n"
           f"  generator SavedModel: {export_dir}")

@@ -1,4 +1,12 @@
-"""Generators as TF SavedModels with named serving signatures.
+"""Generators as TF SavedModels with named serving signatures, in the layout TF Serving reads.
+
+Every export is a new numbered version folder under a model's base path
+(``RUN/export/generator/1/``, ``2/``, … highest = newest; the last
+``keep`` are kept), so ``tensorflow_model_server --model_base_path=RUN/export/generator``
+serves the newest and picks up the next one when it appears. A version is
+written into a hidden staging folder and renamed into place in one step: a
+kill at any moment leaves the earlier versions intact and never a half-written
+one under a number.
 
 Signatures written by :func:`save_generator` (the first is also ``serving_default``):
 
@@ -14,55 +22,157 @@ first is also ``serving_default``):
 * one per translator, ``translate`` by default (CycleGAN: ``a_to_b`` and
   ``b_to_a``): ``image uint8 [None, H, W, C_in]`` -> ``image uint8 [None, H, W, C_out]``.
 
-Load with ``tf.saved_model.load(path).signatures["generate"](noise=...)``; no
-tfgan_zoo import is needed on the serving side.
+The exported graph computes in float32 whatever the training precision
+(``precision="training"`` keeps the training dtype policy). Each version
+carries ``assets.extra/tf_serving_warmup_requests``, one ``PredictRequest`` per
+signature, which TF Serving replays before it serves the version, and
+``tfgan_zoo.json`` describing the model.
+
+Load with ``tf.saved_model.load(latest_export(path)).signatures["generate"](noise=...)``;
+no tfgan_zoo import is needed on the serving side. Request formats for REST
+and gRPC: docs/serving.md.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo.data.pipeline import to_uint8
 
 METADATA_FILE = "tfgan_zoo.json"
+WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
+VERSIONS_KEPT = 5
+PRECISIONS = ("float32", "training")
+_STAGING_PREFIX = ".staging-"  # TF Serving only looks at all-digit folder names
 
 
-def _check_labels(labels, num_classes):
+# ----------------------------------------------------------------- layout
+def version_dirs(base: str | os.PathLike) -> list[Path]:
+    """The numbered version folders under ``base``, oldest first."""
+    base = Path(base)
+    if not base.is_dir():
+        return []
+    numbered = [child for child in base.iterdir() if child.is_dir() and child.name.isdigit()]
+    return sorted(numbered, key=lambda child: int(child.name))
+
+
+def latest_export(path: str | os.PathLike) -> Path:
+    """The SavedModel folder to load for ``path``: its newest version when
+    ``path`` is a base path, or ``path`` itself when it is one SavedModel."""
+    path = Path(path).expanduser()
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = version_dirs(path)
+    if not versions:
+        raise FileNotFoundError(
+            f"No export at {path}: expected numbered version folders (1/, 2/, ...) holding a "
+            "saved_model.pb, or a SavedModel folder. Train the run to its end (it exports last), "
+            "or call tfgan_zoo.export.save_generator / save_translator."
+        )
+    return versions[-1]
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The ``tfgan_zoo.json`` description of the export at ``path`` (see :func:`latest_export`)."""
+    return json.loads((latest_export(path) / METADATA_FILE).read_text())
+
+
+def _publish(base: Path, write: Callable[[Path], None], keep: int) -> Path:
+    """Writes a new version under ``base`` through ``write(staging_dir)`` and an
+    atomic rename; prunes to the newest ``keep`` versions; returns the version folder."""
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (the version just written), got {keep}.")
+    base.mkdir(parents=True, exist_ok=True)
+    for leftover in base.glob(_STAGING_PREFIX + "*"):
+        # From an export that was killed: never renamed, so never served.
+        shutil.rmtree(leftover, ignore_errors=True)
+    existing = version_dirs(base)
+    version = int(existing[-1].name) + 1 if existing else 1
+    staging = base / f"{_STAGING_PREFIX}{version}"
+    write(staging)
+    target = base / str(version)
+    os.replace(staging, target)
+    for old in version_dirs(base)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+# -------------------------------------------------------------- precision
+def inference_network(network: keras.Model, precision: str = "float32") -> keras.Model:
+    """``network`` to export: a float32 copy with the same weights when it was
+    built under a mixed dtype policy (``precision="float32"``), else itself.
+
+    A bf16 graph cannot be converted to TFLite builtins and loses precision on
+    devices without bf16 units; the variables are float32 under mixed
+    policies already, so the copy costs no accuracy.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    if precision == "training" or network.dtype_policy.compute_dtype == "float32":
+        return network
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        copy = type(network).from_config({**network.get_config(), "dtype": "float32"})
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.build_for_inputs()
+    copy.set_weights(network.get_weights())
+    return copy
+
+
+# ------------------------------------------------------------ input checks
+def _check_noise(noise, latent_dim: int):
+    """Signatures do not enforce static shapes at call time: say what is wrong
+    instead of failing deep inside a matmul, or drawing black images from NaN."""
+    shape_message = f"noise must be float32 [batch, {latent_dim}]"
     return [
-        tf.debugging.assert_non_negative(
-            labels, message=f"labels must be class ids in [0, {num_classes - 1}]"
-        ),
-        tf.debugging.assert_less(
-            labels, tf.constant(num_classes, tf.int32),
-            message=f"labels must be class ids in [0, {num_classes - 1}]",
+        tf.debugging.assert_rank(noise, 2, message=shape_message),
+        tf.debugging.assert_equal(tf.shape(noise)[-1], latent_dim, message=shape_message),
+        # Assert (unlike CheckNumerics) is dropped by the TFLite converter, so
+        # the signature still converts with builtin ops only.
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(noise)), ["noise must be finite: it holds NaN or Inf values"]
         ),
     ]
 
 
-def _generator_signatures(generator, latent_dim: int, num_classes: int):
+def _check_labels(labels, num_classes: int):
+    message = f"labels must be class ids in [0, {num_classes - 1}]"
+    return [
+        tf.debugging.assert_non_negative(labels, message=message),
+        tf.debugging.assert_less(labels, tf.constant(num_classes, tf.int32), message=message),
+    ]
+
+
+# -------------------------------------------------------------- signatures
+def _generator_signatures(generator, latent_dim: int, num_classes: int) -> dict:
+    """``{name: (tf.function, warmup inputs)}`` of a noise -> image generator."""
     noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
     seed_spec = tf.TensorSpec([], tf.int32, name="seed")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
 
     def run(noise, labels=None):
-        # Signatures do not enforce static shapes at call time; say what is wrong
-        # instead of failing deep inside a matmul.
-        check = tf.debugging.assert_equal(
-            tf.shape(noise)[-1], latent_dim, message=f"noise must have shape [batch, {latent_dim}]"
-        )
-        with tf.control_dependencies([check]):
-            inputs = noise if labels is None else (noise, labels)
-            return {"images": to_uint8(generator(inputs, training=False))}
+        with tf.control_dependencies(_check_noise(noise, latent_dim)):
+            noise = tf.identity(noise)
+        inputs = noise if labels is None else (noise, labels)
+        return {"images": to_uint8(generator(inputs, training=False))}
 
     def seeded_noise(count, seed):
         return tf.random.stateless_normal(
             tf.stack([count, latent_dim]), seed=tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
         )
 
+    warm_noise = np.zeros([1, latent_dim], np.float32)
+    warm_seed = np.array(0, np.int32)
     if num_classes:
 
         @tf.function(input_signature=[noise_spec, labels_spec])
@@ -81,114 +191,199 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int):
             with tf.control_dependencies(_check_labels(labels, num_classes)):
                 return run(seeded_noise(tf.shape(labels)[0], seed), labels)
 
-    else:
+        warm_labels = np.zeros([1], np.int32)
+        return {
+            "generate": (generate, {"noise": warm_noise, "labels": warm_labels}),
+            "sample": (sample, {"labels": warm_labels, "seed": warm_seed}),
+        }
 
-        @tf.function(input_signature=[noise_spec])
-        def generate(noise):
-            return run(noise)
+    @tf.function(input_signature=[noise_spec])
+    def generate(noise):
+        return run(noise)
 
-        @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_samples"), seed_spec])
-        def sample(num_samples, seed):
-            check = tf.debugging.assert_non_negative(num_samples, message="num_samples must be >= 0")
-            with tf.control_dependencies([check]):
-                return run(seeded_noise(num_samples, seed))
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_samples"), seed_spec])
+    def sample(num_samples, seed):
+        check = tf.debugging.assert_non_negative(num_samples, message="num_samples must be >= 0")
+        with tf.control_dependencies([check]):
+            return run(seeded_noise(num_samples, seed))
 
-    return {"generate": generate, "sample": sample}
-
-
-def save_generator(gan, path: str | Path) -> Path:
-    """Exports ``gan``'s generator as a SavedModel at ``path`` and returns the path.
-
-    ``gan`` is a :class:`tfgan_zoo.DCGAN` or :class:`tfgan_zoo.ConditionalGAN`
-    (anything with ``generator``, ``latent_dim`` and ``num_classes``). A model
-    that keeps an EMA generator exports that one.
-    """
-    path = Path(path)
-    generator = getattr(gan, "sampling_generator", gan.generator)
-    num_classes = int(getattr(gan, "num_classes", 0) or 0)
-    latent_dim = int(gan.latent_dim)
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
-    for name, fn in _generator_signatures(generator, latent_dim, num_classes).items():
-        archive.add_endpoint(name, fn)
-    archive.write_out(str(path), verbose=False)
-    metadata = {
-        "family": type(gan).__name__,
-        "latent_dim": latent_dim,
-        "num_classes": num_classes,
-        "image_shape": list(generator.image_shape),
-        "weights": "ema" if generator is not gan.generator else "trained",
-        "signatures": ["generate", "sample"],
+    return {
+        "generate": (generate, {"noise": warm_noise}),
+        "sample": (sample, {"num_samples": np.array(1, np.int32), "seed": warm_seed}),
     }
-    (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
-    return path
 
 
-def _translator_signature(generator, image_size: int, input_channels: int):
-    @tf.function(
-        input_signature=[tf.TensorSpec([None, image_size, image_size, input_channels], tf.uint8, name="image")]
-    )
+def _translator_signature(generator, image_size: int):
+    """``(tf.function, warmup inputs)`` of a uint8 -> uint8 image translator."""
+    input_shape = [image_size, image_size, int(generator.input_channels)]
+    output_shape = [image_size, image_size, int(generator.output_channels)]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, *input_shape], tf.uint8, name="image")])
     def translate(image):
-        # Signatures do not enforce static shapes at call time; say what is
-        # wrong instead of failing deep inside a convolution.
         check = tf.debugging.assert_equal(
-            tf.shape(image)[1:], tf.constant([image_size, image_size, input_channels]),
+            tf.shape(image)[1:], tf.constant(input_shape),
             message=(
-                f"image must have shape [batch, {image_size}, {image_size}, {input_channels}]; "
+                f"image must be uint8 [batch, {', '.join(map(str, input_shape))}]; "
                 f"resize images to {image_size}x{image_size} first"
             ),
         )
         with tf.control_dependencies([check]):
             images = tf.cast(image, tf.float32) / 127.5 - 1.0
-        return {"image": to_uint8(generator(images, training=False))}
+        # Convolutions and reflection padding fail on an empty batch on CPU;
+        # an empty request gets an empty answer, as the generators give.
+        translated = tf.cond(
+            tf.shape(images)[0] > 0,
+            lambda: to_uint8(generator(images, training=False)),
+            lambda: tf.zeros([0, *output_shape], tf.uint8),
+        )
+        return {"image": translated}
 
-    return translate
+    return translate, {"image": np.zeros([1, *input_shape], np.uint8)}
 
 
-def save_translators(path: str | Path, translators: dict, image_size: int, family: str = "translator") -> Path:
-    """Exports image-to-image generators as one SavedModel at ``path``, one
-    signature per entry of ``translators`` (name -> generator), and returns the path.
+# ------------------------------------------------------------------ writing
+def _write_warmup(saved_model_dir: Path, requests: dict, model_name: str):
+    """``assets.extra/tf_serving_warmup_requests``: one PredictRequest per signature,
+    as TF Serving reads it (a TFRecord of PredictionLog)."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    path = saved_model_dir / WARMUP_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for signature, inputs in requests.items():
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature)
+            )
+            for name, value in inputs.items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
+def read_warmup_requests(path: str | os.PathLike) -> dict:
+    """``{signature_name: {input_name: np.ndarray}}`` from the warmup file of the export at ``path``."""
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    requests = {}
+    for record in tf.data.TFRecordDataset(str(latest_export(path) / WARMUP_FILE)):
+        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+        request = log.predict_log.request
+        requests[request.model_spec.signature_name] = {
+            name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()
+        }
+    return requests
+
+
+def _save_archive(base: Path, networks: list, signatures: dict, metadata: dict, keep: int) -> Path:
+    """One SavedModel version under ``base`` with ``signatures`` (name -> (fn, warmup
+    inputs); the first is also ``serving_default``), its warmup file and metadata."""
+
+    def write(staging: Path):
+        archive = keras.export.ExportArchive()
+        for network in networks:
+            archive.track(network)
+        for name, (function, _) in signatures.items():
+            archive.add_endpoint(name, function)
+        archive.write_out(str(staging), verbose=False)
+        first_inputs = next(iter(signatures.values()))[1]
+        requests = {name: inputs for name, (_, inputs) in signatures.items()}
+        _write_warmup(staging, {**requests, "serving_default": first_inputs}, model_name=base.name)
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+
+    return _publish(base, write, keep)
+
+
+def save_generator(
+    gan,
+    path: str | os.PathLike,
+    *,
+    precision: str = "float32",
+    class_names: list[str] | None = None,
+    keep: int = VERSIONS_KEPT,
+) -> Path:
+    """Exports ``gan``'s generator as the next version under base path ``path``;
+    returns the version folder (``path/N``).
+
+    ``gan`` is a :class:`tfgan_zoo.DCGAN` or :class:`tfgan_zoo.ConditionalGAN`
+    (anything with ``generator``, ``latent_dim`` and ``num_classes``). A model
+    that keeps an EMA generator exports that one. ``precision``: ``"float32"``
+    (default) or ``"training"`` (the training dtype policy, e.g. bf16).
+    ``class_names``: the label of each class id, recorded in the metadata for
+    clients (the demo page shows them). ``keep``: versions kept under ``path``.
+    """
+    trained = getattr(gan, "sampling_generator", gan.generator)
+    generator = inference_network(trained, precision)
+    num_classes = int(getattr(gan, "num_classes", 0) or 0)
+    latent_dim = int(gan.latent_dim)
+    if class_names is not None and len(class_names) != num_classes:
+        raise ValueError(
+            f"class_names has {len(class_names)} entries but the model has {num_classes} classes."
+        )
+    signatures = _generator_signatures(generator, latent_dim, num_classes)
+    metadata = {
+        "family": type(gan).__name__,
+        "latent_dim": latent_dim,
+        "num_classes": num_classes,
+        "class_names": None if class_names is None else [str(name) for name in class_names],
+        "image_shape": list(generator.image_shape),
+        "weights": "ema" if trained is not gan.generator else "trained",
+        "compute_dtype": generator.dtype_policy.compute_dtype,
+        "signatures": list(signatures),
+    }
+    return _save_archive(Path(path), [generator], signatures, metadata, keep)
+
+
+def save_translators(
+    path: str | os.PathLike,
+    translators: dict,
+    image_size: int,
+    family: str = "translator",
+    *,
+    precision: str = "float32",
+    keep: int = VERSIONS_KEPT,
+) -> Path:
+    """Exports image-to-image generators as the next version under base path
+    ``path``, one signature per entry of ``translators`` (name -> generator);
+    returns the version folder.
 
     Each generator maps ``[B, image_size, image_size, input_channels]`` images
     in [-1, 1] to ``output_channels`` ones and has those two attributes (e.g.
     :class:`tfgan_zoo.models.UNetGenerator`). Two entries give both directions
     of an unpaired model in one archive, e.g. ``{"a_to_b": g, "b_to_a": f}``.
+    ``precision`` and ``keep`` as in :func:`save_generator`.
     """
     if not translators:
         raise ValueError("translators is empty; pass a mapping like {'translate': model.generator}.")
-    path = Path(path)
     image_size = int(image_size)
-    archive = keras.export.ExportArchive()
-    channels = {}
-    for name, generator in translators.items():
-        archive.track(generator)
-        archive.add_endpoint(name, _translator_signature(generator, image_size, int(generator.input_channels)))
-        channels[name] = {"input": int(generator.input_channels), "output": int(generator.output_channels)}
-    archive.write_out(str(path), verbose=False)
+    networks = {name: inference_network(generator, precision) for name, generator in translators.items()}
+    signatures = {name: _translator_signature(network, image_size) for name, network in networks.items()}
     metadata = {
         "family": family,
         "image_size": image_size,
-        "channels": channels,
+        "channels": {
+            name: {"input": int(network.input_channels), "output": int(network.output_channels)}
+            for name, network in networks.items()
+        },
+        "compute_dtype": next(iter(networks.values())).dtype_policy.compute_dtype,
         "signatures": list(translators),
     }
-    (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
-    return path
+    return _save_archive(Path(path), list(networks.values()), signatures, metadata, keep)
 
 
-def save_translator(model, path: str | Path, signatures: dict | None = None) -> Path:
+def save_translator(model, path: str | os.PathLike, signatures: dict | None = None, **options) -> Path:
     """Exports a :class:`tfgan_zoo.Pix2Pix`'s generator as signature ``translate``
-    (and ``serving_default``) at ``path``; returns the path.
+    (and ``serving_default``), the next version under ``path``; returns the version folder.
 
     ``signatures``: name -> generator, to export other or several generators
-    of ``model`` instead (see :func:`save_translators`).
+    of ``model`` instead. ``options``: ``precision``, ``keep`` (see :func:`save_translators`).
     """
     translators = signatures if signatures is not None else {"translate": model.generator}
-    return save_translators(path, translators, model.image_size, family=type(model).__name__)
+    return save_translators(path, translators, model.image_size, family=type(model).__name__, **options)
 
 
-def save_cycle_translators(model, path: str | Path) -> Path:
-    """Exports both generators of a :class:`tfgan_zoo.CycleGAN` as one
-    SavedModel at ``path`` with signatures ``a_to_b`` (also ``serving_default``)
-    and ``b_to_a``; returns the path."""
+def save_cycle_translators(model, path: str | os.PathLike, **options) -> Path:
+    """Exports both generators of a :class:`tfgan_zoo.CycleGAN` as the next version
+    under ``path``, signatures ``a_to_b`` (also ``serving_default``) and ``b_to_a``;
+    returns the version folder. ``options`` as in :func:`save_translators`."""
     translators = {"a_to_b": model.generator_ab, "b_to_a": model.generator_ba}
-    return save_translators(path, translators, model.image_size, family=type(model).__name__)
+    return save_translators(path, translators, model.image_size, family=type(model).__name__, **options)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -44,6 +45,58 @@ INCEPTION_WEIGHTS_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + INCEPTION_WEIGHTS_FILE
 )
 INCEPTION_SIZE = 299
+
+
+# ------------------------------------------------------------------ console
+class Progress:
+    """Shows how far a long pass (an evaluation, a feature extraction) has got.
+
+    By ``verbose``, as Keras' ``fit`` does:
+
+    * 1 (a terminal): one line rewritten in place, ``title: stage done/total (Ns)``,
+      begun on a new line, since a Keras progress bar may hold the current one;
+    * 2 (a log file): ``title...`` at the start and nothing until :meth:`end`;
+    * 0: nothing.
+
+    :meth:`end` closes the pass with ``title (Ns): result`` in modes 1 and 2.
+    Functions that take a ``progress`` report their stages and batches to it;
+    without one they are silent.
+    """
+
+    def __init__(self, title: str = "", verbose: int = 0):
+        self.title, self.verbose = title, int(verbose)
+        self.started = time.monotonic()
+        self._width = 0
+        if self.verbose:
+            print("" if self.verbose == 1 else f"{title}...", flush=True)
+
+    def seconds(self) -> float:
+        """Seconds since the pass started."""
+        return time.monotonic() - self.started
+
+    def update(self, stage: str, done: int | None = None, total: int | None = None):
+        """Shows the stage the pass is at (and ``done`` of ``total`` items), in mode 1."""
+        if self.verbose == 1:
+            counts = "" if total is None else f" {done}/{total}"
+            self._show(f"{self.title}: {stage}{counts} ({self.seconds():.0f}s)", end="")
+
+    def batches(self, stage: str, total: int, batch_size: int):
+        """Yields the start of each ``batch_size`` slice of ``total`` items; a slice is
+        reported done when the next start is asked for."""
+        for start in range(0, total, batch_size):
+            yield start
+            self.update(stage, min(start + batch_size, total), total)
+
+    def end(self, result: str = ""):
+        """Prints the closing line: the title, the seconds taken and ``result``."""
+        if self.verbose:
+            self._show(f"{self.title} ({self.seconds():.0f}s)" + (f": {result}" if result else ""), end="\n")
+
+    def _show(self, line: str, end: str):
+        # The live line is padded to cover a longer one it replaces; a log file gets no carriage returns.
+        prefix = "\r" if self.verbose == 1 else ""
+        print(prefix + line.ljust(self._width), end=end, flush=True)
+        self._width = len(line)
 
 
 # ------------------------------------------------------------------ images in
@@ -129,14 +182,16 @@ class FeatureExtractor:
         """uint8 [B, H, W, C] -> float [B, D]."""
         raise NotImplementedError
 
-    def __call__(self, images) -> np.ndarray:
+    def __call__(self, images, progress: Progress | None = None, stage: str = "features") -> np.ndarray:
+        """Features of ``images``; each batch is reported to ``progress`` as ``stage``."""
         images, _ = gather_images(images)
+        progress = progress or Progress()
         if self._batch_fn is None:
             # One graph per batch shape (the last batch may be smaller).
             self._batch_fn = tf.function(self.features_of_batch, reduce_retracing=True)
         parts = [
             np.asarray(self._batch_fn(tf.constant(images[start : start + self.batch_size])), np.float32)
-            for start in range(0, len(images), self.batch_size)
+            for start in progress.batches(stage, len(images), self.batch_size)
         ]
         return np.concatenate(parts)
 
@@ -416,17 +471,23 @@ def domain_classifier(
     seed: int = 0,
     builder=None,
     batch_size: int = 128,
+    verbose: int = 2,
     **fit_options,
 ) -> keras.Model:
     """Trains the classifier on uint8 images, or loads it from ``cache_path``.
 
     ``builder(image_shape, num_classes)`` makes the model (default
     :func:`build_domain_classifier`); it needs a ``features`` and a ``logits``
-    layer. ``fit_options`` (e.g. ``validation_data``, ``class_weight``) go to
-    ``model.fit``.
+    layer. ``verbose`` is ``model.fit``'s, and when not 0 a line first says
+    what is being trained; other ``fit_options`` (e.g. ``validation_data``,
+    ``class_weight``) go to ``model.fit`` too.
     """
     if cache_path is not None and Path(cache_path).exists():
         return keras.saving.load_model(cache_path)
+    if verbose:
+        cached = f", then kept in {cache_path}" if cache_path is not None else ""
+        print(f"Training the evaluation classifier on {len(train_images)} images for {epochs} epoch(s){cached}.",
+              flush=True)
     keras.utils.set_random_seed(seed)
     # float32 whatever the caller's policy: scores must not depend on the GAN's precision.
     policy = keras.config.dtype_policy()
@@ -440,7 +501,7 @@ def domain_classifier(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(train_images, train_labels, batch_size=batch_size, epochs=epochs, verbose=2, **fit_options)
+    model.fit(train_images, train_labels, batch_size=batch_size, epochs=epochs, verbose=verbose, **fit_options)
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
         model.save(cache_path)
@@ -563,6 +624,7 @@ class GANEvaluator:
             ``classes_present`` and ``min_class_coverage`` (the least
             predicted class's share times ``num_classes``: 1 when balanced).
         kid_subsets, kid_subset_size, k, seed: see the distance functions.
+        progress: a :class:`Progress` to report the reference features to.
     """
 
     MEASURES = ("fid", "kid", "precision_recall")
@@ -582,6 +644,7 @@ class GANEvaluator:
         kid_subset_size: int = 1000,
         k: int = 3,
         seed: int = 0,
+        progress: Progress | None = None,
     ):
         unknown = set(measures) - set(self.MEASURES)
         if unknown:
@@ -593,7 +656,7 @@ class GANEvaluator:
         self.classifier, self.num_classes = classifier, int(num_classes)
         self.reference_split, self.held_out_split = reference_split, held_out_split
         self.kid_subsets, self.kid_subset_size, self.k, self.seed = kid_subsets, kid_subset_size, k, seed
-        self.reference_features = extractor(gather_images(reference, max_reference)[0])
+        self.reference_features = extractor(gather_images(reference, max_reference)[0], progress, "reference features")
         self._held_out = None if held_out is None else gather_images(held_out)[0]
         self._floors = {}
 
@@ -610,28 +673,32 @@ class GANEvaluator:
             figures += ["label_accuracy", "min_class_accuracy", "classes_present", "min_class_coverage"]
         return figures
 
-    def _distribution_figures(self, features: np.ndarray) -> dict:
+    def _distribution_figures(self, features: np.ndarray, progress: Progress, what: str = "") -> dict:
         key, figures = self.extractor.key, {}
         if "fid" in self.measures:
+            progress.update(f"{what}FID")
             figures[f"{key}_fid"] = frechet_distance(self.reference_features, features)
         if "kid" in self.measures:
+            progress.update(f"{what}KID")
             mean, std = kernel_inception_distance(
                 self.reference_features, features, self.kid_subsets, self.kid_subset_size, self.seed
             )
             figures[f"{key}_kid"], figures[f"{key}_kid_std"] = mean, std
         if "precision_recall" in self.measures:
+            progress.update(f"{what}precision/recall")
             scores = precision_recall(self.reference_features, features, self.k)
             figures[f"{key}_precision"], figures[f"{key}_recall"] = scores["precision"], scores["recall"]
         return figures
 
-    def floor(self, num_samples: int) -> dict | None:
+    def floor(self, num_samples: int, progress: Progress | None = None) -> dict | None:
         """Figures of ``num_samples`` held-out real images (None without ``held_out``)."""
         if self._held_out is None:
             return None
         count = min(num_samples, len(self._held_out))
         if count not in self._floors:
-            figures = self._distribution_figures(self.extractor(self._held_out[:count]))
-            self._floors[count] = {"num_samples": count, **figures}
+            progress = progress or Progress()
+            features = self.extractor(self._held_out[:count], progress, "held-out features")
+            self._floors[count] = {"num_samples": count, **self._distribution_figures(features, progress, "held-out ")}
         return self._floors[count]
 
     def protocol(self, num_samples: int) -> dict:
@@ -654,13 +721,16 @@ class GANEvaluator:
             "real_floor": self.floor(num_samples),
         }
 
-    def evaluate(self, images, labels=None) -> Evaluation:
-        """Scores generated ``images`` (and, with a classifier, their intended ``labels``)."""
+    def evaluate(self, images, labels=None, progress: Progress | None = None) -> Evaluation:
+        """Scores generated ``images`` (and, with a classifier, their intended ``labels``),
+        reporting each stage to ``progress``."""
         images, source_labels = gather_images(images)
         labels = source_labels if labels is None else np.asarray(labels)
-        figures = self._distribution_figures(self.extractor(images))
+        progress = progress or Progress()
+        figures = self._distribution_figures(self.extractor(images, progress), progress)
         details = {}
         if labels is not None and self.classifier is not None:
+            progress.update("label accuracy")
             details = label_accuracy(self.classifier, images, labels, self.num_classes)
             figures.update(
                 label_accuracy=details["accuracy"],
@@ -668,6 +738,8 @@ class GANEvaluator:
                 classes_present=float(details["classes_present"]),
                 min_class_coverage=float(min(details["coverage"]) * self.num_classes),
             )
+        # The protocol holds the floor; computed here first, its (one-off) stages show in this pass's progress.
+        self.floor(len(images), progress)
         return Evaluation(figures=figures, details=details, protocol=self.protocol(len(images)))
 
 
@@ -904,9 +976,9 @@ class TranslationEvaluator:
                 figures[f"cycle_l1_{domain}"] = l1(reconstructed, self.real[domain])
         return figures
 
-    def _translate(self, translate, images: np.ndarray) -> np.ndarray:
+    def _translate(self, translate, images: np.ndarray, progress: Progress, stage: str) -> np.ndarray:
         parts = []
-        for start in range(0, len(images), self.batch_size):
+        for start in progress.batches(stage, len(images), self.batch_size):
             batch = images[start : start + self.batch_size]
             translated = as_uint8_images(np.asarray(translate(batch)))
             if len(translated) != len(batch):
@@ -914,20 +986,23 @@ class TranslationEvaluator:
             parts.append(translated)
         return np.concatenate(parts)
 
-    def evaluate(self, translate_ab, translate_ba) -> dict:
+    def evaluate(self, translate_ab, translate_ba, progress: Progress | None = None) -> dict:
         """All figures of a translator pair.
 
         ``translate_ab`` maps uint8 A images ``[n, S, S, C]`` to B images of the same
         shape (uint8, or floats in [-1, 1]); ``translate_ba`` the other way. Each is
         called on at most ``batch_size`` images at a time. Either may be None to
-        skip its direction (and the cycle figures, which need both).
+        skip its direction (and the cycle figures, which need both). The
+        translation batches and the scoring are reported to ``progress``.
         """
-        fake_b = None if translate_ab is None else self._translate(translate_ab, self.real["a"])
-        fake_a = None if translate_ba is None else self._translate(translate_ba, self.real["b"])
+        progress = progress or Progress()
+        fake_b = None if translate_ab is None else self._translate(translate_ab, self.real["a"], progress, "A->B")
+        fake_a = None if translate_ba is None else self._translate(translate_ba, self.real["b"], progress, "B->A")
         reconstructed_a = reconstructed_b = None
         if translate_ab is not None and translate_ba is not None:
-            reconstructed_a = self._translate(translate_ba, fake_b)
-            reconstructed_b = self._translate(translate_ab, fake_a)
+            reconstructed_a = self._translate(translate_ba, fake_b, progress, "A->B->A")
+            reconstructed_b = self._translate(translate_ab, fake_a, progress, "B->A->B")
+        progress.update("scoring")
         return self.score(fake_b, fake_a, reconstructed_a, reconstructed_b)
 
     def floor(self, other_a, other_b) -> dict:

@@ -64,7 +64,9 @@ def read_log(path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     A resumed run can log an epoch twice (killed between the log and the
     checkpoint): the later row wins. Rows of another width than the header
     (a live run's half-written line, or a resumed run logging other columns)
-    are skipped; columns without a single value ("NA" val_ columns) dropped.
+    are skipped; empty cells (figures of epochs without an evaluation) read as
+    NaN, and columns without a single value (the "NA" val_ columns of Keras'
+    CSVLogger in older runs) are dropped.
     """
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
@@ -267,7 +269,7 @@ def _samples_section(run_dir: Path) -> tuple[str, int]:
 def _files_section(run_dir: Path) -> str:
     entries = (
         ("checkpoints", "weights and optimizer states; re-run the same command to resume"),
-        ("export/generator", "SavedModel of the generator"),
+        ("export/generator", "SavedModel versions of the generator (TF Serving base path)"),
         ("logs/tensorboard", f"tensorboard --logdir {run_dir / 'logs' / 'tensorboard'}"),
     )
     items = "".join(

@@ -21,6 +21,12 @@ import numpy as np
 
 DATA_ENV_VAR = "TFGAN_ZOO_DATA"
 IDX_DATASETS = ("mnist", "fashion_mnist")
+CLASS_NAMES = {
+    "mnist": [str(digit) for digit in range(10)],
+    "fashion_mnist": [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ],
+}
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
@@ -39,6 +45,10 @@ def _find_file(folder: Path, stem: str) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+def _expected_files() -> str:
+    return ", ".join(stem + ".gz" for split in _SPLIT_PREFIX for stem in idx_file_names(split))
 
 
 def _missing_files(folder: Path) -> list[str]:
@@ -75,7 +85,7 @@ def resolve_idx_dir(name: str, data_dir: str | os.PathLike | None = None) -> Pat
     raise DataNotFoundError(
         f"{name} IDX files not found from {source}={root}: {details}.\n"
         f"Expected the four standard files (.gz or uncompressed): "
-        f"{', '.join(s + '.gz' for split in _SPLIT_PREFIX for s in idx_file_names(split))}.\n"
+        f"{_expected_files()}.\n"
         f"Pass --data-dir DIR (or data_dir=DIR, or set {DATA_ENV_VAR}=DIR), where DIR holds "
         f"those files or a '{name}/' folder with them. Without any path, the dataset is "
         "downloaded through tensorflow_datasets."
@@ -125,15 +135,23 @@ def load_idx_split(folder: str | os.PathLike, split: str = "train") -> tuple[np.
     return images[..., None], labels.astype(np.int32)
 
 
-def _load_tfds(name: str, split: str):
-    import tensorflow_datasets as tfds
+def _load_tfds(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    from tfgan_zoo.data.tfds_errors import tfds_load_error  # it imports this module
 
     try:
+        import tensorflow_datasets as tfds
+
+        # Offline, tfds retries for minutes (215 s measured) behind a progress bar
+        # that does not move: say up front what is happening and the way out.
+        print(f"Loading {name} through tensorflow_datasets (downloaded on first use; offline, "
+              f"interrupt and pass --data-dir DIR or set {DATA_ENV_VAR}=DIR to read local IDX files).")
         data = tfds.load(name, split=split, as_supervised=True, batch_size=-1)
-    except Exception as error:  # tfds raises many types for "no network"/"not prepared"
-        raise DataNotFoundError(
-            f"Could not load {name} through tensorflow_datasets ({error}). Offline? Pass "
-            f"--data-dir DIR or set {DATA_ENV_VAR}=DIR, where DIR holds the IDX files."
+    except Exception as error:  # offline, a package missing, or else: tfds_load_error tells which
+        raise tfds_load_error(
+            error,
+            name,
+            f"Pass --data-dir DIR (or set {DATA_ENV_VAR}=DIR), where DIR holds the {name} IDX files "
+            f"({_expected_files()}) or a '{name}/' folder with them.",
         ) from error
     images, labels = tfds.as_numpy(data)
     return images.astype(np.uint8), labels.astype(np.int32)
@@ -142,7 +160,10 @@ def _load_tfds(name: str, split: str):
 def load_idx_dataset(name: str = "mnist", split: str = "train", data_dir=None):
     """``(images uint8 [N,28,28,1], labels int32 [N])`` of MNIST or Fashion-MNIST.
 
-    Local IDX files when ``data_dir`` or ``$TFGAN_ZOO_DATA`` is given, TFDS otherwise.
+    Local IDX files when ``data_dir`` or ``$TFGAN_ZOO_DATA`` is given, TFDS otherwise. A
+    failed TFDS load raises what :func:`~tfgan_zoo.data.tfds_errors.tfds_load_error`
+    returns: :class:`DataNotFoundError` when the download failed, ``MissingPackageError``
+    or ``RuntimeError`` otherwise.
     """
     folder = resolve_idx_dir(name, data_dir)
     if folder is None:

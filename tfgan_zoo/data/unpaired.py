@@ -41,6 +41,7 @@ import tensorflow as tf
 from tfgan_zoo.data.idx import DATA_ENV_VAR, DataNotFoundError
 from tfgan_zoo.data.images import IMAGE_EXTENSIONS, read_rgb, require_images, resize_square
 from tfgan_zoo.data.pipeline import uint8_image_array
+from tfgan_zoo.data.tfds_errors import tfds_load_error
 
 DOMAINS = ("A", "B")
 SPLITS = ("train", "val", "test")
@@ -270,7 +271,9 @@ def load_tfds_cycle_gan(
 
     ``split``: ``"train"`` (TFDS ``trainA``/``trainB``) or ``"val"``/``"test"``
     (``testA``/``testB``). TFDS gives no file names; names are ``<split><domain>_<index>``.
-    Needs ``pip install tensorflow-datasets``.
+    Needs ``pip install tensorflow-datasets``. A failed load raises what
+    :func:`~tfgan_zoo.data.tfds_errors.tfds_load_error` returns: :class:`DataNotFoundError`
+    when the download failed, ``MissingPackageError`` or ``RuntimeError`` otherwise.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}.")
@@ -288,10 +291,9 @@ def load_tfds_cycle_gan(
         tfds_split = f"{prefix}{domain}"
         try:
             data = tfds.load(f"cycle_gan/{name}", split=tfds_split, as_supervised=True, batch_size=-1)
-        except Exception as error:  # tfds raises many types for "no network"/"not prepared"
-            raise DataNotFoundError(
-                f"Could not load cycle_gan/{name} split {tfds_split} through tensorflow_datasets "
-                f"({error}). Offline? Use a local copy instead. {_fix(name)}"
+        except Exception as error:  # offline, a package missing, or else: tfds_load_error tells which
+            raise tfds_load_error(
+                error, f"cycle_gan/{name} split {tfds_split}", f"Use a local copy instead. {_fix(name)}"
             ) from error
         pictures = np.asarray(tfds.as_numpy(data)[0])
         if pictures.ndim == 3:

@@ -1,0 +1,300 @@
+"""The demo page in a real browser: ``python -m tfgan_zoo.demo EXPORT`` in a
+subprocess, driven by Playwright (Chromium), its images read back and checked.
+
+Set TFGAN_ZOO_DEMO_SCREENSHOTS to a folder to keep a screenshot of each page.
+"""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import write_image
+
+import tfgan_zoo
+
+pytest.importorskip("gradio", reason="the demo extra is not installed: pip install -e '.[demo]'")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="the demo extra is not installed: pip install -e '.[demo]'"
+)
+from PIL import Image  # noqa: E402  (comes with gradio)
+
+from tfgan_zoo import demo  # noqa: E402  (needs gradio)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+SERVER_START_S = 120  # TensorFlow and gradio imports alone take ~10 s on 2 slow cores
+ACTION_TIMEOUT_MS = 30_000
+CLASS_NAMES = ["cat", "dog", "bird"]
+LATENT_DIM = 16
+
+
+# ------------------------------------------------------------------ servers
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(export_dir: Path, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "server.log"
+    env = {
+        **os.environ,
+        # No telemetry or version check: CI may be offline (the page turns them off too).
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(workdir / "gradio"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        # gradio checks its own URL at start-up; a proxy from the environment must not take that call.
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tfgan_zoo.demo", str(export_dir), "--port", str(port)],
+            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    return process, f"http://127.0.0.1:{port}/", log
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the demo server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with direct.open(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"the demo server did not answer {url} within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def vivid(*networks, gain: float = 10.0) -> None:
+    """Scales up the kernels of untrained ``networks``: fresh from initialisation
+    they draw near-uniform grey whatever their input, and a test of a class or a
+    seed on the page needs inputs that show."""
+    for network in networks:
+        for weight in network.weights:
+            if weight.path.endswith("kernel"):
+                weight.assign(weight * gain)
+
+
+def conditional_export(root: Path) -> Path:
+    gan = tfgan_zoo.ConditionalGAN(
+        latent_dim=LATENT_DIM, num_classes=len(CLASS_NAMES), g_filters=4, d_filters=4
+    )
+    vivid(gan.generator)
+    return tfgan_zoo.export.save_generator(gan, root / "cgan", class_names=CLASS_NAMES)
+
+
+def cyclegan_export(root: Path) -> Path:
+    gan = tfgan_zoo.CycleGAN(image_size=32, filters=4)
+    vivid(gan.generator_ab, gan.generator_ba)
+    return tfgan_zoo.export.save_cycle_translators(gan, root / "cyclegan")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """``{name: (url, export_dir)}``, one server per export. Each starts as soon
+    as its export is written: a start is mostly importing TensorFlow on one
+    core, which overlaps the next export and the other start."""
+    root = tmp_path_factory.mktemp("demo")
+    with contextlib.ExitStack() as stack:
+        started = {}
+        for name, export in {"generator": conditional_export, "translator": cyclegan_export}.items():
+            export_dir = export(root)
+            process, url, log = start_server(export_dir, root / f"server_{name}")
+            stack.callback(stop, process)
+            started[name] = (process, url, log, export_dir)
+        for process, url, log, _ in started.values():
+            wait_until_up(process, url, log)
+        yield {name: (url, export_dir) for name, (_, url, _, export_dir) in started.items()}
+
+
+# ------------------------------------------------------------------ browser
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("no chromium binary: apt-get install chromium")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def shown_image(page, elem_id: str, replacing: str = "") -> tuple[np.ndarray, str]:
+    """The picture in output ``#elem_id`` (RGB or grey uint8) and its URL, once
+    it is one other than ``replacing``: a new result is a new file."""
+    selector = f"#{elem_id} img"
+    page.wait_for_function(
+        "([selector, old]) => { const img = document.querySelector(selector);"
+        " return img !== null && img.complete && img.src !== '' && img.src !== old; }",
+        arg=[selector, replacing],
+        timeout=ACTION_TIMEOUT_MS,
+    )
+    src = page.locator(selector).evaluate("img => img.src")
+    response = page.request.get(src)
+    assert response.ok, f"{src}: HTTP {response.status}"
+    image = cv2.imdecode(np.frombuffer(response.body(), np.uint8), cv2.IMREAD_UNCHANGED)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image, src
+
+
+def keep_screenshot(page, name: str) -> None:
+    folder = os.environ.get("TFGAN_ZOO_DEMO_SCREENSHOTS")
+    if folder:
+        # New images fade in: a screenshot taken at once shows them washed out.
+        page.evaluate("Promise.all(document.getAnimations().map(animation => animation.finished))")
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+# -------------------------------------------------------------------- tests
+def expected_samples(model, seed: int, count: int, class_id: int) -> np.ndarray:
+    """What the page should show: the export's images of the seed's noise, tiled as the page tiles."""
+    noise = np.random.default_rng(seed).standard_normal((count, LATENT_DIM)).astype(np.float32)
+    labels = tf.fill([count], tf.constant(class_id, tf.int32))
+    images = model.signatures["generate"](noise=tf.constant(noise), labels=labels)["images"].numpy()
+    return demo.grid(images)
+
+
+def test_generator_page(page, servers):
+    url, export_dir = servers["generator"]
+    page.goto(url)
+    page.get_by_role("combobox", name="Class").click()
+    page.get_by_role("option", name="bird").click()
+    page.get_by_label("Seed").fill("3")
+    page.locator("#count input[type=number]").fill("4")
+    page.get_by_role("button", name="Generate").click()
+    samples, samples_src = shown_image(page, "samples")
+    walk, _ = shown_image(page, "walk")
+    keep_screenshot(page, "demo_generator.png")
+
+    model = tf.saved_model.load(str(export_dir))
+    bird = expected_samples(model, seed=3, count=4, class_id=CLASS_NAMES.index("bird"))
+    cat = expected_samples(model, seed=3, count=4, class_id=0)
+    assert samples.shape == bird.shape  # 4 enlarged 28x28 tiles in one row, grey
+    assert min(samples.shape) >= demo.TILE_PX
+    # The page batches the walk with the samples; a batch of another size
+    # may round a pixel the other way.
+    assert np.abs(samples.astype(int) - bird).max() <= 1
+    assert np.abs(cat.astype(int) - bird).max() > 1, "the classes draw alike: the check above proves nothing"
+    assert walk.shape == demo.grid(np.zeros((demo.WALK_FRAMES, 28, 28, 1), np.uint8), demo.WALK_FRAMES).shape
+    first_frame = slice(0, walk.shape[1] // demo.WALK_FRAMES)
+    assert np.array_equal(walk[:, first_frame], samples[:, first_frame]), "the walk starts elsewhere"
+
+    page.get_by_label("Seed").fill("4")
+    page.get_by_role("button", name="Generate").click()
+    other, _ = shown_image(page, "samples", replacing=samples_src)
+    assert other.shape == samples.shape
+    assert not np.array_equal(other, samples), "seeds 3 and 4 show the same images"
+
+
+def test_translator_page(page, servers, tmp_path):
+    # Not the model's size, not square, not RGB: the page must convert it.
+    upload = np.zeros((40, 50, 4), np.uint8)
+    upload[..., 0], upload[..., 3] = 200, 255
+    upload[:, :25, 3] = 0  # the left half transparent
+    path = write_image(tmp_path / "upload.png", upload)
+
+    page.goto(servers["translator"][0])
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.locator("#upload img").wait_for()  # the upload reached the server
+    page.get_by_role("button", name="Translate").click()
+    seen, _ = shown_image(page, "model_input")
+    a_to_b, a_to_b_src = shown_image(page, "output")
+    keep_screenshot(page, "demo_translator.png")
+
+    size = demo.TRANSLATION_PX
+    assert seen.shape == a_to_b.shape == (size, size, 3)
+    assert (seen[:, : size // 4] == 255).all(), "the transparent half should turn white"
+    assert (seen[:, -size // 4 :] == [200, 0, 0]).all()
+
+    page.get_by_label("B → A").check()
+    page.get_by_role("button", name="Translate").click()
+    b_to_a, _ = shown_image(page, "output", replacing=a_to_b_src)
+    assert b_to_a.shape == (size, size, 3)
+    assert not np.array_equal(a_to_b, b_to_a), "both directions show the same image"
+
+
+def test_other_families_without_a_browser(tmp_path):
+    """DCGAN (no classes) and pix2pix (one direction) through the functions
+    their pages call, without a server."""
+    dcgan = tfgan_zoo.DCGAN(latent_dim=LATENT_DIM, g_filters=4, d_filters=4)
+    pix2pix = tfgan_zoo.Pix2Pix(image_size=32, g_filters=4, d_filters=4)
+    dcgan_dir = tfgan_zoo.export.save_generator(dcgan, tmp_path / "dcgan")
+    pix2pix_dir = tfgan_zoo.export.save_translator(pix2pix, tmp_path / "pix2pix")
+    for export_dir in (dcgan_dir, pix2pix_dir):
+        assert isinstance(demo.build_demo(export_dir), demo.gr.Blocks)
+
+    metadata = tfgan_zoo.export.read_metadata(dcgan_dir)
+    samples, walk = demo.draw(tf.saved_model.load(str(dcgan_dir)), metadata, seed=5, count=10)
+    # 10 images: 2 rows of 5 28-px tiles with 2-px gaps, enlarged 5 times; the walk: one row of 8.
+    assert samples.shape == (5 * (2 * 30 + 2), 5 * (5 * 30 + 2))
+    assert walk.shape == (5 * (30 + 2), 5 * (8 * 30 + 2))
+
+    metadata = tfgan_zoo.export.read_metadata(pix2pix_dir)
+    grey = Image.new("L", (30, 20), 100)
+    seen, output = demo.translate(tf.saved_model.load(str(pix2pix_dir)), metadata, grey, "translate")
+    assert seen.shape == output.shape == (demo.TRANSLATION_PX, demo.TRANSLATION_PX, 3)
+    assert (seen == 100).all()
+
+
+@pytest.mark.parametrize(
+    "picture, channels, expected",
+    [
+        (Image.new("L", (30, 20), 100), 3, [100, 100, 100]),
+        (Image.new("LA", (30, 20), (100, 0)), 3, [255, 255, 255]),  # transparent: white paper
+        (Image.new("RGBA", (50, 40), (200, 0, 0, 255)), 3, [200, 0, 0]),
+        (Image.new("RGB", (64, 64), (200, 0, 0)), 1, [60]),  # ITU-R 601 luma of that red
+    ],
+    ids=["grey", "grey-alpha", "rgba", "rgb-to-grey"],
+)
+def test_model_input_takes_any_mode_and_size(picture, channels, expected):
+    pixels = demo.model_input(picture, size=32, channels=channels)
+    assert pixels.shape == (32, 32, channels) and pixels.dtype == np.uint8
+    assert (pixels == expected).all()
+
+
+def test_model_input_whitens_a_palette_transparency():
+    picture = Image.new("P", (40, 40), 0)
+    picture.putpalette([0, 0, 0, 0, 128, 255])
+    picture.paste(1, (20, 0, 40, 40))
+    picture.info["transparency"] = 0
+    pixels = demo.model_input(picture, size=32, channels=3)
+    assert (pixels[:, :12] == 255).all()
+    assert (pixels[:, -12:] == [0, 128, 255]).all()

@@ -1,0 +1,257 @@
+"""A browser page for any tfgan_zoo export: ``python -m tfgan_zoo.demo EXPORT_DIR``.
+
+The page reads only the export (the SavedModel and its ``tfgan_zoo.json``),
+never the model code, so it shows whatever :mod:`tfgan_zoo.export` wrote:
+
+* a generator (DCGAN, conditional GAN): pick a class (by name when the export
+  records ``class_names``), a seed and a count; *Generate* shows the samples as
+  one grid and a latent walk from the seed's first sample to seed + 1's.
+* a translator (pix2pix, CycleGAN): upload an image of any size and mode;
+  *Translate* shows it as the model sees it beside the model's output. A
+  CycleGAN export offers both directions.
+
+It serves on 127.0.0.1, this machine only. ``--host 0.0.0.0`` exposes it to
+the network; do that deliberately, the page has no login.
+
+Needs the demo extra: ``pip install -e '.[demo]'`` (the core package never imports gradio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+
+try:
+    import gradio as gr
+    from PIL import Image
+except ImportError as error:
+    raise ImportError(
+        f"The demo page needs gradio, which the core package does not install ({error}). "
+        "Install the demo extra: pip install -e '.[demo]'"
+    ) from error
+
+from tfgan_zoo.export import latest_export, read_metadata
+from tfgan_zoo.visualize import make_grid, slerp
+
+# Images are enlarged (nearest neighbour, so pixels stay sharp) to at least
+# this many pixels a side: a 28 px digit is a speck on a modern screen.
+TILE_PX = 128
+TRANSLATION_PX = 256
+GRID_COLUMNS = 8
+WALK_FRAMES = 8
+MAX_COUNT = 64
+DIRECTION_LABELS = {"a_to_b": "A → B", "b_to_a": "B → A"}
+
+
+# ------------------------------------------------------------------ display
+def enlarge(image: np.ndarray, tile_size: int, min_size: int) -> np.ndarray:
+    """``image`` (uint8 ``[H, W, C]``) scaled up by a whole factor so that a
+    ``tile_size`` px tile becomes at least ``min_size`` px; grey loses its
+    channel axis, as gradio takes grey pictures as ``[H, W]``."""
+    scale = max(1, math.ceil(min_size / tile_size))
+    image = image.repeat(scale, axis=0).repeat(scale, axis=1)
+    return image[..., 0] if image.shape[-1] == 1 else image
+
+
+def grid(images: np.ndarray, columns: int = GRID_COLUMNS) -> np.ndarray:
+    """uint8 ``[N, H, W, C]`` tiled at most ``columns`` to a row, enlarged for the screen."""
+    rows = math.ceil(len(images) / columns)
+    return enlarge(make_grid(images, rows=rows), images.shape[1], TILE_PX)
+
+
+def result_image(caption: str, elem_id: str) -> gr.Image:
+    """An output image under a caption of its own: gradio's floating label
+    would cover the top of an image that fills the page's width."""
+    gr.Markdown(f"**{caption}**")
+    return gr.Image(
+        label=caption,
+        show_label=False,
+        format="png",  # lossless: the default, webp, is lossy and smears the enlarged pixels
+        interactive=False,
+        buttons=["download", "fullscreen"],
+        elem_id=elem_id,
+    )
+
+
+# --------------------------------------------------------------- generators
+def seed_noise(seed: int, count: int, latent_dim: int) -> np.ndarray:
+    """The ``count`` noise vectors of ``seed``: a seed shows the same images on
+    every visit, and its first vector starts the latent walk."""
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+def draw(
+    model, metadata: dict, seed: int, count: int, class_id: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The grid of ``count`` samples of ``seed`` and a latent walk from its
+    first sample to the first of ``seed + 1``, as enlarged uint8 pictures.
+
+    ``model`` is the loaded generator export, ``metadata`` its ``tfgan_zoo.json``;
+    ``class_id`` is required by a conditional export and ignored otherwise.
+    """
+    latent_dim = int(metadata["latent_dim"])
+    noise = seed_noise(seed, count, latent_dim)
+    walk = slerp(noise[0], seed_noise(seed + 1, 1, latent_dim)[0], np.linspace(0.0, 1.0, WALK_FRAMES))
+    # One batch for both: the graph runs once instead of twice.
+    inputs = {"noise": tf.constant(np.concatenate([noise, walk]))}
+    if metadata["num_classes"]:
+        inputs["labels"] = tf.fill([count + WALK_FRAMES], tf.constant(class_id, tf.int32))
+    images = model.signatures["generate"](**inputs)["images"].numpy()
+    return grid(images[:count]), grid(images[count:], columns=WALK_FRAMES)
+
+
+def generator_page(model, metadata: dict) -> None:
+    """Controls and outputs of a noise -> image export, inside the open ``gr.Blocks``."""
+    num_classes = int(metadata["num_classes"])
+    class_names = metadata.get("class_names") or [str(class_id) for class_id in range(num_classes)]
+
+    def show(class_id: int | None, seed: float | None, count: float):
+        if seed is None or seed < 0:
+            raise gr.Error("The seed must be a whole number, 0 or more.")
+        if num_classes and class_id is None:
+            raise gr.Error("Pick a class first.")
+        return draw(model, metadata, int(seed), int(count), class_id)
+
+    with gr.Row():
+        class_choice = gr.Dropdown(
+            choices=list(zip(class_names, range(num_classes))),
+            value=0 if num_classes else None,
+            label="Class",
+            visible=num_classes > 0,
+            elem_id="class",
+        )
+        seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed")
+        count = gr.Slider(1, MAX_COUNT, value=GRID_COLUMNS, step=1, label="Images", elem_id="count")
+    button = gr.Button("Generate", variant="primary", elem_id="generate")
+    samples = result_image("Samples", elem_id="samples")
+    walk = result_image(
+        f"Latent walk: from the first sample of this seed to the first of seed + 1, in {WALK_FRAMES} steps",
+        elem_id="walk",
+    )
+    button.click(show, inputs=[class_choice, seed, count], outputs=[samples, walk])
+
+
+# -------------------------------------------------------------- translators
+def model_input(image: Image.Image, size: int, channels: int) -> np.ndarray:
+    """An uploaded picture as the translator's uint8 ``[size, size, channels]`` input.
+
+    Any mode is accepted: palette, grey and 16-bit pictures go through RGBA,
+    and transparent parts become white, the paper a sketch or line drawing
+    was drawn on. The picture is resized, not cropped, so nothing of it is lost.
+    """
+    rgba = image.convert("RGBA")
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    flat = flat.convert("L" if channels == 1 else "RGB").resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(flat, np.uint8).reshape(size, size, channels)
+
+
+def translate(model, metadata: dict, image: Image.Image, direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` as signature ``direction`` of the loaded translator export
+    ``model`` sees it, and its output, both enlarged for the screen."""
+    size = int(metadata["image_size"])
+    pixels = model_input(image, size, metadata["channels"][direction]["input"])
+    output = model.signatures[direction](image=tf.constant(pixels[None]))["image"].numpy()[0]
+    return enlarge(pixels, size, TRANSLATION_PX), enlarge(output, size, TRANSLATION_PX)
+
+
+def translator_page(model, metadata: dict) -> None:
+    """Upload, direction and outputs of an image -> image export, inside the open ``gr.Blocks``."""
+    size = int(metadata["image_size"])
+    directions = list(metadata["signatures"])
+    for name, channels in metadata["channels"].items():
+        if channels["input"] not in (1, 3):
+            raise ValueError(
+                f"Signature {name!r} takes {channels['input']}-channel images; the demo page "
+                "uploads grey (1) or RGB (3) pictures only."
+            )
+
+    def show(image: Image.Image | None, direction: str):
+        if image is None:
+            raise gr.Error("Upload an image first (any size: it is resized to the model's).")
+        return translate(model, metadata, image, direction)
+
+    with gr.Row():
+        upload = gr.Image(
+            type="pil",
+            image_mode=None,  # kept as uploaded: model_input converts it its own way
+            sources=["upload", "clipboard"],
+            label="Your image (any size)",
+            height=TRANSLATION_PX,  # else the box shrinks to a small upload's own height
+            elem_id="upload",
+        )
+        with gr.Column():
+            direction = gr.Radio(
+                choices=[(DIRECTION_LABELS.get(name, name), name) for name in directions],
+                value=directions[0],
+                label="Direction",
+                visible=len(directions) > 1,
+                elem_id="direction",
+            )
+            button = gr.Button("Translate", variant="primary", elem_id="translate")
+    with gr.Row():
+        with gr.Column():
+            seen = result_image(f"Input as the model sees it ({size}×{size})", elem_id="model_input")
+        with gr.Column():
+            output = result_image("Output", elem_id="output")
+    button.click(show, inputs=[upload, direction], outputs=[seen, output])
+
+
+# --------------------------------------------------------------------- page
+def build_demo(export_dir: str | os.PathLike) -> gr.Blocks:
+    """The page for the newest version under ``export_dir`` (or that SavedModel folder itself)."""
+    version = latest_export(export_dir)
+    metadata = read_metadata(version)
+    model = tf.saved_model.load(str(version))
+    family = metadata.get("family", "model")
+    if "latent_dim" in metadata:
+        page = generator_page
+        shape = "×".join(map(str, metadata["image_shape"]))
+        summary = f"{shape} images from {metadata['latent_dim']}-d noise"
+        if metadata["num_classes"]:
+            summary += f", {metadata['num_classes']} classes"
+    elif "channels" in metadata:
+        page = translator_page
+        summary = f"{metadata['image_size']}×{metadata['image_size']} image to image"
+    else:
+        raise ValueError(
+            f"{version / 'tfgan_zoo.json'} describes neither a generator (no latent_dim) nor a "
+            "translator (no channels). Export with tfgan_zoo.export.save_generator, "
+            "save_translator or save_cycle_translators."
+        )
+    # Analytics off: a page on your own machine has no reason to call out
+    # (gradio's telemetry and version check).
+    with gr.Blocks(title=f"tfgan_zoo · {family}", analytics_enabled=False) as demo:
+        gr.Markdown(f"# {family}\n{summary} · export `{version}`")
+        page(model, metadata)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tfgan_zoo.demo",
+        description="Serve a browser page that runs a tfgan_zoo export (generator or translator).",
+    )
+    parser.add_argument(
+        "export_dir", help="an export base path (its newest version is shown) or one SavedModel folder"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the "
+        "page, which has no login, to your network)",
+    )
+    parser.add_argument("--port", type=int, default=None, help="port (default: the first free one from 7860)")
+    args = parser.parse_args(argv)
+    try:
+        demo = build_demo(args.export_dir)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    demo.launch(server_name=args.host, server_port=args.port, show_error=True)
+
+
+if __name__ == "__main__":
+    main()

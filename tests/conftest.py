@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -29,18 +30,25 @@ def shared_data_dir() -> Path | None:
     return None
 
 
-def load_bench_module(name: str):
-    """``bench/<name>.py`` as a module (bench/ is scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+def load_script(path: Path):
+    """The script at ``path`` as a module (bench/ and studies/ hold scripts, not
+    packages). Its folder is on ``sys.path`` while it loads, as when the script
+    runs, so that it can import its siblings."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
 @pytest.fixture(scope="session")
-def bench_module():
-    """``bench_module("pix2pix_reference")``: a bench script imported as a module."""
-    return load_bench_module
+def study_module():
+    """``study_module("pix2pix_vs_tutorial", "pix2pix_reference")``: the script
+    ``studies/<study>/<name>.py`` imported as a module."""
+    return lambda study, name: load_script(REPO / "studies" / study / f"{name}.py")
 
 
 @pytest.fixture

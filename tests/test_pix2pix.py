@@ -118,10 +118,11 @@ def test_patch_receptive_field_measured_by_gradients(num_layers, field):
 
 
 # -------------------------------------------------------------------- losses
-@pytest.mark.parametrize("l1_weight", [0.0, 100.0])
-@pytest.mark.parametrize("as_uint8", [True, False])
-def test_loss_terms(l1_weight, as_uint8):
-    model = tiny_pix2pix(l1_weight=l1_weight, jitter=False)
+@pytest.mark.parametrize("l1_weight, as_uint8, halve_d_loss", [
+    (0.0, True, True), (100.0, True, True), (0.0, False, True), (100.0, False, True), (100.0, False, False),
+])
+def test_loss_terms(l1_weight, as_uint8, halve_d_loss):
+    model = tiny_pix2pix(l1_weight=l1_weight, jitter=False, halve_d_loss=halve_d_loss)
     model.compile(g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.0))
     # A zero output layer fixes G's output at tanh(0) = 0, whatever the dropout draws.
     for weight in model.generator.to_image.weights:
@@ -138,8 +139,10 @@ def test_loss_terms(l1_weight, as_uint8):
     assert logs["g_l1"] == pytest.approx(np.abs(scaled_targets).mean(), rel=1e-5)
     assert logs["g_gan"] == pytest.approx(float(tf.reduce_mean(tf.nn.softplus(-fake_logits))), rel=1e-5)
     assert logs["g_loss"] - logs["g_gan"] == pytest.approx(l1_weight * logs["g_l1"], rel=1e-5, abs=1e-6)
-    # D's objective is halved, as in the paper.
-    d_loss = 0.5 * (tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits)))
+    # D's objective is halved, as in the paper, unless halve_d_loss=False (the TF tutorial's).
+    d_loss = (0.5 if halve_d_loss else 1.0) * (
+        tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits))
+    )
     assert logs["d_loss"] == pytest.approx(float(d_loss), rel=1e-5)
 
 
@@ -376,3 +379,89 @@ def test_nearest_jitter_keeps_label_colours_exact():
     assert tiny_pix2pix(jitter_resize="nearest").get_config()["jitter_resize"] == "nearest"
     with pytest.raises(ValueError, match="jitter_resize"):
         tiny_pix2pix(jitter_resize="area")
+
+
+# ------------------------------------------------ the TF tutorial's choices
+TUTORIAL_CHOICES = {
+    "leaky_slope": 0.3, "bn_epsilon": 1e-3, "bn_momentum": 0.99, "synchronized_bn": False,
+    "encoder_bias": False, "innermost_norm": True, "halve_d_loss": False,
+}
+
+
+def layers_of(network, kind):
+    return [layer for layer in network._flatten_layers() if isinstance(layer, kind)]
+
+
+def encoder_blocks(model):
+    """The Ck blocks of G's encoder and of D, innermost U-Net block last among G's."""
+    return list(model.generator.down) + [
+        layer for layer in model.discriminator.body.layers if layer.name.startswith("block_")
+    ]
+
+
+def test_defaults_are_the_papers_code():
+    model = tiny_pix2pix()
+    config = model.get_config()
+    assert {key: config[key] for key in TUTORIAL_CHOICES} == {
+        "leaky_slope": 0.2, "bn_epsilon": 1e-5, "bn_momentum": 0.9, "synchronized_bn": True,
+        "encoder_bias": True, "innermost_norm": False, "halve_d_loss": True,
+    }
+    # The weight lists of before the options existed: biases where no norm follows, none on the bottleneck.
+    assert (len(model.generator.weights), len(model.discriminator.weights)) == (41, 14)
+    for network in (model.generator, model.discriminator):
+        assert all(layer.negative_slope == 0.2 for layer in layers_of(network, keras.layers.LeakyReLU))
+        for layer in layers_of(network, keras.layers.BatchNormalization):
+            assert (layer.epsilon, layer.momentum, layer.synchronized) == (1e-5, 0.9, True)
+
+
+def test_tutorial_choices_round_trip_through_config_and_saving(tmp_path):
+    model = tiny_pix2pix(**TUTORIAL_CHOICES)
+    clone = tfgan_zoo.Pix2Pix.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    for network in (model.generator, model.discriminator):
+        network_config = network.get_config()
+        assert all(network_config[key] == value for key, value in TUTORIAL_CHOICES.items() if key in network_config)
+    inputs, _ = paired(2)
+    model.save(tmp_path / "pix2pix.keras")
+    restored = keras.saving.load_model(tmp_path / "pix2pix.keras")
+    assert restored.get_config() == model.get_config()
+    np.testing.assert_array_equal(restored.translate(inputs), model.translate(inputs))
+
+
+def test_leaky_slope_sets_every_encoder_block():
+    model = tiny_pix2pix(leaky_slope=0.3)
+    slopes = [layer.negative_slope for block in encoder_blocks(model) for layer in layers_of(block, keras.layers.LeakyReLU)]
+    assert len(slopes) == len(encoder_blocks(model)) and set(slopes) == {0.3}
+
+
+@pytest.mark.parametrize("synchronized_bn", [True, False])
+def test_batch_norm_settings_reach_every_batch_norm(synchronized_bn):
+    model = tiny_pix2pix(bn_epsilon=1e-3, bn_momentum=0.99, synchronized_bn=synchronized_bn)
+    norms = layers_of(model.generator, keras.layers.BatchNormalization) + layers_of(
+        model.discriminator, keras.layers.BatchNormalization
+    )
+    assert len(norms) == 3 + 4 + 2  # G's inner encoder and decoder blocks, D's blocks after the first
+    for layer in norms:
+        assert (layer.epsilon, layer.momentum, layer.synchronized) == (1e-3, 0.99, synchronized_bn)
+
+
+def test_innermost_norm_normalizes_the_bottleneck():
+    innermost = {flag: tiny_pix2pix(innermost_norm=flag).generator.down[-1] for flag in (False, True)}
+    assert not layers_of(innermost[False], keras.layers.BatchNormalization)
+    assert len(layers_of(innermost[True], keras.layers.BatchNormalization)) == 1
+    # Normalized over a 1x1 map at batch 1, the bottleneck is a constant in training.
+    images = tf.random.uniform([2, 32, 32, 3], -1, 1, seed=2)
+    bottleneck = keras.Sequential(tiny_pix2pix(innermost_norm=True).generator.down)
+    codes = [bottleneck(images[i : i + 1], training=True) for i in range(2)]
+    np.testing.assert_allclose(codes[0], codes[1], atol=1e-6)
+
+
+def test_encoder_bias_false_drops_the_unnormalized_blocks_biases():
+    def biased(model):
+        return [block.name for block in encoder_blocks(model) if layers_of(block, keras.layers.Conv2D)[0].use_bias]
+
+    assert biased(tiny_pix2pix()) == ["down_0", "down_4", "block_0"]
+    assert biased(tiny_pix2pix(encoder_bias=False)) == []
+    model = tiny_pix2pix(**TUTORIAL_CHOICES)
+    assert model.discriminator.body.get_layer("logits").use_bias  # the logits keep theirs, as the tutorial's
+    assert (len(model.generator.weights), len(model.discriminator.weights)) == (43, 13)

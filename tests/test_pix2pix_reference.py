@@ -1,4 +1,4 @@
-"""bench/pix2pix_reference.py: the TF-tutorial pix2pix baseline (shapes, data split, one step)."""
+"""studies/pix2pix_vs_tutorial/pix2pix_reference.py: the TF-tutorial pix2pix baseline (shapes, data split, one step)."""
 
 
 import numpy as np
@@ -7,8 +7,8 @@ import tensorflow as tf
 
 
 @pytest.fixture(scope="module")
-def ref(bench_module):
-    return bench_module("pix2pix_reference")
+def ref(study_module):
+    return study_module("pix2pix_vs_tutorial", "pix2pix_reference")
 
 
 @pytest.fixture(scope="module")

@@ -271,15 +271,16 @@ def add_pix2pix_arguments(parser: argparse.ArgumentParser, image_size: int = 256
     return parser
 
 
-def build_pix2pix(args, runtime: dict, input_channels: int = 3, output_channels: int = 3):
-    """A compiled :class:`tfgan_zoo.Pix2Pix` from :func:`add_pix2pix_arguments` options."""
+def build_pix2pix(args, runtime: dict, input_channels: int = 3, output_channels: int = 3, **model_options):
+    """A compiled :class:`tfgan_zoo.Pix2Pix` from :func:`add_pix2pix_arguments` options;
+    ``model_options`` are further ``Pix2Pix`` arguments (e.g. ``leaky_slope``)."""
     from tfgan_zoo.models.pix2pix import Pix2Pix
 
     model = Pix2Pix(
         image_size=args.image_size, input_channels=input_channels, output_channels=output_channels,
         g_filters=args.g_filters, d_filters=args.d_filters, d_layers=args.d_layers, g_depth=args.g_depth,
         norm=args.norm, l1_weight=args.l1_weight, jitter=args.jitter, jitter_resize=args.jitter_resize,
-        seed=args.seed,
+        seed=args.seed, **model_options,
     )
     model.compile(
         g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),

@@ -40,6 +40,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import keras
 import numpy as np
@@ -274,23 +275,96 @@ def read_warmup_requests(path: str | os.PathLike) -> dict:
     return requests
 
 
-def _save_archive(base: Path, networks: list, signatures: dict, metadata: dict, keep: int) -> Path:
-    """One SavedModel version under ``base`` with ``signatures`` (name -> (fn, warmup
+@runtime_checkable
+class Translating(Protocol):
+    """An image-to-image family: Pix2Pix, CycleGAN."""
+
+    image_size: int
+
+    @property
+    def translators(self) -> dict: ...
+
+
+def _write_archive(target: Path, networks: list, signatures: dict, metadata: dict, model_name: str):
+    """Writes one SavedModel at ``target`` with ``signatures`` (name -> (fn, warmup
     inputs); the first is also ``serving_default``), its warmup file and metadata."""
+    archive = keras.export.ExportArchive()
+    for network in networks:
+        archive.track(network)
+    for name, (function, _) in signatures.items():
+        archive.add_endpoint(name, function)
+    archive.write_out(str(target), verbose=False)
+    first_inputs = next(iter(signatures.values()))[1]
+    requests = {name: inputs for name, (_, inputs) in signatures.items()}
+    _write_warmup(target, {**requests, "serving_default": first_inputs}, model_name=model_name)
+    (target / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
 
-    def write(staging: Path):
-        archive = keras.export.ExportArchive()
-        for network in networks:
-            archive.track(network)
-        for name, (function, _) in signatures.items():
-            archive.add_endpoint(name, function)
-        archive.write_out(str(staging), verbose=False)
-        first_inputs = next(iter(signatures.values()))[1]
-        requests = {name: inputs for name, (_, inputs) in signatures.items()}
-        _write_warmup(staging, {**requests, "serving_default": first_inputs}, model_name=base.name)
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
 
-    return _publish(base, write, keep)
+def _generator_parts(gan, precision: str, class_names: list[str] | None):
+    """``(networks, signatures, metadata)`` of a noise-to-image model's export."""
+    trained = getattr(gan, "sampling_generator", gan.generator)
+    generator = inference_network(trained, precision)
+    num_classes = int(getattr(gan, "num_classes", 0) or 0)
+    latent_dim = int(gan.latent_dim)
+    if class_names is not None and len(class_names) != num_classes:
+        raise ValueError(
+            f"class_names has {len(class_names)} entries but the model has {num_classes} classes."
+        )
+    signatures = _generator_signatures(generator, latent_dim, num_classes)
+    metadata = {
+        "family": type(gan).__name__,
+        "latent_dim": latent_dim,
+        "num_classes": num_classes,
+        "class_names": None if class_names is None else [str(name) for name in class_names],
+        "image_shape": list(generator.image_shape),
+        "weights": "ema" if trained is not gan.generator else "trained",
+        "compute_dtype": generator.dtype_policy.compute_dtype,
+        "signatures": list(signatures),
+    }
+    return [generator], signatures, metadata
+
+
+def _translator_parts(translators: dict, image_size: int, family: str, precision: str):
+    """``(networks, signatures, metadata)`` of image-to-image generators' export."""
+    if not translators:
+        raise ValueError("translators is empty; pass a mapping like {'translate': model.generator}.")
+    image_size = int(image_size)
+    networks = {name: inference_network(generator, precision) for name, generator in translators.items()}
+    signatures = {name: _translator_signature(network, image_size) for name, network in networks.items()}
+    metadata = {
+        "family": family,
+        "image_size": image_size,
+        "channels": {
+            name: {"input": int(network.input_channels), "output": int(network.output_channels)}
+            for name, network in networks.items()
+        },
+        "compute_dtype": next(iter(networks.values())).dtype_policy.compute_dtype,
+        "signatures": list(translators),
+    }
+    return list(networks.values()), signatures, metadata
+
+
+def _model_parts(model, precision: str, class_names: list[str] | None = None):
+    if isinstance(model, Translating):
+        return _translator_parts(model.translators, model.image_size, type(model).__name__, precision)
+    return _generator_parts(model, precision, class_names)
+
+
+def write_saved_model(
+    model, path: str | os.PathLike, *, precision: str = "float32", class_names: list[str] | None = None
+) -> Path:
+    """Writes ``model``'s serving SavedModel at exactly ``path`` (what ``model.export(path)``
+    does), replacing what is there; returns ``path``. Any family: a generator's
+    ``generate``/``sample`` or a translator's signatures, as the versioned exports."""
+    path = Path(path)
+    parts = _model_parts(model, precision, class_names)
+    staging = path.with_name(f"{_STAGING_PREFIX}{path.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    _write_archive(staging, *parts, model_name=path.name)
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(staging, path)
+    return path
 
 
 def save_generator(
@@ -311,26 +385,9 @@ def save_generator(
     ``class_names``: the label of each class id, recorded in the metadata for
     clients (the demo page shows them). ``keep``: versions kept under ``path``.
     """
-    trained = getattr(gan, "sampling_generator", gan.generator)
-    generator = inference_network(trained, precision)
-    num_classes = int(getattr(gan, "num_classes", 0) or 0)
-    latent_dim = int(gan.latent_dim)
-    if class_names is not None and len(class_names) != num_classes:
-        raise ValueError(
-            f"class_names has {len(class_names)} entries but the model has {num_classes} classes."
-        )
-    signatures = _generator_signatures(generator, latent_dim, num_classes)
-    metadata = {
-        "family": type(gan).__name__,
-        "latent_dim": latent_dim,
-        "num_classes": num_classes,
-        "class_names": None if class_names is None else [str(name) for name in class_names],
-        "image_shape": list(generator.image_shape),
-        "weights": "ema" if trained is not gan.generator else "trained",
-        "compute_dtype": generator.dtype_policy.compute_dtype,
-        "signatures": list(signatures),
-    }
-    return _save_archive(Path(path), [generator], signatures, metadata, keep)
+    base = Path(path)
+    parts = _generator_parts(gan, precision, class_names)
+    return _publish(base, lambda staging: _write_archive(staging, *parts, model_name=base.name), keep)
 
 
 def save_translators(
@@ -352,22 +409,9 @@ def save_translators(
     of an unpaired model in one archive, e.g. ``{"a_to_b": g, "b_to_a": f}``.
     ``precision`` and ``keep`` as in :func:`save_generator`.
     """
-    if not translators:
-        raise ValueError("translators is empty; pass a mapping like {'translate': model.generator}.")
-    image_size = int(image_size)
-    networks = {name: inference_network(generator, precision) for name, generator in translators.items()}
-    signatures = {name: _translator_signature(network, image_size) for name, network in networks.items()}
-    metadata = {
-        "family": family,
-        "image_size": image_size,
-        "channels": {
-            name: {"input": int(network.input_channels), "output": int(network.output_channels)}
-            for name, network in networks.items()
-        },
-        "compute_dtype": next(iter(networks.values())).dtype_policy.compute_dtype,
-        "signatures": list(translators),
-    }
-    return _save_archive(Path(path), list(networks.values()), signatures, metadata, keep)
+    base = Path(path)
+    parts = _translator_parts(translators, image_size, family, precision)
+    return _publish(base, lambda staging: _write_archive(staging, *parts, model_name=base.name), keep)
 
 
 def save_translator(model, path: str | os.PathLike, signatures: dict | None = None, **options) -> Path:
@@ -377,7 +421,7 @@ def save_translator(model, path: str | os.PathLike, signatures: dict | None = No
     ``signatures``: name -> generator, to export other or several generators
     of ``model`` instead. ``options``: ``precision``, ``keep`` (see :func:`save_translators`).
     """
-    translators = signatures if signatures is not None else {"translate": model.generator}
+    translators = signatures if signatures is not None else model.translators
     return save_translators(path, translators, model.image_size, family=type(model).__name__, **options)
 
 
@@ -385,5 +429,4 @@ def save_cycle_translators(model, path: str | os.PathLike, **options) -> Path:
     """Exports both generators of a :class:`tfgan_zoo.CycleGAN` as the next version
     under ``path``, signatures ``a_to_b`` (also ``serving_default``) and ``b_to_a``;
     returns the version folder. ``options`` as in :func:`save_translators`."""
-    translators = {"a_to_b": model.generator_ab, "b_to_a": model.generator_ba}
-    return save_translators(path, translators, model.image_size, family=type(model).__name__, **options)
+    return save_translators(path, model.translators, model.image_size, family=type(model).__name__, **options)

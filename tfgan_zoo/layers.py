@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 from keras import ops
 
@@ -14,18 +16,28 @@ def dcgan_initializer(seed=None):
 NORMS = ("batch", "instance", "layer", "none")
 
 
-def normalization(kind: str, name: str | None = None):
+def normalization(
+    kind: str,
+    name: str | None = None,
+    *,
+    momentum: float = 0.9,
+    epsilon: float = 1e-5,
+    synchronized: bool = True,
+):
     """A normalization layer by name, or None for ``"none"``.
 
-    Batch norm is synchronized: on one device it is plain batch norm, under
-    ``tf.distribute`` its statistics cover the global batch, so a step on N
-    replicas matches a step on one device. Instance norm normalizes each
+    Batch norm is synchronized by default: under ``tf.distribute`` its
+    statistics cover the global batch, so a step on N replicas matches a step
+    on one device. Even on one device it then computes the variance as
+    E[x²] − E[x]², where plain batch norm (``synchronized=False``) computes
+    E[(x − E[x])²]: equal up to rounding. ``momentum``, ``epsilon`` and
+    ``synchronized`` apply to batch norm only. Instance norm normalizes each
     channel of each image over its pixels (with a learned scale and offset),
     so it behaves the same in training and inference and at any batch size.
     """
     if kind == "batch":
         return keras.layers.BatchNormalization(
-            momentum=0.9, epsilon=1e-5, synchronized=True, name=name
+            momentum=momentum, epsilon=epsilon, synchronized=synchronized, name=name
         )
     if kind == "instance":
         # One group per channel is instance normalization.
@@ -37,14 +49,43 @@ def normalization(kind: str, name: str | None = None):
     raise ValueError(f"Unknown normalization {kind!r}; choose one of {NORMS}.")
 
 
+@dataclasses.dataclass(frozen=True)
+class BlockOptions:
+    """Choices inside :func:`down_block` and :func:`up_block`. The defaults are
+    the pix2pix paper's code; the TF pix2pix tutorial's are slope 0.3,
+    epsilon 1e-3, momentum 0.99, plain batch norm and no encoder bias.
+
+    Attributes:
+        leaky_slope: negative slope of the encoder blocks' LeakyReLU.
+        bn_epsilon, bn_momentum: batch norm's epsilon and moving-average momentum.
+        synchronized_bn: synchronized batch norm (see :func:`normalization`).
+        encoder_bias: a bias in encoder convolutions that no normalization
+            follows (a normalization's offset makes it redundant in the others).
+    """
+
+    leaky_slope: float = 0.2
+    bn_epsilon: float = 1e-5
+    bn_momentum: float = 0.9
+    synchronized_bn: bool = True
+    encoder_bias: bool = True
+
+    def normalization(self, kind: str):
+        """:func:`normalization` with these batch-norm settings."""
+        return normalization(
+            kind, momentum=self.bn_momentum, epsilon=self.bn_epsilon, synchronized=self.synchronized_bn
+        )
+
+
 def down_block(
     filters: int,
     norm: str = "batch",
     strides: int = 2,
     padding: str = "same",
     name: str | None = None,
+    options: BlockOptions = BlockOptions(),
 ) -> keras.Sequential:
-    """pix2pix's ``Ck`` encoder block: 4x4 convolution, normalization, LeakyReLU(0.2).
+    """pix2pix's ``Ck`` encoder block: 4x4 convolution, normalization, LeakyReLU
+    (slope ``options.leaky_slope``).
 
     ``padding="pad1"`` pads one zero pixel on each side before a valid
     convolution, as the PatchGAN does: its stride-1 layers then shrink the
@@ -56,26 +97,33 @@ def down_block(
     layers += [
         keras.layers.Conv2D(
             filters, 4, strides=strides, padding="same" if padding == "same" else "valid",
-            use_bias=norm == "none", kernel_initializer=dcgan_initializer(),
+            use_bias=options.encoder_bias and norm == "none", kernel_initializer=dcgan_initializer(),
         ),
     ]
-    norm_layer = normalization(norm)
+    norm_layer = options.normalization(norm)
     if norm_layer is not None:
         layers.append(norm_layer)
-    layers.append(keras.layers.LeakyReLU(negative_slope=0.2))
+    layers.append(keras.layers.LeakyReLU(negative_slope=options.leaky_slope))
     return keras.Sequential(layers, name=name)
 
 
-def up_block(filters: int, norm: str = "batch", dropout: float = 0.0, name: str | None = None) -> keras.Sequential:
+def up_block(
+    filters: int,
+    norm: str = "batch",
+    dropout: float = 0.0,
+    name: str | None = None,
+    options: BlockOptions = BlockOptions(),
+) -> keras.Sequential:
     """pix2pix's ``CDk`` decoder block: 4x4 stride-2 transposed convolution,
-    normalization, dropout (if ``dropout`` > 0), ReLU. Doubles height and width."""
+    normalization, dropout (if ``dropout`` > 0), ReLU. Doubles height and width.
+    Of ``options`` only the batch-norm settings apply."""
     layers = [
         keras.layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=norm == "none",
             kernel_initializer=dcgan_initializer(),
         ),
     ]
-    norm_layer = normalization(norm)
+    norm_layer = options.normalization(norm)
     if norm_layer is not None:
         layers.append(norm_layer)
     if dropout:

@@ -13,11 +13,16 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+# Keras' monitor callbacks read metric directions only inside this container type.
+from keras.src.trainers.compile_utils import MetricsList
+
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import diff_augment, parse_policy, step_seed
 
 # Salts that keep the random streams of the different sub-steps apart.
-_D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G = 1, 2, 3, 4, 5, 6
+_D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
+# Logged loss terms whose names do not end in "loss" (the families' parts of G's objective).
+_LOSS_TERMS = ("g_gan", "g_l1", "cycle", "identity", "gp")
 
 
 def _uses_float16() -> bool:
@@ -61,19 +66,108 @@ def replica_mean(per_example):
     return tf.reduce_mean(per_example) / float(num_replicas)
 
 
-def to_model_range(images):
-    """uint8 [0, 255] -> float32 [-1, 1]; float images are taken as already in [-1, 1]."""
+# Float images a little outside [-1, 1] (resizing overshoot, float rounding) are fine.
+_RANGE_SLACK = 0.01
+
+
+def to_model_range(images, what: str = "images"):
+    """uint8 [0, 255] -> float32 [-1, 1]; float images must already be in [-1, 1].
+
+    The range check runs in the step (the TFLite converter and XLA drop it;
+    :meth:`AdversarialModel.fit` then checks the first batch eagerly): 0-255
+    or 0-1 floats would otherwise train silently against G's tanh outputs.
+    """
     images = tf.convert_to_tensor(images)
     if images.dtype == tf.uint8:
         return tf.cast(images, tf.float32) / 127.5 - 1.0
-    return tf.cast(images, tf.float32)
+    if not images.dtype.is_floating:
+        raise TypeError(
+            f"{what} must be uint8 (0-255) or floats in [-1, 1], got {images.dtype.name}. "
+            "Cast integer images to uint8."
+        )
+    images = tf.cast(images, tf.float32)
+    lowest, highest = tf.reduce_min(images), tf.reduce_max(images)
+    in_range = tf.logical_or(
+        tf.equal(tf.size(images), 0),
+        tf.logical_and(lowest >= -1.0 - _RANGE_SLACK, highest <= 1.0 + _RANGE_SLACK),
+    )
+    check = tf.debugging.Assert(
+        in_range,
+        [f"{what} must be uint8 (0-255) or floats in [-1, 1]; found floats from", lowest, "to", highest,
+         ". Pass uint8 images, or scale 0-255 floats by x / 127.5 - 1 and 0-1 floats by 2 * x - 1."],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
+
+
+def check_image_shape(images, image_shape, what: str = "images"):
+    """``images``, checked to be ``[batch, *image_shape]``: a ValueError naming both
+    shapes when the static shape tells, else an assertion in the step (a
+    retraced step may know only ``[None, None, None, C]``)."""
+    expected = [int(size) for size in image_shape]
+    found = images.shape.as_list()
+    message = (
+        f"{what} do not match this model's image_shape {tuple(expected)} (batches [batch, "
+        f"{', '.join(map(str, expected))}]). Resize the images, or build the model with the images' shape."
+    )
+    if len(found) != len(expected) + 1 or any(
+        size is not None and size != want for size, want in zip(found[1:], expected)
+    ):
+        raise ValueError(f"{message} Found shape {found}.")
+    check = tf.debugging.assert_equal(tf.shape(images)[1:], tf.constant(expected), message=message)
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
+
+
+def class_ids(labels, num_classes: int):
+    """int32 class ids ``[batch]`` from class ids (any integer type, ``[batch]`` or
+    ``[batch, 1]``) or one-hot rows ``[batch, num_classes]``; ids outside
+    ``[0, num_classes)`` fail in the step (they would train on an all-zero one-hot)."""
+    labels = tf.convert_to_tensor(labels)
+    rank, last = labels.shape.rank, labels.shape[-1] if labels.shape.rank else None
+    if rank == 2 and last == num_classes and num_classes > 1:
+        labels = tf.argmax(labels, axis=-1)
+    elif rank == 2 and last == 1:
+        labels = labels[:, 0]
+    elif rank != 1:
+        raise ValueError(
+            f"labels must be class ids [batch] or one-hot rows [batch, {num_classes}], got shape "
+            f"{labels.shape.as_list()}."
+        )
+    elif labels.dtype.is_floating:
+        raise TypeError(f"labels must be integer class ids (or one-hot rows), got {labels.dtype.name} ids.")
+    labels = tf.cast(labels, tf.int32)
+    check = tf.debugging.Assert(
+        tf.reduce_all(tf.logical_and(labels >= 0, labels < num_classes)),
+        [f"labels must be class ids in [0, {num_classes - 1}]; found", tf.reduce_min(labels), "to",
+         tf.reduce_max(labels), ". Map your label values to 0..num_classes-1, or build the model "
+         "with more classes."],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(labels)
+
+
+def unpack_batch(data):
+    """``(images, labels or None)`` of a batch given as images, ``(images,)``,
+    ``(images, labels)`` or a TFDS-style dict ``{"image": ..., "label": ...}``."""
+    if isinstance(data, dict):
+        image_key = next((key for key in ("image", "images") if key in data), None)
+        if image_key is None:
+            raise ValueError(
+                f"A dict batch needs an 'image' entry (TFDS style), got keys {sorted(data)}."
+            )
+        label_key = next((key for key in ("label", "labels") if key in data), None)
+        return data[image_key], None if label_key is None else data[label_key]
+    if isinstance(data, (tuple, list)):
+        return data[0], data[1] if len(data) > 1 else None
+    return data, None
 
 
 def split_image_pair(data, usage: str):
     """``(first, second)`` images of a two-part batch in [-1, 1]; ``usage`` is the error message otherwise."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(usage)
-    return to_model_range(data[0]), to_model_range(data[1])
+    return to_model_range(data[0], "first images of a batch"), to_model_range(data[1], "second images of a batch")
 
 
 def _across_workers() -> bool:
@@ -83,8 +177,105 @@ def _across_workers() -> bool:
     )
 
 
+class _LossMean(keras.metrics.Mean):
+    """The running mean of a loss term: lower is better, which ``EarlyStopping``
+    and ``ModelCheckpoint`` read to infer ``mode="auto"``."""
+
+    def __init__(self, name: str):
+        super().__init__(name=name)
+        self._direction = "down"
+
+
+class _Trackers(MetricsList):
+    """A model's trackers as one metrics container: Keras' monitor callbacks
+    look for directions only inside such containers (keras/src/callbacks/monitor_callback.py)."""
+
+    def result(self):
+        return {tracker.name: tracker.result() for tracker in self.metrics}
+
+
+def _tracker(name: str) -> keras.metrics.Mean:
+    """A running mean for the metric ``name``; loss terms are marked as minimized."""
+    is_loss = name.endswith("loss") or name in _LOSS_TERMS
+    return _LossMean(name) if is_loss else keras.metrics.Mean(name=name)
+
+
+class _DLearningRateFollowsG(keras.callbacks.Callback):
+    """Moves D's learning rate by the factor G's moved since the last look.
+
+    ``LearningRateScheduler`` and ``ReduceLROnPlateau`` change ``model.optimizer``,
+    which is G's; running after them (``fit`` appends this callback last), this
+    applies the same change to D, keeping the two rates' ratio. Optimizers
+    driven by a schedule are left alone (those callbacks refuse them anyway).
+    """
+
+    @staticmethod
+    def _adjustable(optimizer) -> bool:
+        inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+        return not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+
+    def on_train_begin(self, logs=None):
+        optimizers = (self.model.g_optimizer, self.model.d_optimizer)
+        self._active = all(self._adjustable(optimizer) for optimizer in optimizers)
+        self._g_rate = self._rate(self.model.g_optimizer) if self._active else None
+
+    @staticmethod
+    def _rate(optimizer) -> float:
+        # A MirroredVariable under tf.distribute: read it through a tensor.
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+    def _follow(self):
+        if not self._active:
+            return
+        g_rate = self._rate(self.model.g_optimizer)
+        if g_rate != self._g_rate and self._g_rate:
+            d_optimizer = self.model.d_optimizer
+            d_optimizer.learning_rate = self._rate(d_optimizer) * g_rate / self._g_rate
+        self._g_rate = g_rate
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._follow()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._follow()
+
+
 class AdversarialModel(keras.Model):
-    """What every family shares: a G and a D optimizer, saved with the model's compile config."""
+    """What every family shares: a G and a D optimizer, saved with the model's compile config,
+    the input contract of :meth:`split_batch`, learning-rate callbacks that move
+    both optimizers, and :meth:`export`."""
+
+    def split_batch(self, data):
+        """The batch's parts in the model's ranges; each family says how its batches split."""
+        raise NotImplementedError
+
+    def fit(self, x=None, *args, callbacks=None, **kwargs):
+        """``keras.Model.fit``, plus: D's learning rate follows G's under
+        ``LearningRateScheduler``/``ReduceLROnPlateau``, and with an XLA step
+        (which drops in-step assertions) the first batch of a ``tf.data``
+        input is checked eagerly against the input contract."""
+        if self.jit_compile and isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                self.split_batch(batch)
+        callbacks = [*(callbacks or []), _DLearningRateFollowsG()]
+        return super().fit(x, *args, callbacks=callbacks, **kwargs)
+
+    def export(self, filepath, format: str = "tf_saved_model", verbose=None, **kwargs):
+        """Writes the model's serving SavedModel (see :mod:`tfgan_zoo.export`) at ``filepath``.
+
+        The same signatures as the experiments' exports; ``kwargs``: ``precision``
+        (``"float32"``, the default, or ``"training"``). For TF Serving's numbered
+        versions use :func:`tfgan_zoo.export.save_generator` and friends; for
+        TFLite, :mod:`tfgan_zoo.tflite` on the written folder.
+        """
+        from tfgan_zoo import export as export_lib  # export imports the models' helpers
+
+        if format != "tf_saved_model":
+            raise ValueError(
+                f"format={format!r} is not supported: export writes a SavedModel; convert it with "
+                "python -m tfgan_zoo.tflite for TFLite."
+            )
+        return export_lib.write_saved_model(self, filepath, **kwargs)
 
     @staticmethod
     def step_logs(metrics) -> dict:
@@ -120,11 +311,16 @@ class AdversarialModel(keras.Model):
         self.built = True
         self._metric_names = tuple(metric_names)
         for name in self._metric_names:
-            setattr(self, f"{name}_tracker", keras.metrics.Mean(name=name))
+            setattr(self, f"{name}_tracker", _tracker(name))
+
+    def trackers(self) -> list:
+        """The running means a train step updates and returns, in log order."""
+        return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
 
     @property
     def metrics(self):
-        return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
+        # One container, so that fit resets them each epoch and monitor callbacks see their directions.
+        return [_Trackers(self.trackers())]
 
     def _attach_optimizers(self, g_optimizer, d_optimizer, g_variables, d_variables, **compile_kwargs):
         """Keeps both (prepared) optimizers and compiles the model.
@@ -172,20 +368,33 @@ class GAN(AdversarialModel):
         self.seed = int(seed)
         self.diffaugment = parse_policy(diffaugment)
         self.ema_decay, self.ema_generator = 0.0, None
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-        self.gp_tracker = keras.metrics.Mean(name="gp")
+        self.d_loss_tracker = _tracker("d_loss")
+        self.g_loss_tracker = _tracker("g_loss")
+        self.d_real_tracker = _tracker("d_real")
+        self.d_fake_tracker = _tracker("d_fake")
+        self.gp_tracker = _tracker("gp")
         # Watched by the health monitor: it falls towards 0 when G's gradients vanish.
         self.g_grad_norm_tracker = keras.metrics.Mean(name="g_grad_norm")
 
     # ------------------------------------------------------------------ hooks
     def split_batch(self, data):
-        """Returns ``(real_images, conditions)``; conditions is None when unconditional."""
-        if isinstance(data, (tuple, list)):
-            data = data[0]
-        return data, None
+        """``(real_images, labels)`` of a batch, the input contract of every noise-to-image family.
+
+        Batches are images, ``(images, labels)`` or ``{"image", "label"}`` dicts
+        (TFDS). Images are uint8 or floats in [-1, 1] of ``image_shape``; labels
+        are class ids or one-hot rows (None without classes). Anything else is
+        an error that names what was found and the fix.
+        """
+        images, labels = unpack_batch(data)
+        images = check_image_shape(to_model_range(images), self.image_shape)
+        if not self.num_classes:
+            return images, None
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__} needs (images, labels) batches; got images only. Build the "
+                "dataset with labels, e.g. tfgan_zoo.data.image_dataset(images, labels, ...)."
+            )
+        return images, class_ids(labels, self.num_classes)
 
     def generator_inputs(self, noise, conditions):
         return noise
@@ -258,7 +467,10 @@ class GAN(AdversarialModel):
         return tf.cast(diff_augment(tf.cast(images, tf.float32), seed, self.diffaugment), images.dtype)
 
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        """G on its inputs (noise, or ``(noise, labels)``): outside training the
+        EMA generator when there is one, as ``generate``, samples and exports use."""
+        generator = self.generator if training else self.sampling_generator
+        return generator(inputs, training=training)
 
     # ---------------------------------------------------------------- compile
     def compile(
@@ -322,8 +534,7 @@ class GAN(AdversarialModel):
             "gp_weight": self.gp_weight,
         }
 
-    @property
-    def metrics(self):
+    def trackers(self) -> list:
         trackers = [
             self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker,
             self.g_grad_norm_tracker,
@@ -348,15 +559,31 @@ class GAN(AdversarialModel):
         noise = tf.random.stateless_normal([local_batch * num_replicas, self.latent_dim], seed=seed)
         return noise[replica_id * local_batch : (replica_id + 1) * local_batch]
 
+    def test_step(self, data):
+        """D's and G's losses and D's scores on held-out real images, without
+        updates: ``evaluate`` and ``fit(validation_data=...)``. The trained G
+        (not the EMA) is scored, as D was trained against it; its noise is drawn
+        from the model seed and the optimizer step, so the same model state
+        gives the same figures."""
+        real_images, conditions = self.split_batch(data)
+        noise = self.training_noise(tf.shape(real_images)[0], _EVAL_NOISE, self.g_optimizer.iterations)
+        fake_images = tf.cast(self.generate(noise, conditions, averaged=False), tf.float32)
+        real_logits = self.discriminate(real_images, conditions, training=False)
+        fake_logits = self.discriminate(fake_images, conditions, training=False)
+        self.d_loss_tracker.update_state(tf.reduce_mean(self.gan_loss.discriminator_loss(real_logits, fake_logits)))
+        self.g_loss_tracker.update_state(tf.reduce_mean(self.gan_loss.generator_loss(fake_logits)))
+        self.d_real_tracker.update_state(tf.reduce_mean(self.gan_loss.score(real_logits)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self.gan_loss.score(fake_logits)))
+        return self.step_logs([self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker])
+
     def train_step(self, data):
         real_images, conditions = self.split_batch(data)
-        real_images = tf.cast(real_images, tf.float32)
         local_batch = tf.shape(real_images)[0]
         for _ in range(self.d_steps):
             self._train_discriminator(real_images, conditions, local_batch)
         for _ in range(self.g_steps):
             self._train_generator(conditions, local_batch)
-        return self.step_logs(self.metrics)
+        return self.step_logs(self.trackers())
 
     def _train_discriminator(self, real_images, conditions, local_batch):
         step = self.d_optimizer.iterations

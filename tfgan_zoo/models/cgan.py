@@ -24,14 +24,6 @@ class ConditionalGAN(DCGAN):
         self.num_classes = int(num_classes)
         super().__init__(latent_dim=latent_dim, image_shape=image_shape, **kwargs)
 
-    def split_batch(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError(
-                "ConditionalGAN.fit expects (images, labels) batches; got a single tensor. "
-                "Build the dataset with labels, e.g. tfgan_zoo.data.image_dataset(images, labels, ...)."
-            )
-        return data[0], tf.cast(data[1], tf.int32)
-
     def generator_inputs(self, noise, conditions):
         return (noise, conditions)
 

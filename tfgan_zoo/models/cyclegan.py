@@ -422,7 +422,7 @@ class CycleGAN(AdversarialModel):
         return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
 
     # ------------------------------------------------------------ train step
-    def _split_batch(self, data):
+    def split_batch(self, data):
         return split_image_pair(
             data,
             "CycleGAN.fit expects (images_a, images_b) batches, one batch of each domain, e.g. "
@@ -439,7 +439,7 @@ class CycleGAN(AdversarialModel):
         return fake_b, fake_a, cycle
 
     def train_step(self, data):
-        real_a, real_b = self._split_batch(data)
+        real_a, real_b = self.split_batch(data)
         jitter_a, jitter_b, pool_seed_a, pool_seed_b = tf.unstack(
             tf.random.experimental.stateless_split(step_seed(self.seed, self.g_optimizer.iterations), 4)
         )
@@ -488,11 +488,11 @@ class CycleGAN(AdversarialModel):
         score = self.gan_loss.score
         self.d_real_tracker.update_state(0.5 * tf.reduce_mean(score(real_a_logits) + score(real_b_logits)))
         self.d_fake_tracker.update_state(0.5 * tf.reduce_mean(score(fake_a_logits) + score(fake_b_logits)))
-        return self.step_logs(self.metrics)
+        return self.step_logs(self.trackers())
 
     def test_step(self, data):
         """Cycle L1 (both directions, no jitter, inference mode): ``validation_data`` reports ``val_cycle``."""
-        real_a, real_b = self._split_batch(data)
+        real_a, real_b = self.split_batch(data)
         _, _, cycle = self._cycle(real_a, real_b, training=False)
         self.cycle_tracker.update_state(tf.reduce_mean(cycle))
         return self.step_logs([self.cycle_tracker])
@@ -513,3 +513,8 @@ class CycleGAN(AdversarialModel):
             "load_size": self.load_size,
             "seed": self.seed,
         }
+
+    @property
+    def translators(self) -> dict:
+        """The networks an export serves, by signature name (the first is ``serving_default``)."""
+        return {"a_to_b": self.generator_ab, "b_to_a": self.generator_ba}

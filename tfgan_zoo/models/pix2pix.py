@@ -14,6 +14,8 @@ images alike inside the training step.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -22,7 +24,7 @@ from keras import ops
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
 from tfgan_zoo.data.pipeline import to_uint8
-from tfgan_zoo.layers import dcgan_initializer, down_block, up_block
+from tfgan_zoo.layers import BlockOptions, dcgan_initializer, down_block, up_block
 from tfgan_zoo.models.base import (
     AdversarialModel,
     _prepare_optimizer,
@@ -91,10 +93,12 @@ class UNetGenerator(keras.Model):
 
     Encoder ``C64-C128-C256-C512-C512-...`` (filters double per level up to
     ``max_filters``), no normalization on the first block, nor on the
-    innermost one: normalizing a 1x1 bottleneck over a batch of one (or per
-    instance) would set it to a constant. The decoder mirrors it with
-    dropout 0.5 in its first ``dropout_blocks`` blocks, pix2pix's only source
-    of noise; it is active in training only.
+    innermost one unless ``innermost_norm`` (the TF tutorial's): normalizing
+    a 1x1 bottleneck over a batch of one (or per instance) sets it to a
+    constant. The decoder mirrors it with dropout 0.5 in its first
+    ``dropout_blocks`` blocks, pix2pix's only source of noise; it is active
+    in training only. ``leaky_slope`` to ``encoder_bias``: see
+    :class:`tfgan_zoo.layers.BlockOptions`.
     """
 
     def __init__(
@@ -107,6 +111,12 @@ class UNetGenerator(keras.Model):
         depth: int | None = None,
         dropout_blocks: int = 3,
         norm: str = "batch",
+        leaky_slope: float = 0.2,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        synchronized_bn: bool = True,
+        encoder_bias: bool = True,
+        innermost_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -118,17 +128,24 @@ class UNetGenerator(keras.Model):
         self.max_filters = int(max_filters)
         self.dropout_blocks = int(dropout_blocks)
         self.norm = _check_norm(norm)
+        self.block_options = BlockOptions(leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias)
+        self.innermost_norm = bool(innermost_norm)
         widths = [min(self.filters * 2**level, self.max_filters) for level in range(self.depth)]
-        innermost = self.depth - 1
+        unnormalized = {0} if self.innermost_norm else {0, self.depth - 1}
         self.down = [
-            down_block(width, "none" if level in (0, innermost) else norm, name=f"down_{level}")
+            down_block(
+                width, "none" if level in unnormalized else norm, name=f"down_{level}", options=self.block_options
+            )
             for level, width in enumerate(widths)
         ]
         # Decoder block i brings the bottleneck up to encoder level depth-2-i
         # and is joined to that level's output.
         up_levels = list(reversed(range(self.depth - 1)))
         self.up = [
-            up_block(widths[level], norm, dropout=0.5 if i < self.dropout_blocks else 0.0, name=f"up_{level}")
+            up_block(
+                widths[level], norm, dropout=0.5 if i < self.dropout_blocks else 0.0, name=f"up_{level}",
+                options=self.block_options,
+            )
             for i, level in enumerate(up_levels)
         ]
         self.skips = [keras.layers.Concatenate(name=f"skip_{level}") for level in up_levels]
@@ -164,6 +181,8 @@ class UNetGenerator(keras.Model):
             "depth": self.depth,
             "dropout_blocks": self.dropout_blocks,
             "norm": self.norm,
+            **dataclasses.asdict(self.block_options),
+            "innermost_norm": self.innermost_norm,
         }
 
 
@@ -198,7 +217,8 @@ class PatchDiscriminator(keras.Model):
     :func:`patch_receptive_field` square (70x70 by default).
 
     With ``input_channels=0`` it is unconditional (CycleGAN's): it takes the
-    images ``[B,H,W,Ct]`` alone.
+    images ``[B,H,W,Ct]`` alone. ``leaky_slope`` to ``encoder_bias``: see
+    :class:`tfgan_zoo.layers.BlockOptions`.
     """
 
     def __init__(
@@ -210,6 +230,11 @@ class PatchDiscriminator(keras.Model):
         num_layers: int = 3,
         max_filters: int = 512,
         norm: str = "batch",
+        leaky_slope: float = 0.2,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        synchronized_bn: bool = True,
+        encoder_bias: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -220,6 +245,7 @@ class PatchDiscriminator(keras.Model):
         self.num_layers = int(num_layers)
         self.max_filters = int(max_filters)
         self.norm = _check_norm(norm)
+        self.block_options = BlockOptions(leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias)
         if self.num_layers < 1 or patch_output_size(self.image_size, self.num_layers) < 1:
             raise ValueError(
                 f"A PatchGAN with num_layers={num_layers} leaves no output on {image_size}x{image_size} "
@@ -232,7 +258,7 @@ class PatchDiscriminator(keras.Model):
         body = [
             down_block(
                 min(self.filters * 2**level, self.max_filters), "none" if level == 0 else norm,
-                strides=stride, padding="pad1", name=f"block_{level}",
+                strides=stride, padding="pad1", name=f"block_{level}", options=self.block_options,
             )
             for level, stride in enumerate(strides[:-1])
         ]
@@ -263,6 +289,7 @@ class PatchDiscriminator(keras.Model):
             "num_layers": self.num_layers,
             "max_filters": self.max_filters,
             "norm": self.norm,
+            **dataclasses.asdict(self.block_options),
         }
 
 
@@ -288,6 +315,14 @@ class Pix2Pix(AdversarialModel):
             ``"nearest"`` (the TF tutorial's; keeps label-map colours exact) or
             ``"bicubic"`` (the paper's code).
         seed: seed of the jitter stream.
+        leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias:
+            choices inside G's and D's blocks, see
+            :class:`tfgan_zoo.layers.BlockOptions`; the defaults are the
+            paper's code, ``BlockOptions``' docstring names the TF tutorial's.
+        innermost_norm: normalize the U-Net's 1x1 innermost block too, as the
+            TF tutorial does; at batch 1 it is then a constant in training,
+            and its moving statistics spoil inference-mode translations.
+        halve_d_loss: halve D's loss, as the paper does (the tutorial does not).
 
     Translations run G in inference mode (no dropout, batch norm with its
     moving statistics). The paper instead keeps dropout and batch statistics
@@ -309,6 +344,13 @@ class Pix2Pix(AdversarialModel):
         load_size: int | None = None,
         jitter_resize: str = "bilinear",
         seed: int = 0,
+        leaky_slope: float = 0.2,
+        bn_epsilon: float = 1e-5,
+        bn_momentum: float = 0.9,
+        synchronized_bn: bool = True,
+        encoder_bias: bool = True,
+        innermost_norm: bool = False,
+        halve_d_loss: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -327,13 +369,17 @@ class Pix2Pix(AdversarialModel):
         self.jitter = bool(jitter)
         self.load_size = None if load_size is None else int(load_size)
         self.seed = int(seed)
+        self.block_options = BlockOptions(leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias)
+        self.innermost_norm = bool(innermost_norm)
+        self.halve_d_loss = bool(halve_d_loss)
         self.generator = UNetGenerator(
             self.image_size, self.input_channels, self.output_channels, self.g_filters,
-            depth=self.g_depth, norm=norm, name="generator",
+            depth=self.g_depth, norm=norm, innermost_norm=self.innermost_norm, name="generator",
+            **dataclasses.asdict(self.block_options),
         )
         self.discriminator = PatchDiscriminator(
             self.image_size, self.input_channels, self.output_channels, self.d_filters,
-            num_layers=self.d_layers, norm=norm, name="discriminator",
+            num_layers=self.d_layers, norm=norm, name="discriminator", **dataclasses.asdict(self.block_options),
         )
         self._build_with_trackers(
             (self.generator, self.discriminator), ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake")
@@ -398,7 +444,7 @@ class Pix2Pix(AdversarialModel):
         return {"loss": self.gan_loss.name, "d_every": self.d_every, "simultaneous": self.simultaneous}
 
     # ------------------------------------------------------------ train step
-    def _split_batch(self, data):
+    def split_batch(self, data):
         return split_image_pair(
             data,
             "Pix2Pix.fit expects (inputs, targets) batches of paired images, e.g. "
@@ -410,7 +456,7 @@ class Pix2Pix(AdversarialModel):
         return gan_losses.per_example_l1(targets, images)
 
     def train_step(self, data):
-        inputs, targets = self._split_batch(data)
+        inputs, targets = self.split_batch(data)
         if self.jitter:
             inputs, targets = paired_random_jitter(
                 inputs, targets, step_seed(self.seed, self.g_optimizer.iterations),
@@ -444,7 +490,7 @@ class Pix2Pix(AdversarialModel):
         grads = tape.gradient(scaled_loss, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
         self._record(losses)
-        return self.step_logs(self.metrics)
+        return self.step_logs(self.trackers())
 
     def _simultaneous_step(self, inputs, targets):
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -462,7 +508,7 @@ class Pix2Pix(AdversarialModel):
             variables = network.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         self._record({**g_losses, **d_losses})
-        return self.step_logs(self.metrics)
+        return self.step_logs(self.trackers())
 
     def _train_discriminator(self, inputs, targets, fake):
         variables = self.discriminator.trainable_variables
@@ -486,8 +532,9 @@ class Pix2Pix(AdversarialModel):
         # The paper halves D's objective so that D learns more slowly than
         # G. Adam is nearly invariant to the scale of the loss, so with
         # the default optimizers this mostly halves the logged d_loss.
+        d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
         return {
-            "d_loss": 0.5 * self.gan_loss.discriminator_loss(real_logits, fake_logits),
+            "d_loss": 0.5 * d_loss if self.halve_d_loss else d_loss,
             "d_real": self.gan_loss.score(real_logits),
             "d_fake": self.gan_loss.score(fake_logits),
         }
@@ -499,7 +546,7 @@ class Pix2Pix(AdversarialModel):
 
     def test_step(self, data):
         """L1 of the translation (no jitter, no dropout): ``validation_data`` reports ``val_g_l1``."""
-        inputs, targets = self._split_batch(data)
+        inputs, targets = self.split_batch(data)
         self.g_l1_tracker.update_state(
             tf.reduce_mean(self._per_example_l1(targets, self.generator(inputs, training=False)))
         )
@@ -516,9 +563,17 @@ class Pix2Pix(AdversarialModel):
             "d_layers": self.d_layers,
             "g_depth": self.g_depth,
             "norm": self.norm,
+            **dataclasses.asdict(self.block_options),
+            "innermost_norm": self.innermost_norm,
+            "halve_d_loss": self.halve_d_loss,
             "l1_weight": self.l1_weight,
             "jitter": self.jitter,
             "load_size": self.load_size,
             "jitter_resize": self.jitter_resize,
             "seed": self.seed,
         }
+
+    @property
+    def translators(self) -> dict:
+        """The networks an export serves, by signature name."""
+        return {"translate": self.generator}

@@ -1,16 +1,16 @@
 """Is tfgan_zoo's Pix2Pix, set up like the TF tutorial, the tutorial's pix2pix?
 
-    python bench/pix2pix_tutorial_equivalence.py
+    python studies/pix2pix_vs_tutorial/pix2pix_tutorial_equivalence.py [--ablation all_tutorial_choices]
 
 Two checks, no data needed (random images), about two minutes on 2 CPU cores:
 
 1. **Networks.** Builds our U-Net and PatchGAN and the tutorial's
-   (`bench/pix2pix_reference.py`), copies the tutorial's weights into ours
-   and compares the outputs, in training and inference mode. With the code
-   as it is, the weight lists differ (ours has no batch norm on the 1x1
+   (`pix2pix_reference.py`), copies the tutorial's weights into ours
+   and compares the outputs, in training and inference mode. With ours'
+   defaults, the weight lists differ (ours has no batch norm on the 1x1
    bottleneck, and biases where no norm follows); with
-   `bench/ablations/pix2pix_all_tutorial_choices.patch` applied they must be
-   the same networks: identical outputs.
+   ``--ablation all_tutorial_choices`` they must be the same networks:
+   identical outputs.
 2. **Training step.** Puts the tutorial's own networks into a `Pix2Pix`
    (simultaneous step, float32, no jitter, dropout off in both copies) and
    runs `--steps` Adam steps of `fit` and of the tutorial's `train_step` on
@@ -19,13 +19,8 @@ Two checks, no data needed (random images), about two minutes on 2 CPU cores:
    Adam amplifies such noise in parameters whose gradient is ~0, so two
    correct implementations drift apart by that much and no more.
 
-Prints the figures and writes ``bench/results/pix2pix_tutorial_equivalence.json``;
-with the patch applied::
-
-    git apply bench/ablations/pix2pix_all_tutorial_choices.patch
-    python bench/pix2pix_tutorial_equivalence.py --patch bench/ablations/pix2pix_all_tutorial_choices.patch \
-        --results bench/results/pix2pix_tutorial_equivalence_all_choices.json
-    git apply -R bench/ablations/pix2pix_all_tutorial_choices.patch
+``--ablation`` applies to both checks. Prints the figures and writes
+``results/pix2pix_tutorial_equivalence.json`` (``--results`` for another file).
 """
 
 from __future__ import annotations
@@ -42,7 +37,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import pix2pix_reference as reference  # noqa: E402  (bench/, the script's folder, is on sys.path)
+import ablations  # noqa: E402  (the script's folder is on sys.path)
+import pix2pix_reference as reference  # noqa: E402
 from tfgan_zoo.models import pix2pix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -55,12 +51,14 @@ def _without_dropout(network):
     return network
 
 
-def compare_networks(rng) -> dict:
-    """Tutorial weights in our networks: same outputs? (None where the weight lists differ.)"""
+def compare_networks(rng, model_options: dict) -> dict:
+    """Tutorial weights in the networks of ``Pix2Pix(**model_options)``: same outputs?
+    (Outputs are compared only where the weight lists match.)"""
     x, y = (rng.uniform(-1, 1, (2, 256, 256, 3)).astype("float32") for _ in range(2))
+    model = pix2pix.Pix2Pix(256, **model_options)
     pairs = {
-        "generator": (reference.build_generator(), pix2pix.UNetGenerator(256), (x,)),
-        "discriminator": (reference.build_discriminator(), pix2pix.PatchDiscriminator(256, 3, 3), (x, y)),
+        "generator": (reference.build_generator(), model.generator, (x,)),
+        "discriminator": (reference.build_discriminator(), model.discriminator, (x, y)),
     }
     report = {}
     for name, (theirs, ours, inputs) in pairs.items():
@@ -78,8 +76,9 @@ def compare_networks(rng) -> dict:
     return report
 
 
-def compare_steps(rng, steps: int) -> dict:
-    """Weights and outputs after ``steps`` steps: our fit vs the tutorial's step vs perturbed start."""
+def compare_steps(rng, steps: int, model_options: dict) -> dict:
+    """Weights and outputs after ``steps`` steps: the fit of ``Pix2Pix(**model_options)``
+    (its loss settings; the networks are the tutorial's) vs the tutorial's step vs perturbed start."""
     builds = {key: (reference.build_generator(), reference.build_discriminator()) for key in ("tutorial", "ours", "perturbed")}
     g0, d0 = builds["tutorial"]
     for key in ("ours", "perturbed"):
@@ -98,7 +97,7 @@ def compare_steps(rng, steps: int) -> dict:
     own = pix2pix.UNetGenerator, pix2pix.PatchDiscriminator
     pix2pix.UNetGenerator, pix2pix.PatchDiscriminator = (lambda *a, **k: g_ours), (lambda *a, **k: d_ours)
     try:
-        model = pix2pix.Pix2Pix(jitter=False)
+        model = pix2pix.Pix2Pix(jitter=False, **model_options)
     finally:
         pix2pix.UNetGenerator, pix2pix.PatchDiscriminator = own
     model.compile(simultaneous=True, jit_compile=False)
@@ -127,14 +126,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_tutorial_equivalence.json")
-    parser.add_argument("--patch", default=None, help="the bench/ablations patch applied to this checkout, recorded in the results")
+    ablations.add_argument(parser, " (their model settings: the checks run on random images)")
     args = parser.parse_args()
+    model_options, _ = ablations.split(ablations.resolve(args.ablations))
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     record = {
-        "networks": compare_networks(rng),
-        "training_step": compare_steps(rng, args.steps),
-        "patch": args.patch,
+        "networks": compare_networks(rng, model_options),
+        "training_step": compare_steps(rng, args.steps, model_options),
+        "ablations": args.ablations,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
     }
     print(json.dumps(record, indent=1))

@@ -58,12 +58,12 @@ Evaluation
 
 CLI::
 
-    python bench/pix2pix_reference.py --data-dir ../shared/data --steps 400 [--seed 0]
+    python studies/pix2pix_vs_tutorial/pix2pix_reference.py --data-dir ../shared/data --steps 400 [--seed 0]
 
 prints ``reference img_s=... l1=... psnr=... ssim=...`` and writes
-``bench/results/pix2pix_reference.json``. ``--data-dir`` takes the shared data
-root (holding ``facades/``) or the facades folder itself; without it,
-``$TFGAN_ZOO_DATA`` is used.
+``results/pix2pix_reference.json`` beside this script. ``--data-dir`` takes
+the shared data root (holding ``facades/``) or the facades folder itself;
+without it, ``$TFGAN_ZOO_DATA`` is used.
 """
 
 from __future__ import annotations
@@ -82,15 +82,16 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/pix2pix_reference.py` from a plain checkout
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+if str(REPO) not in sys.path:  # `python studies/pix2pix_vs_tutorial/pix2pix_reference.py` from a plain checkout
     sys.path.insert(0, str(REPO))
 
 from tfgan_zoo import metrics  # noqa: E402
 
 DATA_ENV_VAR = "TFGAN_ZOO_DATA"
 DATASET_FOLDER = "facades"
-RESULTS_PATH = REPO / "bench" / "results" / "pix2pix_reference.json"
+RESULTS_PATH = HERE / "results" / "pix2pix_reference.json"
 
 # The tutorial's constants.
 BUFFER_SIZE = 400

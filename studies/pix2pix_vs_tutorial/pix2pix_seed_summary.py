@@ -1,17 +1,18 @@
-"""Summarises `bench/pix2pix_vs_reference.py` runs over seeds: is a gap more than seed noise?
+"""Summarises `pix2pix_vs_reference.py` runs over seeds: is a gap more than seed noise?
 
-    python bench/pix2pix_seed_summary.py bench/results/pix2pix_vs_reference*.json [--steps 400]
+    python studies/pix2pix_vs_tutorial/pix2pix_seed_summary.py \
+        studies/pix2pix_vs_tutorial/results/pix2pix_vs_reference*.json [--steps 400]
 
 One pix2pix run on 400 facades is one draw: the init, the sample order, the
 jitter and the dropout masks all move the val scores (the sample order alone
 moved ours by 0.04 SSIM at 400 steps). This groups the runs' final scores by
-configuration (model, its options and precision, the ablation patch named by
-the file's ``patch`` field) and prints, per group and eval mode, the number
-of seeds, mean, standard deviation and range of SSIM, PSNR and L1; then, for
-each group against the reference and each metric and mode, the difference
-of the means with a 95% bootstrap interval and an exact two-sided
-permutation p-value (every split of the pooled runs into the two group
-sizes; random splits past 200,000).
+configuration (model, its options and precision, and the settings its
+ablations changed: the file's ``settings``) and prints, per group and eval
+mode, the number of seeds, mean, standard deviation and range of SSIM, PSNR
+and L1; then, for each group against the reference and each metric and
+mode, the difference of the means with a 95% bootstrap interval and an
+exact two-sided permutation p-value (every split of the pooled runs into
+the two group sizes; random splits past 200,000).
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ def load_runs(paths, steps: int | None) -> dict:
         record = json.loads(Path(path).read_text())
         if steps is not None and record["steps"] != steps:
             continue
+        settings = " ".join(f"{key}={value}" for key, value in sorted(record.get("settings", {}).items()))
         for result in record["results"]:
             key = result["name"] if result["name"] == REFERENCE else " ".join(
-                part for part in (result["name"], result.get("options", ""), result["precision"],
-                                  f"patch={record['patch']}" if record.get("patch") else "") if part)
+                part for part in (result["name"], result.get("options", ""), result["precision"], settings) if part)
             groups[key].append({"seed": record["seed"], "steps": record["steps"], "scores": result["scores"]})
     return groups
 

@@ -1,10 +1,10 @@
 """tfgan_zoo's Pix2Pix against the TensorFlow tutorial's pix2pix, side by side on facades.
 
-    python bench/pix2pix_vs_reference.py --data-dir ../shared/data [--steps 400]
+    python studies/pix2pix_vs_tutorial/pix2pix_vs_reference.py --data-dir ../shared/data [--steps 400]
 
 Trains each for the same number of single-image steps (label map -> photo,
 256x256, batch 1, the tutorial's and the paper's setting), each in its own
-process: the reference (`bench/pix2pix_reference.py`, jitter in a `tf.data`
+process: the reference (`pix2pix_reference.py`, jitter in a `tf.data`
 map, a `tf.function` step, float32 as published) and ours as
 `experiments/pix2pix_facades.py` builds it with its defaults (jitter inside
 the compiled step, `--precision auto`, XLA `auto`). Speed counts the steps
@@ -19,8 +19,11 @@ facades val pairs, in two modes:
 
 With ``--eval-every N`` both are also scored every N steps, outside the
 speed clock: one run then shows whether a gap grows or closes with training.
+``--ablation NAME`` changes one of ours' choices to the tutorial's (see
+``ablations.py``); ``--decode`` and ``--file-order`` change how ours gets
+its training images.
 
-Prints one line per model (and one per scored step) and writes ``bench/results/pix2pix_vs_reference.json``
+Prints one line per model (and one per scored step) and writes ``results/pix2pix_vs_reference.json``
 (``--results`` for another file: e.g. extra seeds for the scores, run while
 the machine is busy, whose speeds then do not count).
 """
@@ -37,9 +40,14 @@ import sys
 import time
 from pathlib import Path
 
-from timing import after_warmup_clock
+import numpy as np
+
+import ablations
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "bench"))  # timing.py, shared with the benches
+from timing import after_warmup_clock  # noqa: E402
+
 MODES = {"paper": True, "inference": False}
 
 
@@ -84,18 +92,42 @@ def run_reference(args) -> dict:
     }
 
 
+def load_training_pairs(reference, train_dir: Path, decode: str = "opencv", file_order: str = "natural"):
+    """uint8 ``(inputs, targets)``, label map -> photo, of the facades JPEGs in ``train_dir``.
+
+    ``decode="tf"``: decoded by ``tf.io.decode_jpeg``, as the tutorial and
+    the scoring do, instead of OpenCV (the two round some pixels apart).
+    ``file_order="sorted"``: in sorted-name order instead of natural order;
+    the same shuffle seed then gives another sample order.
+    """
+    from tfgan_zoo.data import list_images, load_side_by_side
+
+    if decode == "opencv":
+        inputs, targets, names = load_side_by_side(train_dir, "BtoA", 256)
+    else:
+        files = list_images(train_dir)
+        pairs = [reference.load(str(path)) for path in files]
+        inputs, targets = (np.stack([pair[i].numpy() for pair in pairs]).astype(np.uint8) for i in (0, 1))
+        names = [path.stem for path in files]
+    if file_order == "sorted":
+        order = sorted(range(len(names)), key=names.__getitem__)
+        inputs, targets = inputs[order], targets[order]
+    return inputs, targets
+
+
 def run_ours(args) -> dict:
     from tfgan_zoo import experiment
-    from tfgan_zoo.data import load_side_by_side, paired_dataset
+    from tfgan_zoo.data import paired_dataset
 
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
     parser = experiment.add_pix2pix_arguments(experiment.base_parser(""))
     options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision, *args.ours_args.split()])
     _, runtime = experiment.configure(options)
-    inputs, targets, _ = load_side_by_side(facades / "train", "BtoA", 256)
+    model_options, data_options = ablations.split(args.settings)
+    inputs, targets = load_training_pairs(reference, facades / "train", **data_options)
     dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
-    model = experiment.build_pix2pix(options, runtime)
+    model = experiment.build_pix2pix(options, runtime, **model_options)
 
     clock = after_warmup_clock(args.warmup_steps)
     trajectory = []
@@ -143,10 +175,17 @@ def main():
     parser.add_argument("--only-ours", action="store_true", help="skip the reference (e.g. to compare precisions)")
     parser.add_argument("--ours-args", default="", help="extra experiment options for ours, e.g. '--jitter-resize nearest'")
     parser.add_argument("--results", type=Path, default=HERE / "results" / "pix2pix_vs_reference.json")
-    parser.add_argument("--patch", default=None,
-                        help="the bench/ablations patch applied to this checkout, recorded in the results")
+    ablations.add_argument(parser, " (they change ours only)")
+    parser.add_argument("--decode", choices=("opencv", "tf"), default=None,
+                        help="ours: JPEG decoder of the training images (default opencv)")
+    parser.add_argument("--file-order", choices=("natural", "sorted"), default=None,
+                        help="ours: order of the training files, which the shuffle starts from (default natural)")
     parser.add_argument("--only", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        args.settings = ablations.resolve(args.ablations, decode=args.decode, file_order=args.file_order)
+    except ValueError as error:
+        parser.error(str(error))
 
     if args.only:  # one model in this process; the parent collects the JSON line
         print(json.dumps((run_ours if args.only == "ours" else run_reference)(args)))
@@ -158,6 +197,11 @@ def main():
                    "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--eval-every", str(args.eval_every), "--precision", args.precision, f"--ours-args={args.ours_args}"]
         if args.data_dir:
             command += ["--data-dir", args.data_dir]
+        if args.ablations:
+            command += ["--ablation", ",".join(args.ablations)]
+        for flag, value in (("--decode", args.decode), ("--file-order", args.file_order)):
+            if value:
+                command += [flag, value]
         out = subprocess.run(command, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
         if out.returncode:
             sys.exit(f"{which} run failed:\n{out.stderr[-3000:]}")
@@ -180,8 +224,8 @@ def main():
         "direction": "label map -> photo (BtoA)", "val_images": 100, "results": results,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
     }
-    if args.patch:
-        record["patch"] = args.patch
+    if args.settings:
+        record.update(ablations=args.ablations, settings=args.settings)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(record, indent=1))
     print(f"wrote {args.results}")

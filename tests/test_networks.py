@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import tfgan_zoo
 from tfgan_zoo.layers import ConcatLabelMaps
-from tfgan_zoo.models.dcgan import upsampling_plan
+from tfgan_zoo.networks import upsampling_plan
 
 
 @pytest.mark.parametrize(

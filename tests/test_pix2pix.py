@@ -12,7 +12,7 @@ import tensorflow as tf
 import tfgan_zoo
 from tfgan_zoo.augment import paired_random_jitter
 from tfgan_zoo.callbacks import EvaluateTranslation
-from tfgan_zoo.models.pix2pix import (
+from tfgan_zoo.networks import (
     PatchDiscriminator,
     UNetGenerator,
     patch_output_size,

@@ -16,7 +16,7 @@ from conftest import adam
 
 import tfgan_zoo
 from tfgan_zoo import export
-from tfgan_zoo.data.pipeline import to_uint8
+from tfgan_zoo.ranges import to_uint8
 
 
 def tiny_models():

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from tfgan_zoo import metrics
-from tfgan_zoo.data.pipeline import to_uint8
+from tfgan_zoo.ranges import to_uint8
 from tfgan_zoo.export import save_generator
 from tfgan_zoo.gallery import triptych_sheet
 from tfgan_zoo.visualize import make_grid, save_image

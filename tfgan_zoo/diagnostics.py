@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from tfgan_zoo.callbacks import StopOnNonFinite
-from tfgan_zoo.data.pipeline import to_uint8
+from tfgan_zoo.ranges import to_uint8
 
 _SCORE_LIMITS = {"bce": (0.9, 0.1), "lsgan": (0.9, 0.1), "hinge": (1.0, -1.0)}
 

@@ -46,7 +46,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.data.pipeline import to_uint8
+from tfgan_zoo.ranges import to_uint8, to_unit_range
 
 METADATA_FILE = "tfgan_zoo.json"
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
@@ -229,7 +229,7 @@ def _translator_signature(generator, image_size: int):
             ),
         )
         with tf.control_dependencies([check]):
-            images = tf.cast(image, tf.float32) / 127.5 - 1.0
+            images = to_unit_range(image)
         # Convolutions and reflection padding fail on an empty batch on CPU;
         # an empty request gets an empty answer, as the generators give.
         translated = tf.cond(

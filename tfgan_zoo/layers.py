@@ -16,6 +16,13 @@ def dcgan_initializer(seed=None):
 NORMS = ("batch", "instance", "layer", "none")
 
 
+def check_norm(norm: str) -> str:
+    """``norm`` if it names a normalization :func:`normalization` makes, else a ValueError."""
+    if norm not in ("batch", "instance", "none"):
+        raise ValueError(f"norm must be 'batch', 'instance' or 'none', got {norm!r}.")
+    return norm
+
+
 def normalization(
     kind: str,
     name: str | None = None,

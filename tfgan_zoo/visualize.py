@@ -62,7 +62,7 @@ def interpolation_strip(gan, path: str | Path, rows: int = 4, steps: int = 10, s
     noise vectors) to ``path``. A conditional ``gan`` keeps one class per row
     (row ``i``: class ``i mod num_classes``). Smooth rows mean G learned a
     continuous latent space; abrupt jumps or repeats hint at memorization or collapse."""
-    from tfgan_zoo.data.pipeline import to_uint8
+    from tfgan_zoo.ranges import to_uint8
 
     rng = np.random.default_rng(seed)
     ends = rng.standard_normal((rows, 2, gan.latent_dim))

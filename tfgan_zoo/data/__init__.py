@@ -18,13 +18,14 @@ from tfgan_zoo.data.paired import (
     paired_dataset,
     resolve_paired_dir,
 )
-from tfgan_zoo.data.pipeline import image_dataset, to_uint8, to_unit_range
+from tfgan_zoo.data.pipeline import image_dataset
 from tfgan_zoo.data.unpaired import (
     load_tfds_cycle_gan,
     load_unpaired,
     resolve_unpaired_dir,
     unpaired_dataset,
 )
+from tfgan_zoo.ranges import to_uint8, to_unit_range
 
 __all__ = [
     "DATA_ENV_VAR",

@@ -5,16 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-
-def to_unit_range(images):
-    """uint8 [0, 255] -> float32 [-1, 1], the range of G's tanh output."""
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images):
-    """float [-1, 1] -> uint8 [0, 255], rounding and clipping."""
-    images = tf.clip_by_value(tf.cast(images, tf.float32), -1.0, 1.0)
-    return tf.cast(tf.round((images + 1.0) * 127.5), tf.uint8)
+from tfgan_zoo.ranges import to_unit_range
 
 
 def uint8_image_array(name: str, images, loader: str) -> np.ndarray:

@@ -26,7 +26,8 @@ import tensorflow as tf
 
 from tfgan_zoo.data.folder import load_image_folder
 from tfgan_zoo.data.idx import DataNotFoundError
-from tfgan_zoo.data.pipeline import to_unit_range, uint8_image_array
+from tfgan_zoo.data.pipeline import uint8_image_array
+from tfgan_zoo.ranges import to_unit_range
 
 METADATA_FILE = "shards.json"
 

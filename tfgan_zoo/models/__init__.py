@@ -2,9 +2,10 @@
 
 from tfgan_zoo.models.base import GAN
 from tfgan_zoo.models.cgan import ConditionalGAN
-from tfgan_zoo.models.cyclegan import CycleGAN, ImagePool, ResnetGenerator
-from tfgan_zoo.models.dcgan import DCGAN, DCGANDiscriminator, DCGANGenerator
-from tfgan_zoo.models.pix2pix import PatchDiscriminator, Pix2Pix, UNetGenerator
+from tfgan_zoo.models.cyclegan import CycleGAN, ImagePool
+from tfgan_zoo.models.dcgan import DCGAN
+from tfgan_zoo.models.pix2pix import Pix2Pix
+from tfgan_zoo.networks import DCGANDiscriminator, DCGANGenerator, PatchDiscriminator, ResnetGenerator, UNetGenerator
 
 __all__ = [
     "GAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "CycleGAN",

@@ -11,6 +11,7 @@ here once.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 # Keras' monitor callbacks read metric directions only inside this container type.
@@ -18,6 +19,7 @@ from keras.src.trainers.compile_utils import MetricsList
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import diff_augment, parse_policy, step_seed
+from tfgan_zoo.ranges import to_model_range, to_uint8
 
 # Salts that keep the random streams of the different sub-steps apart.
 _D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
@@ -64,40 +66,6 @@ def replica_mean(per_example):
     global batch's mean (a plain mean would give N times the gradient)."""
     num_replicas, _ = _replica_info()
     return tf.reduce_mean(per_example) / float(num_replicas)
-
-
-# Float images a little outside [-1, 1] (resizing overshoot, float rounding) are fine.
-_RANGE_SLACK = 0.01
-
-
-def to_model_range(images, what: str = "images"):
-    """uint8 [0, 255] -> float32 [-1, 1]; float images must already be in [-1, 1].
-
-    The range check runs in the step (the TFLite converter and XLA drop it;
-    :meth:`AdversarialModel.fit` then checks the first batch eagerly): 0-255
-    or 0-1 floats would otherwise train silently against G's tanh outputs.
-    """
-    images = tf.convert_to_tensor(images)
-    if images.dtype == tf.uint8:
-        return tf.cast(images, tf.float32) / 127.5 - 1.0
-    if not images.dtype.is_floating:
-        raise TypeError(
-            f"{what} must be uint8 (0-255) or floats in [-1, 1], got {images.dtype.name}. "
-            "Cast integer images to uint8."
-        )
-    images = tf.cast(images, tf.float32)
-    lowest, highest = tf.reduce_min(images), tf.reduce_max(images)
-    in_range = tf.logical_or(
-        tf.equal(tf.size(images), 0),
-        tf.logical_and(lowest >= -1.0 - _RANGE_SLACK, highest <= 1.0 + _RANGE_SLACK),
-    )
-    check = tf.debugging.Assert(
-        in_range,
-        [f"{what} must be uint8 (0-255) or floats in [-1, 1]; found floats from", lowest, "to", highest,
-         ". Pass uint8 images, or scale 0-255 floats by x / 127.5 - 1 and 0-1 floats by 2 * x - 1."],
-    )
-    with tf.control_dependencies([check]):
-        return tf.identity(images)
 
 
 def check_image_shape(images, image_shape, what: str = "images"):
@@ -161,6 +129,29 @@ def unpack_batch(data):
     if isinstance(data, (tuple, list)):
         return data[0], data[1] if len(data) > 1 else None
     return data, None
+
+
+def translate_images(generator, images, image_size: int, batch_size: int = 16) -> np.ndarray:
+    """Runs ``generator`` (in inference mode, with ``input_channels`` and
+    ``output_channels`` attributes) on uint8 images, or float images in
+    [-1, 1], ``[N, image_size, image_size, input_channels]``, ``batch_size`` at
+    a time; returns uint8 translations."""
+    images = np.asarray(images)
+    expected = (image_size, image_size, generator.input_channels)
+    if images.ndim != 4 or images.shape[1:] != expected:
+        raise ValueError(
+            f"translate expects images [N, {', '.join(map(str, expected))}], got shape {images.shape}; "
+            "resize them to the model's image_size first."
+        )
+    if images.dtype != np.uint8 and images.size and (images.min() < -1.001 or images.max() > 1.001):
+        raise ValueError("float images must be in [-1, 1]; pass uint8 images for [0, 255] data.")
+    parts = [
+        np.asarray(to_uint8(generator(to_model_range(images[start : start + batch_size]))))
+        for start in range(0, len(images), batch_size)
+    ]
+    if not parts:
+        return np.zeros((0, image_size, image_size, generator.output_channels), np.uint8)
+    return np.concatenate(parts)
 
 
 def split_image_pair(data, usage: str):

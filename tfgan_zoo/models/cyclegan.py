@@ -31,156 +31,20 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import random_jitter, step_seed
-from tfgan_zoo.layers import ReflectionPadding2D, dcgan_initializer, normalization
+from tfgan_zoo.layers import check_norm
 from tfgan_zoo.models.base import (
     AdversarialModel,
     _prepare_optimizer,
     paper_adam,
     replica_mean,
     split_image_pair,
+    translate_images,
 )
-from tfgan_zoo.models.pix2pix import PatchDiscriminator, _check_norm, translate_images
-
-
-def default_num_blocks(image_size: int) -> int:
-    """The paper's residual-block count: 9 for 256x256 images and larger, 6 below."""
-    return 9 if int(image_size) >= 256 else 6
-
-
-def _norm_relu(norm: str, relu: bool = True) -> list:
-    layers = [layer for layer in [normalization(norm)] if layer is not None]
-    return layers + [keras.layers.ReLU()] if relu else layers
-
-
-def _conv_block(layers, norm: str, relu: bool = True, name: str | None = None) -> keras.Sequential:
-    """``layers`` (padding, a convolution), then normalization and ReLU."""
-    return keras.Sequential([*layers, *_norm_relu(norm, relu)], name=name)
-
-
-def _conv(filters: int, size: int, norm: str, strides: int = 1):
-    # A normalization right after the convolution makes a bias redundant: its
-    # learned offset plays that part.
-    return keras.layers.Conv2D(
-        filters, size, strides=strides, padding="valid", use_bias=norm == "none",
-        kernel_initializer=dcgan_initializer(),
-    )
-
-
-@keras.saving.register_keras_serializable(package="tfgan_zoo")
-class ResnetGenerator(keras.Model):
-    """``images [B, S, S, input_channels]`` in [-1, 1] -> ``[B, S, S, output_channels]`` in [-1, 1].
-
-    The paper's ``c7s1-64, d128, d256, R256 x num_blocks, u128, u64, c7s1-3``:
-
-    * ``c7s1-k``: reflection padding 3, 7x7 convolution, normalization, ReLU;
-    * ``dk``: 3x3 convolution with stride 2 (one pixel of zero padding),
-      normalization, ReLU;
-    * ``Rk``: residual block, ``x + (pad, 3x3 conv, norm, ReLU, pad, 3x3 conv,
-      norm)(x)`` with reflection padding 1 and, as in the reference
-      implementation, no ReLU after the second normalization or the sum;
-    * ``uk``: 3x3 transposed convolution with stride 2, normalization, ReLU;
-    * the output: reflection padding 3, 7x7 convolution to ``output_channels``,
-      tanh in float32 (under mixed precision too).
-
-    ``filters`` is the width of the first block (64 in the paper). ``image_size``
-    must be a multiple of 4, at least 8. Weights N(0, 0.02).
-    """
-
-    def __init__(
-        self,
-        image_size: int = 256,
-        input_channels: int = 3,
-        output_channels: int = 3,
-        filters: int = 64,
-        num_blocks: int | None = None,
-        norm: str = "instance",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.image_size = int(image_size)
-        if self.image_size < 8 or self.image_size % 4:
-            raise ValueError(
-                f"image_size must be a multiple of 4 and at least 8 (two stride-2 levels), got {image_size}."
-            )
-        self.input_channels = int(input_channels)
-        self.output_channels = int(output_channels)
-        self.filters = int(filters)
-        self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
-        if self.num_blocks < 0:
-            raise ValueError(f"num_blocks must be >= 0, got {num_blocks}.")
-        self.norm = _check_norm(norm)
-        width = self.filters
-        self.stem = _conv_block([ReflectionPadding2D(3), _conv(width, 7, norm)], norm, name="c7s1")
-        self.down = [
-            _conv_block(
-                [keras.layers.ZeroPadding2D(1), _conv(width * 2**level, 3, norm, strides=2)], norm,
-                name=f"down_{level}",
-            )
-            for level in (1, 2)
-        ]
-        self.residual = [
-            _conv_block(
-                [
-                    ReflectionPadding2D(1), _conv(width * 4, 3, norm),
-                    *_norm_relu(norm),
-                    ReflectionPadding2D(1), _conv(width * 4, 3, norm),
-                ],
-                norm, relu=False, name=f"residual_{index}",
-            )
-            for index in range(self.num_blocks)
-        ]
-        self.residual_sums = [keras.layers.Add(name=f"residual_sum_{index}") for index in range(self.num_blocks)]
-        self.up = [
-            _conv_block(
-                [
-                    keras.layers.Conv2DTranspose(
-                        width * 2**level, 3, strides=2, padding="same", use_bias=norm == "none",
-                        kernel_initializer=dcgan_initializer(),
-                    )
-                ],
-                norm, name=f"up_{level}",
-            )
-            for level in (1, 0)
-        ]
-        self.to_image = keras.Sequential(
-            [
-                ReflectionPadding2D(3),
-                keras.layers.Conv2D(self.output_channels, 7, kernel_initializer=dcgan_initializer()),
-            ],
-            name="to_image",
-        )
-        # tanh in float32: under mixed precision the images G hands to D, to
-        # the cycle loss and to users keep full precision.
-        self.tanh = keras.layers.Activation("tanh", dtype="float32", name="tanh")
-
-    def call(self, inputs, training=False):
-        x = self.stem(inputs, training=training)
-        for block in self.down:
-            x = block(x, training=training)
-        for block, add in zip(self.residual, self.residual_sums):
-            x = add([x, block(x, training=training)])
-        for block in self.up:
-            x = block(x, training=training)
-        return self.tanh(self.to_image(x, training=training))
-
-    def build_for_inputs(self):
-        """Creates the variables by one call on dummy inputs."""
-        self(ops.zeros((1, self.image_size, self.image_size, self.input_channels)))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "image_size": self.image_size,
-            "input_channels": self.input_channels,
-            "output_channels": self.output_channels,
-            "filters": self.filters,
-            "num_blocks": self.num_blocks,
-            "norm": self.norm,
-        }
+from tfgan_zoo.networks.patchgan import PatchDiscriminator
+from tfgan_zoo.networks.resnet import ResnetGenerator, default_num_blocks
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
@@ -333,7 +197,7 @@ class CycleGAN(AdversarialModel):
         self.filters = int(filters)
         self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
         self.disc_layers = int(disc_layers)
-        self.norm = _check_norm(norm)
+        self.norm = check_norm(norm)
         self.pool_size = int(pool_size)
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)

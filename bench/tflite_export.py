@@ -80,7 +80,8 @@ def measure(export_path: Path, samples: int) -> list[dict]:
             path = tflite.convert(version_dir, signature, quantization, Path(scratch) / f"{quantization}.tflite")
             seconds = time.perf_counter() - start
             rows.append({
-                "export": str(version_dir),
+                # RUN/export/<base>/<version>, not this machine's absolute path.
+                "export": str(Path(*version_dir.parts[-4:])),
                 "family": metadata["family"],
                 "signature": signature,
                 "quantization": quantization,

@@ -23,7 +23,7 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "ai-edge-litert"],
+        "test": ["pytest>=7", "pytest-xdist", "ai-edge-litert"],
         # The demo page (python -m tfgan_zoo.demo) and its browser test.
         "demo": ["gradio", "playwright"],
     },

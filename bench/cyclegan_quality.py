@@ -46,15 +46,15 @@ def main():
     from tfgan_zoo.export import latest_export
 
     config = json.loads((args.run / "config.json").read_text())
-    size, cache = config["image_size"], Path(config["cache_dir"])
-    classifier_path = cache / f"{config['dataset']}_{size}px_classifier.keras"
+    size, cache, val_count = config["model_config"]["image_size"], Path(config["run"]["cache_dir"]), config["data"]["val_count"]
+    classifier_path = cache / f"horse2zebra_{size}px_classifier.keras"
     if not classifier_path.exists():
         raise SystemExit(f"{classifier_path} not found: run the experiment with --eval-every > 0 first.")
-    root = resolve_unpaired_dir(config["dataset"], args.data_dir)
-    train_a, train_b, _, _ = load_unpaired(root, size, "train", config["val_count"], cache_dir=cache / "decoded")
-    val_a, val_b, _, _ = load_unpaired(root, size, "val", config["val_count"], cache_dir=cache / "decoded")
+    root = resolve_unpaired_dir("horse2zebra", args.data_dir)
+    train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache / "decoded")
+    val_a, val_b, _, _ = load_unpaired(root, size, "val", val_count, cache_dir=cache / "decoded")
     classifier = keras.saving.load_model(classifier_path)
-    evaluator = metrics.TranslationEvaluator(classifier, val_a, val_b, seed=config["seed"])
+    evaluator = metrics.TranslationEvaluator(classifier, val_a, val_b, seed=config["run"]["seed"])
     accuracy = metrics.classifier_accuracy(
         classifier, np.concatenate([val_a, val_b]), np.repeat([0, 1], [len(val_a), len(val_b)])
     )

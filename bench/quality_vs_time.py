@@ -45,12 +45,13 @@ class TrainingClock(keras.callbacks.Callback):
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=15, batch_size=64)
+    parser = experiment.family_parser(__doc__, tfgan_zoo.ConditionalGAN, exclude=("num_classes",), epochs=15)
     parser.add_argument("model", choices=("cgan", "dcgan"))
+    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
     parser.add_argument("--every", type=int, default=3, help="evaluate every N epochs (and at the last)")
     parser.add_argument("--num-samples", type=int, default=10000)
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where the domain classifier is cached")
-    args = experiment.add_mnist_gan_arguments(parser).parse_args()
+    args = parser.parse_args()
 
     train_images, train_labels = load_idx_dataset(args.dataset, "train", args.data_dir)
     test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
@@ -58,7 +59,7 @@ def main():
     classifier = metrics.domain_classifier(
         train_images, train_labels, 10, cache_path=Path(args.cache) / f"{args.dataset}_classifier.keras"
     )
-    _, runtime = experiment.configure(args)
+    experiment.configure(args)
     conditional = args.model == "cgan"
     evaluator = metrics.GANEvaluator(
         metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.num_samples],
@@ -66,13 +67,10 @@ def main():
     )
 
     dataset = image_dataset(train_images, train_labels if conditional else None, args.batch_size, seed=args.seed)
-    model_class = tfgan_zoo.ConditionalGAN if conditional else tfgan_zoo.DCGAN
-    extra = {"num_classes": 10} if conditional else {}
-    gan = model_class(
-        latent_dim=args.latent_dim, image_shape=train_images.shape[1:], g_filters=args.g_filters,
-        d_filters=args.d_filters, seed=args.seed, **extra,
-    )
-    experiment.compile_gan(gan, args, runtime)
+    if conditional:
+        gan = experiment.build(tfgan_zoo.ConditionalGAN, args, num_classes=10, image_shape=train_images.shape[1:])
+    else:
+        gan = experiment.build(tfgan_zoo.DCGAN, args, image_shape=train_images.shape[1:])
     scorer = EvaluateGAN(evaluator, num_samples=args.num_samples, every=args.every, verbose=False)
     history = gan.fit(
         dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
@@ -87,13 +85,13 @@ def main():
         if math.isfinite(history[names[0]][epoch])
     ]
     protocol = evaluator.protocol(args.num_samples)
-    result = {"model": f"{args.model}_{args.dataset}", "precision": runtime["precision"],
+    result = {"model": f"{args.model}_{args.dataset}", "precision": gan.dtype_policy.name,
               "cores": os.cpu_count(), "rows": rows, "protocol": protocol}
     out = HERE / "results" / f"quality_vs_time_{args.model}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
 
-    print(f"\n{args.model}_{args.dataset}, {runtime['precision']}, {os.cpu_count()} cores; protocol: "
+    print(f"\n{args.model}_{args.dataset}, {gan.dtype_policy.name}, {os.cpu_count()} cores; protocol: "
           f"{args.num_samples} samples vs {protocol['num_reference']} {protocol['reference_split']} images")
     print("| epoch | train min | " + " | ".join(names) + " |")
     print("|" + " --- |" * (len(names) + 2))

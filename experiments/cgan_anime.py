@@ -15,29 +15,31 @@ export's ``tfgan_zoo.json``); every
 trained on the set, and the label accuracy of the samples.
 """
 
-from tfgan_zoo import experiment
+from tfgan_zoo import ConditionalGAN, experiment
 from tfgan_zoo.data import image_dataset, resolve_paired_dir
+
+SMALL_DATA_RECIPE = {"diffaugment": "color,translation,cutout", "ema_decay": 0.999}
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=40, batch_size=64, eval_every=10)
-    parser = experiment.add_image_gan_arguments(parser)
-    parser.set_defaults(label_column="hair", dataset="anime_faces")
+    parser = experiment.family_parser(__doc__, ConditionalGAN, exclude=("num_classes",), epochs=40, batch_size=64,
+                                      eval_every=10, **SMALL_DATA_RECIPE)
+    parser = experiment.add_image_folder_arguments(parser)
+    parser.set_defaults(label_column="hair")
     args = parser.parse_args()
     if not args.images:
         anime = resolve_paired_dir("anime_faces", args.data_dir)
         args.images, args.labels = str(anime / "images"), args.labels or str(anime / "tags.csv")
     args.out = args.out or f"runs/cgan_anime_{args.label_column}"
-    strategy, runtime = experiment.configure(args)
+    strategy = experiment.configure(args)
 
     folder = experiment.load_folder(args, labelled=True)
     evaluator = experiment.folder_evaluator(args, folder, conditional=True)
     dataset = image_dataset(folder.images, folder.labels, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
-        gan = experiment.build_image_gan(args, folder, conditional=True)
-        experiment.compile_gan(gan, args, runtime)
-    config = {**vars(args), **runtime, "model": "ConditionalGAN", "class_names": folder.class_names}
-    experiment.run(gan, dataset, args, config, evaluator)
+        gan = experiment.build(ConditionalGAN, args, num_classes=folder.num_classes,
+                               image_shape=folder.images.shape[1:])
+    experiment.run(gan, dataset, args, experiment.Generation(evaluator, folder.class_names), parser)
 
 
 if __name__ == "__main__":

@@ -21,16 +21,19 @@ and b_to_a. Re-run the same command to resume.
 
 from pathlib import Path
 
-from tfgan_zoo import experiment
+from tfgan_zoo import CycleGAN, experiment
 from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir, unpaired_dataset
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=200, batch_size=1, eval_every=5)
-    parser.add_argument("--val-count", type=int, default=100, help="pictures per domain held out for validation")
-    args = experiment.add_cyclegan_arguments(parser, image_size=128).parse_args()
+    parser = experiment.family_parser(__doc__, CycleGAN, exclude=("channels",), epochs=200, batch_size=1,
+                                      eval_every=5, image_size=128)
+    experiment.data_arguments(parser).add_argument(
+        "--val-count", type=int, default=100, help="pictures per domain held out for validation"
+    )
+    args = experiment.add_linear_decay_arguments(parser).parse_args()
     args.out = args.out or f"runs/cyclegan_horse2zebra_{args.image_size}"
-    strategy, runtime = experiment.configure(args)
+    strategy = experiment.configure(args)
 
     root = resolve_unpaired_dir("horse2zebra", args.data_dir)
     cache = Path(args.cache_dir) / "decoded"
@@ -40,10 +43,10 @@ def main():
     # An epoch covers the larger domain once (the schedule counts in those epochs).
     args.steps_per_epoch = args.steps_per_epoch or max(len(train_a), len(train_b)) // args.batch_size
     with strategy.scope():
-        model = experiment.build_cyclegan(args, runtime, args.steps_per_epoch)
+        model = experiment.build(CycleGAN, args, learning_rate=experiment.linear_decay(args, args.steps_per_epoch),
+                                 channels=train_a.shape[-1])
     evaluator = experiment.translation_evaluator(args, (train_a, train_b), validation[:2], "horse2zebra")
-    config = {**vars(args), **runtime, "model": "CycleGAN", "dataset": "horse2zebra"}
-    experiment.run_cyclegan(model, dataset, args, config, validation, evaluator)
+    experiment.run(model, dataset, args, experiment.UnpairedTranslation(validation, evaluator), parser)
 
 
 if __name__ == "__main__":

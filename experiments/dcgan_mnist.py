@@ -7,28 +7,24 @@ and the generator SavedModel into the run directory, and every 5 epochs scores
 samples (domain-FID/KID, precision/recall), keeping the best epoch.
 """
 
-import tfgan_zoo
-from tfgan_zoo import experiment
+from tfgan_zoo import DCGAN, experiment
 from tfgan_zoo.data import image_dataset, load_idx_dataset
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=15, batch_size=64)
-    args = experiment.add_mnist_gan_arguments(parser).parse_args()
+    parser = experiment.family_parser(__doc__, DCGAN, epochs=15, batch_size=64)
+    experiment.data_arguments(parser).add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
+    args = parser.parse_args()
     args.out = args.out or f"runs/dcgan_{args.dataset}"
-    strategy, runtime = experiment.configure(args)
+    strategy = experiment.configure(args)
 
     images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
     test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
     evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=False)
     dataset = image_dataset(images, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
-        gan = tfgan_zoo.DCGAN(
-            latent_dim=args.latent_dim, image_shape=images.shape[1:],
-            g_filters=args.g_filters, d_filters=args.d_filters, seed=args.seed,
-        )
-        experiment.compile_gan(gan, args, runtime)
-    experiment.run(gan, dataset, args, {**vars(args), **runtime, "model": "DCGAN"}, evaluator)
+        gan = experiment.build(DCGAN, args, image_shape=images.shape[1:])
+    experiment.run(gan, dataset, args, experiment.Generation(evaluator), parser)
 
 
 if __name__ == "__main__":

@@ -10,26 +10,28 @@ and the validation split's L1/PSNR/SSIM; at the end an HTML gallery of the
 validation split and the translator SavedModel. Re-run to resume.
 """
 
-from tfgan_zoo import experiment
+from tfgan_zoo import Pix2Pix, experiment
 from tfgan_zoo.data import load_side_by_side, paired_dataset, resolve_paired_dir
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=200, batch_size=1, eval_every=1)
-    parser.add_argument("--direction", choices=("AtoB", "BtoA"), default="BtoA",
-                        help="BtoA: label map (right half) -> photo (left half)")
-    args = experiment.add_pix2pix_arguments(parser).parse_args()
+    parser = experiment.family_parser(__doc__, Pix2Pix, exclude=("input_channels", "output_channels"),
+                                      epochs=200, batch_size=1, eval_every=1)
+    experiment.data_arguments(parser).add_argument(
+        "--direction", choices=("AtoB", "BtoA"), default="BtoA", help="BtoA: label map (right half) -> photo (left half)"
+    )
+    args = parser.parse_args()
     args.out = args.out or "runs/pix2pix_facades"
-    strategy, runtime = experiment.configure(args)
+    strategy = experiment.configure(args)
 
     root = resolve_paired_dir("facades", args.data_dir)
     train_inputs, train_targets, _ = load_side_by_side(root / "train", args.direction, args.image_size)
     validation = load_side_by_side(root / "val", args.direction, args.image_size)
     dataset = paired_dataset(train_inputs, train_targets, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
-        model = experiment.build_pix2pix(args, runtime)
-    config = {**vars(args), **runtime, "model": "Pix2Pix", "dataset": "facades"}
-    experiment.run_translation(model, dataset, args, config, validation)
+        model = experiment.build(Pix2Pix, args, input_channels=train_inputs.shape[-1],
+                                 output_channels=train_targets.shape[-1])
+    experiment.run(model, dataset, args, experiment.PairedTranslation(validation), parser)
 
 
 if __name__ == "__main__":

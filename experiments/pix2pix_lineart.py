@@ -12,32 +12,32 @@ HTML gallery and the translator SavedModel. Re-run to resume.
 
 from pathlib import Path
 
-from tfgan_zoo import experiment
+from tfgan_zoo import Pix2Pix, experiment
 from tfgan_zoo.data import load_folder_pairs, make_lineart_pairs, paired_dataset, resolve_paired_dir
 
 
 def main():
-    parser = experiment.base_parser(__doc__, epochs=20, batch_size=4, eval_every=1)
+    parser = experiment.family_parser(__doc__, Pix2Pix, exclude=("input_channels", "output_channels"),
+                                      epochs=20, batch_size=4, eval_every=1, image_size=96, g_depth=5)
+    data = experiment.data_arguments(parser)
+    data.add_argument("--val-count", type=int, default=191, help="pairs held out for validation")
+    data.add_argument("--kernel-size", type=int, default=3, help="dilation kernel of the line-art maker")
     parser.add_argument("--pairs-dir", default=None,
                         help="where the (lineart, color) pairs are written (default: CACHE_DIR/anime_faces_lineart)")
-    parser.add_argument("--val-count", type=int, default=191, help="pairs held out for validation")
-    parser.add_argument("--kernel-size", type=int, default=3, help="dilation kernel of the line-art maker")
-    args = experiment.add_pix2pix_arguments(parser, image_size=96).parse_args()
-    args.g_depth = args.g_depth or 5
+    args = parser.parse_args()
     args.out = args.out or "runs/pix2pix_lineart"
-    strategy, runtime = experiment.configure(args)
+    strategy = experiment.configure(args)
 
     source = resolve_paired_dir("anime_faces", args.data_dir) / "images"
     pairs = Path(args.pairs_dir or Path(args.cache_dir) / "anime_faces_lineart")
-    made = make_lineart_pairs(source, pairs, kernel_size=args.kernel_size)
-    print(f"line-art pairs in {pairs}: {made}")
+    print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=args.kernel_size)}")
     inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", args.image_size)
     split = len(inputs) - args.val_count
     dataset = paired_dataset(inputs[:split], targets[:split], batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
-        model = experiment.build_pix2pix(args, runtime)
-    config = {**vars(args), **runtime, "model": "Pix2Pix", "dataset": "anime_faces_lineart"}
-    experiment.run_translation(model, dataset, args, config, (inputs[split:], targets[split:], names[split:]))
+        model = experiment.build(Pix2Pix, args, input_channels=inputs.shape[-1], output_channels=targets.shape[-1])
+    validation = (inputs[split:], targets[split:], names[split:])
+    experiment.run(model, dataset, args, experiment.PairedTranslation(validation), parser)
 
 
 if __name__ == "__main__":

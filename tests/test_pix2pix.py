@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from families import without_dropout
 
 import tfgan_zoo
 from tfgan_zoo.augment import paired_random_jitter
@@ -35,15 +36,6 @@ def paired(n=8, size=32, seed=0):
 
 def dataset(inputs, targets, batch=4):
     return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch)
-
-
-def without_dropout(network):
-    """Sets every dropout rate in ``network`` to 0, for comparing two steps that would
-    draw different dropout masks."""
-    for layer in network._flatten_layers():
-        if isinstance(layer, keras.layers.Dropout):
-            layer.rate = 0.0
-    return network
 
 
 def tiny_pix2pix(**kwargs):
@@ -189,33 +181,13 @@ def test_d_every_2_leaves_d_unchanged_on_odd_steps():
     assert int(model.d_optimizer.iterations) == 2 and int(model.g_optimizer.iterations) == 4
 
 
-def test_two_replica_step_matches_one_device_step(mirrored):
-    def make():
-        model = tiny_pix2pix(jitter=False)
-        without_dropout(model.generator)  # replicas draw other dropout masks than one device would
-        return model
-
-    # Plain SGD makes the update proportional to the gradient: a wrong
-    # per-replica loss scaling (e.g. a plain mean) would double it.
-    reference = make()
-    reference.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+def test_d_every_is_refused_under_a_strategy(mirrored):
+    # The contract suite (test_family_contract.py) checks that two replicas take the one-device step.
     with mirrored.scope():
-        replicated = make()
-        replicated.set_weights(reference.get_weights())
-        replicated.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
-    start = [w.copy() for w in reference.get_weights()]
-    batch = dataset(*paired(8), batch=8)
-    history_ref = reference.fit(batch, epochs=1, verbose=0).history
-    history_rep = replicated.fit(batch, epochs=1, verbose=0).history
-    for before, after_ref, after_rep in zip(start, reference.get_weights(), replicated.get_weights()):
-        np.testing.assert_allclose(after_rep - before, after_ref - before, rtol=2e-3, atol=2e-6)
-    for key in ("d_loss", "g_loss", "g_l1"):
-        assert history_rep[key][0] == pytest.approx(history_ref[key][0], rel=1e-3)
-    with mirrored.scope():
-        skipping = make()
+        skipping = tiny_pix2pix(jitter=False)
         skipping.compile(d_every=2)
     with pytest.raises(ValueError, match="d_every > 1 is not supported under a tf.distribute"):
-        skipping.fit(batch, epochs=1, verbose=0)
+        skipping.fit(dataset(*paired(8), batch=8), epochs=1, verbose=0)
 
 
 def test_train_step_compiles_under_xla():
@@ -226,8 +198,6 @@ def test_train_step_compiles_under_xla():
     # Lowering to HLO fails if any op of the step (jitter, cond) has no XLA kernel.
     hlo = tf.function(model.train_step, jit_compile=True).experimental_get_compiler_ir(batch)(stage="hlo")
     assert "HloModule" in hlo
-    history = model.fit(dataset(*paired(8)), epochs=1, verbose=0).history
-    assert np.isfinite(history["g_loss"][0])
 
 
 def test_mixed_bfloat16_keeps_images_and_logits_float32():
@@ -238,8 +208,6 @@ def test_mixed_bfloat16_keeps_images_and_logits_float32():
     images = model(tf.zeros([1, 32, 32, 3]))
     assert images.dtype == tf.float32
     assert model.discriminator((images, images)).dtype == tf.float32
-    history = model.fit(dataset(*paired(8)), epochs=1, verbose=0).history
-    assert all(np.isfinite(history[key][0]) for key in ("d_loss", "g_loss", "g_l1"))
 
 
 # ------------------------------------------------------- serialization, API
@@ -294,7 +262,7 @@ def test_simultaneous_updates_take_both_gradients_from_one_forward_pass():
         keras.utils.set_random_seed(3)  # same init and dropout draws
         model = tiny_pix2pix(jitter=False)
         model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(d_rate),
-                      simultaneous=simultaneous)
+                      simultaneous=simultaneous, run_eagerly=True)  # one step: tracing it would cost more
         model.fit(dataset(inputs, targets), epochs=1, verbose=0)
         results[simultaneous, d_rate] = [np.array(w) for w in model.generator.weights]
     for a, b in zip(results[True, 0.0], results[False, 0.0]):

@@ -18,6 +18,7 @@ from tfgan_zoo import metrics
 from tfgan_zoo.ranges import to_uint8
 from tfgan_zoo.export import save_generator
 from tfgan_zoo.gallery import triptych_sheet
+from tfgan_zoo.models.base import Sampling
 from tfgan_zoo.visualize import make_grid, save_image
 
 
@@ -60,21 +61,19 @@ class SampleGrid(keras.callbacks.Callback):
         self.rows, self.columns, self.seed, self.scale, self.every = rows, columns, seed, scale, every
 
     def sample_images(self) -> np.ndarray:
-        gan = self.model
-        rng = np.random.default_rng(self.seed)
-        num_classes = int(getattr(gan, "num_classes", 0) or 0)
-        if num_classes:
-            column_noise = rng.standard_normal((self.columns, gan.latent_dim)).astype("float32")
-            noise = np.tile(column_noise, (num_classes, 1))
-            labels = np.repeat(np.arange(num_classes, dtype="int32"), self.columns)
+        gan: Sampling = self.model
+        if gan.num_classes:
+            column_noise, _ = gan.sample_inputs(self.columns, self.seed)
+            noise = np.tile(column_noise, (gan.num_classes, 1))
+            labels = np.repeat(np.arange(gan.num_classes, dtype="int32"), self.columns)
             images = gan.generate(noise, labels)
         else:
-            noise = rng.standard_normal((self.rows * self.columns, gan.latent_dim)).astype("float32")
+            noise, _ = gan.sample_inputs(self.rows * self.columns, self.seed)
             images = gan.generate(noise)
         return np.asarray(to_uint8(images))
 
     def grid_rows(self) -> int:
-        return int(getattr(self.model, "num_classes", 0) or 0) or self.rows
+        return self.model.num_classes or self.rows
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
@@ -207,11 +206,8 @@ class EvaluateGAN(keras.callbacks.Callback):
         self.verbose = verbose
         self.best = self.best_epoch = None
 
-    def _num_classes(self) -> int:
-        return int(getattr(self.model, "num_classes", 0) or 0)
-
     def on_train_begin(self, logs=None):
-        self.figure_names = self.evaluator.figure_names(with_labels=bool(self._num_classes()))
+        self.figure_names = self.evaluator.figure_names(with_labels=bool(self.model.num_classes))
         if self.monitor not in self.figure_names:
             raise ValueError(f"monitor {self.monitor!r} is not among the figures {self.figure_names}.")
         record = None if self.directory is None else self.directory / "best.json"
@@ -223,10 +219,8 @@ class EvaluateGAN(keras.callbacks.Callback):
     def generate(self, progress: metrics.Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """uint8 images (and their labels, for a conditional model) from fixed noise;
         each batch is reported to ``progress``."""
-        gan, num_classes = self.model, self._num_classes()
-        rng = np.random.default_rng(self.seed)
-        noise = rng.standard_normal((self.num_samples, gan.latent_dim)).astype("float32")
-        labels = np.arange(self.num_samples, dtype="int32") % num_classes if num_classes else None
+        gan: Sampling = self.model
+        noise, labels = gan.sample_inputs(self.num_samples, self.seed)
         parts = []
         for start in (progress or metrics.Progress()).batches("generating", self.num_samples, self.batch_size):
             chunk = noise[start : start + self.batch_size]

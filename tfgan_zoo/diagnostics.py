@@ -10,10 +10,11 @@ over windows of ``check_every`` batches and checks each window for:
     for bce, targets 0.9/0.1 for lsgan, margins 1/-1 for hinge; not checked
     for wgan-gp, whose critic has no fixed scale).
 ``vanishing_g_gradients``
-    ``g_grad_norm`` below ``vanishing_ratio`` times the median of the earlier
-    windows: G has stopped receiving a learning signal.
+    a generator's gradient norm (``g_grad_norm``; CycleGAN: ``g_ab_grad_norm``
+    and ``g_ba_grad_norm``) below ``vanishing_ratio`` times the median of its
+    earlier windows: that G has stopped receiving a learning signal.
 ``divergence``
-    ``g_grad_norm`` above ``explosion_ratio`` times that median, or a loss
+    a generator's gradient norm above ``explosion_ratio`` times that median, or a loss
     whose magnitude exceeds ``loss_limit`` (for translation models, which
     add a weighted L1 term to G's loss, its adversarial part ``g_gan``).
 ``mode_collapse``
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from tfgan_zoo.callbacks import StopOnNonFinite
+from tfgan_zoo.models.base import Sampling
 from tfgan_zoo.ranges import to_uint8
 
 _SCORE_LIMITS = {"bce": (0.9, 0.1), "lsgan": (0.9, 0.1), "hinge": (1.0, -1.0)}
@@ -136,7 +138,7 @@ class HealthMonitor(StopOnNonFinite):
         self.seed = int(seed)
         self.events: list[dict] = []
         self._active: dict[str, int] = {}
-        self._grad_history: list[float] = []
+        self._grad_history: dict[str, list[float]] = {}
         self._batches_seen = 0
         self._epoch = 0
 
@@ -209,23 +211,21 @@ class HealthMonitor(StopOnNonFinite):
                 f"(limits {real_above}/{fake_below}), g_loss {window.get('g_loss', float('nan')):.3f}.",
                 d_real=window["d_real"], d_fake=window["d_fake"],
             )
-        grad = window.get("g_grad_norm")
-        if grad is not None:
-            typical = statistics.median(self._grad_history) if self._grad_history else None
-            if typical:
-                self._observe(
-                    "vanishing_g_gradients", grad < limits.vanishing_ratio * typical,
-                    f"G's gradient norm fell to {grad:.3g}, below {limits.vanishing_ratio} x its "
-                    f"typical {typical:.3g}.", g_grad_norm=grad,
-                )
-            self._grad_history.append(grad)
         # A translation model's g_loss includes its (large-weight) L1 term: judge its adversarial part.
         g_key = "g_gan" if "g_gan" in window else "g_loss"
         exploding = {key: window[key] for key in ("d_loss", g_key) if abs(window.get(key, 0.0)) > limits.loss_limit}
-        if grad is not None and len(self._grad_history) > 1:
-            typical = statistics.median(self._grad_history[:-1])
-            if grad > limits.explosion_ratio * typical:
-                exploding["g_grad_norm"] = grad
+        for key in sorted(key for key in window if key.startswith("g") and key.endswith("_grad_norm")):
+            grad, history = window[key], self._grad_history.setdefault(key, [])
+            typical = statistics.median(history) if history else None
+            if typical:
+                self._observe(
+                    "vanishing_g_gradients", grad < limits.vanishing_ratio * typical,
+                    f"{key} fell to {grad:.3g}, below {limits.vanishing_ratio} x its typical {typical:.3g}.",
+                    check=f"vanishing_{key}", **{key: grad},
+                )
+                if grad > limits.explosion_ratio * typical:
+                    exploding[key] = grad
+            history.append(grad)
         self._observe(
             "divergence", bool(exploding),
             f"exploding values {', '.join(f'{k}={v:.3g}' for k, v in exploding.items())}.",
@@ -248,9 +248,8 @@ class HealthMonitor(StopOnNonFinite):
                 check="low_diversity", patience=1, sample_diversity=diversity,
             )
         if self.classifier is not None:
-            num_classes = int(getattr(self.model, "num_classes", 0) or 0) or None
             logits = np.asarray(self.classifier.predict(images, verbose=0))
-            num_classes = num_classes or logits.shape[-1]
+            num_classes = self.model.num_classes or logits.shape[-1]
             coverage = np.bincount(logits.argmax(-1), minlength=num_classes) / len(logits)
             missing = [int(c) for c in np.flatnonzero(coverage < self.thresholds.coverage_floor / num_classes)]
             self._observe(
@@ -259,11 +258,8 @@ class HealthMonitor(StopOnNonFinite):
             )
 
     def _samples(self):
-        gan = self.model
-        rng = np.random.default_rng(self.seed)
-        noise = rng.standard_normal((self.num_samples, gan.latent_dim)).astype("float32")
-        num_classes = int(getattr(gan, "num_classes", 0) or 0)
-        labels = np.arange(self.num_samples, dtype="int32") % num_classes if num_classes else None
+        gan: Sampling = self.model
+        noise, labels = gan.sample_inputs(self.num_samples, self.seed)
         # The trained G itself, not its moving average (which lags it): the
         # health of training is what is checked here.
         return np.asarray(to_uint8(gan.generate(noise, labels, averaged=False))), labels

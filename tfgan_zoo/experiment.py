@@ -1,34 +1,40 @@
-"""What every experiment script shares: options, runtime set-up, a resumable
-``fit`` into a run directory, and the export at the end.
+"""What every experiment script shares: options derived from the families,
+runtime set-up, one resumable ``run`` into a run directory, and the artefacts at the end.
+
+A script reads the same way for every family::
+
+    parser = experiment.family_parser(__doc__, Pix2Pix, epochs=200, batch_size=1, image_size=256)
+    experiment.data_arguments(parser).add_argument("--direction", ...)   # identity of the data
+    args = parser.parse_args()
+    strategy = experiment.configure(args)
+    ... load the data ...
+    with strategy.scope():
+        model = experiment.build(Pix2Pix, args, input_channels=3, output_channels=3)
+    experiment.run(model, dataset, args, experiment.PairedTranslation(validation), parser)
 
 Run directory layout::
 
-    RUN/config.json              the options of the run
-    RUN/samples/epoch_NNN.png    fixed-noise sample sheet per epoch
-    RUN/logs/training.csv        per-epoch losses, D scores, G gradient norm, sample diversity and
-                                 evaluation figures (empty cells on epochs without an evaluation)
+    RUN/config.json              the run's identity (family, its get_config(), its compile
+                                 config, the data options) and its other options
+    RUN/samples/epoch_NNN.png    fixed sample sheet per epoch
+    RUN/logs/training.csv        per-epoch losses, D scores, G gradient norms, evaluation figures
+                                 (empty cells on epochs without an evaluation)
     RUN/logs/health.jsonl        training-health warnings (see tfgan_zoo.diagnostics)
     RUN/logs/tensorboard/        TensorBoard event files
     RUN/checkpoints/             weights + both optimizer states + epoch
-    RUN/export/generator/N/      SavedModel of the generator, one version per export (TF Serving layout)
-    RUN/best/                    weights and scores of the best evaluated epoch
-    RUN/export/best_generator/N/ SavedModel of the best evaluated generator
-    RUN/interpolation.png        latent walks (slerp) of the final generator
+    RUN/export/<name>/N/         SavedModel, one version per export (TF Serving layout)
 
-Image-to-image runs (:func:`run_translation`) write ``samples/`` as
-``input | output | target`` triptychs of fixed validation examples, log the
-validation split's L1/PSNR/SSIM, and finish with ``RUN/gallery/index.html``
-(every validation example, worst first) and ``RUN/export/translator/N/``.
+and per kind of family (its :class:`Hooks`): noise-to-image runs
+(:class:`Generation`) keep ``RUN/best/`` (the best evaluated epoch),
+``RUN/export/best_generator/`` and ``RUN/interpolation.png`` (latent walks),
+exporting ``RUN/export/generator``; paired runs (:class:`PairedTranslation`)
+write ``input | output | target`` triptychs and ``RUN/gallery/index.html``,
+exporting ``RUN/export/translator``; unpaired runs (:class:`UnpairedTranslation`)
+write ``real | translated | translated back`` rows and the gallery, exporting
+``RUN/export/translators`` (signatures ``a_to_b`` and ``b_to_a``).
 
-Unpaired runs (:func:`run_cyclegan`) write ``samples/`` as ``real | translated
-| translated back`` rows of fixed validation images of both domains, log the
-validation split's translation scores, and finish with ``RUN/gallery/index.html``
-and ``RUN/export/translators/N/`` (signatures ``a_to_b`` and ``b_to_a``).
-
-Exports are numbered versions (see :mod:`tfgan_zoo.export`): re-running a
-finished run adds the next one, and the last few are kept.
-
-Running the same command again resumes at the last finished epoch.
+Running the same command again resumes at the last finished epoch; a run
+directory holding a run of another identity is refused, naming what differs.
 """
 
 from __future__ import annotations
@@ -45,20 +51,16 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo import callbacks as gan_callbacks
-from tfgan_zoo import distribute, export, metrics
+from tfgan_zoo import distribute, export, metrics, options
 from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.visualize import interpolation_strip
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
-# Options that change the networks or the data order: resuming with other
-# values would load mismatched weights or silently change the experiment.
-_RESUME_KEYS = (
-    "model", "dataset", "latent_dim", "g_filters", "d_filters", "batch_size", "seed", "loss",
-    "image_size", "direction", "norm", "d_layers", "g_depth",
-    "filters", "num_blocks", "pool_size", "cycle_weight", "identity_weight", "val_count",
-    "images", "labels", "label_column", "subset", "diffaugment", "ema_decay", "spectral_norm", "d_norm",
-)
+# The parts of config.json that define a run: resuming with other values would load
+# mismatched weights or silently change the experiment.
+IDENTITY = ("model", "model_config", "compile_config", "data")
+_DATA_GROUP = "data"
 
 
 def _cpu_has_bf16() -> bool:
@@ -112,17 +114,25 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         return super()._format_action(action)
 
 
-def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
-    """The options every experiment shares; ``description`` is usually the script's ``__doc__``."""
+def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5, batch_size: int = 64,
+           eval_every: int = 5, **recipe) -> argparse.ArgumentParser:
+    """The command line of an experiment on ``family``: the run options every
+    experiment shares, a ``data`` group (see :func:`data_arguments`), and every
+    option of ``family`` (see :mod:`tfgan_zoo.options`) but those in ``exclude``,
+    which the script sets from its data. ``recipe``: the script's defaults for
+    the family's options (e.g. ``ema_decay=0.999``); ``description`` is usually
+    the script's ``__doc__``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
-    parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 5))
-    parser.add_argument("--batch-size", type=int, default=defaults.get("batch_size", 64))
+    parser.add_argument("--epochs", type=int, default=epochs)
+    data = parser.add_argument_group(_DATA_GROUP, "options that define the training data (part of the run's identity)")
+    data.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument(
         "--data-dir", default=None,
         help="folder with the dataset's files (or their parent); default: $TFGAN_ZOO_DATA, else download via TFDS",
     )
-    parser.add_argument("--out", default=defaults.get("out"), help="run directory (re-run to resume)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="run directory (re-run to resume); default: runs/<experiment>")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the model's random streams and of the data order")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam(lr, beta_1=0.5) learning rate of G and D")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="dtype policy; auto picks per device")
     parser.add_argument(
         "--jit-compile", choices=("auto", "on", "off"), default="auto",
@@ -135,8 +145,8 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (default: 1 on a terminal, else 2)")
     parser.add_argument(
-        "--eval-every", type=int, default=defaults.get("eval_every", 5),
-        help="score the model (sample quality, or validation L1/PSNR/SSIM) every N epochs and at the end; 0: off",
+        "--eval-every", type=int, default=eval_every,
+        help="score the model (sample quality, or validation figures) every N epochs and at the end; 0: off",
     )
     parser.add_argument(
         "--eval-samples", type=int, default=10000,
@@ -144,46 +154,74 @@ def base_parser(description: str, **defaults) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--cache-dir", default=os.environ.get("TFGAN_ZOO_CACHE", str(Path.home() / ".cache" / "tfgan_zoo")),
-        help="where the evaluation classifier is kept once trained (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
+        help="where evaluation classifiers and decoded data are kept (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
+    )
+    options.add_family_arguments(parser, family, exclude=exclude, defaults=recipe)
+    return parser
+
+
+def data_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The parser's ``data`` group: options added there (dataset, split, image
+    size, ...) are part of the run's identity, as the family's options are."""
+    return next(group for group in parser._action_groups if group.title == _DATA_GROUP)
+
+
+def add_image_folder_arguments(parser: argparse.ArgumentParser, image_size: int = 64) -> argparse.ArgumentParser:
+    """Options of the experiments on a folder of your own images."""
+    data = data_arguments(parser)
+    data.add_argument("--images", help="folder of images (searched recursively)")
+    data.add_argument("--labels", default=None, help="'subfolders', or a CSV file of labels (see --label-column)")
+    data.add_argument("--label-column", default=None, help="the CSV column to condition on")
+    data.add_argument("--image-size", type=int, default=image_size)
+    data.add_argument("--subset", type=int, default=None, help="train on this many images drawn at random")
+    parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
+    parser.add_argument("--classifier-epochs", type=int, default=20,
+                        help="epochs of the evaluation feature network trained on the folder")
+    return parser
+
+
+def configure(args) -> tf.distribute.Strategy:
+    """The ``--strategy`` (created first, as multi-worker needs), then seeds and
+    the dtype policy from parsed arguments. Build models inside its ``scope()``."""
+    strategy = distribute.make_strategy(args.strategy)
+    keras.utils.set_random_seed(args.seed)
+    precision = default_precision() if args.precision == "auto" else args.precision
+    keras.mixed_precision.set_dtype_policy(precision)
+    return strategy
+
+
+def build(family: type, args, *, learning_rate=None, **data_options):
+    """A compiled ``family`` model from the parsed options: its constructor and
+    compile options from ``args`` (``data_options`` for those the data sets,
+    e.g. ``image_shape``), ``Adam(learning_rate, beta_1=0.5)`` for G and D
+    (``--lr`` by default; a schedule works too) and ``--jit-compile``."""
+    model_options, compile_options = options.family_arguments(args, family)
+    model = family(**{**model_options, **data_options})
+    rate = args.lr if learning_rate is None else learning_rate
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(rate, beta_1=0.5), d_optimizer=keras.optimizers.Adam(rate, beta_1=0.5),
+        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile], **compile_options,
+    )
+    return model
+
+
+def add_linear_decay_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "--decay-epochs", type=int, default=None,
+        help="epochs at the end over which the learning rate falls linearly to 0 (default: half of --epochs)",
     )
     return parser
 
 
-def add_mnist_gan_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Options of the DCGAN-family experiments on MNIST-style data."""
-    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
-    return add_gan_arguments(parser)
+def linear_decay(args, steps_per_epoch: int):
+    """The CycleGAN paper's schedule: ``--lr`` for the first ``epochs - decay_epochs``
+    epochs, then linearly down to 0 at the last step."""
+    from tfgan_zoo.schedules import LinearDecay
 
-
-def add_gan_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Network and optimizer options of every DCGAN-family experiment."""
-    parser.add_argument("--latent-dim", type=int, default=100)
-    parser.add_argument("--g-filters", type=int, default=64)
-    parser.add_argument("--d-filters", type=int, default=64)
-    parser.add_argument("--loss", default="bce", choices=("bce", "lsgan", "hinge"))
-    parser.add_argument("--g-steps", type=int, default=1, help="G updates per D update")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
-    return parser
-
-
-def add_image_gan_arguments(parser: argparse.ArgumentParser, image_size: int = 64) -> argparse.ArgumentParser:
-    """Options of the DCGAN-family experiments on a folder of your own images."""
-    add_gan_arguments(parser)
-    parser.set_defaults(dataset="folder")  # the run's name for the data; --images says which
-    parser.add_argument("--images", help="folder of images (searched recursively)")
-    parser.add_argument("--labels", default=None, help="'subfolders', or a CSV file of labels (see --label-column)")
-    parser.add_argument("--label-column", default=None, help="the CSV column to condition on")
-    parser.add_argument("--image-size", type=int, default=image_size)
-    parser.add_argument("--subset", type=int, default=None, help="train on this many images drawn at random")
-    parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
-    parser.add_argument("--diffaugment", default="color,translation,cutout",
-                        help="DiffAugment ops for every image D sees ('' to turn off)")
-    parser.add_argument("--ema-decay", type=float, default=0.999, help="EMA of G's weights for samples/export; 0: off")
-    parser.add_argument("--spectral-norm", action="store_true", help="spectral normalization in D (with --d-norm none)")
-    parser.add_argument("--d-norm", choices=("batch", "layer", "none"), default="batch")
-    parser.add_argument("--classifier-epochs", type=int, default=20,
-                        help="epochs of the evaluation feature network trained on the folder")
-    return parser
+    decay_epochs = max(1, args.epochs // 2) if args.decay_epochs is None else args.decay_epochs
+    if not 0 < decay_epochs <= args.epochs:
+        raise SystemExit(f"--decay-epochs must be between 1 and --epochs ({args.epochs}), got {decay_epochs}.")
+    return LinearDecay.from_epochs(args.lr, args.epochs - decay_epochs, decay_epochs, steps_per_epoch)
 
 
 def load_folder(args, labelled: bool):
@@ -204,20 +242,6 @@ def load_folder(args, labelled: bool):
     print(f"{len(folder.images)} images of {args.images} at {args.image_size}x{args.image_size}"
           + (f", {folder.num_classes} classes" if folder.labels is not None else ""))
     return folder
-
-
-def build_image_gan(args, folder, conditional: bool):
-    """A DCGAN (or, with ``conditional``, a ConditionalGAN on ``folder``'s labels) from
-    :func:`add_image_gan_arguments` options."""
-    from tfgan_zoo.models.cgan import ConditionalGAN
-    from tfgan_zoo.models.dcgan import DCGAN
-
-    options = dict(
-        latent_dim=args.latent_dim, image_shape=folder.images.shape[1:], g_filters=args.g_filters,
-        d_filters=args.d_filters, d_norm=args.d_norm, d_spectral_norm=args.spectral_norm,
-        diffaugment=args.diffaugment, ema_decay=args.ema_decay, seed=args.seed,
-    )
-    return ConditionalGAN(num_classes=folder.num_classes, **options) if conditional else DCGAN(**options)
 
 
 def folder_evaluator(args, folder, conditional: bool):
@@ -249,126 +273,6 @@ def folder_evaluator(args, folder, conditional: bool):
         reference_split=f"{args.images} ({task})",
         classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
     )
-
-
-def add_pix2pix_arguments(parser: argparse.ArgumentParser, image_size: int = 256) -> argparse.ArgumentParser:
-    """Options of the pix2pix experiments; the defaults are the paper's."""
-    parser.add_argument("--image-size", type=int, default=image_size)
-    parser.add_argument("--g-depth", type=int, default=None, help="U-Net down-samplings (default: down to 1x1)")
-    parser.add_argument("--g-filters", type=int, default=64)
-    parser.add_argument("--d-filters", type=int, default=64)
-    parser.add_argument("--d-layers", type=int, default=3, help="strided PatchGAN layers: 3 gives 70x70 patches")
-    parser.add_argument("--norm", choices=("batch", "instance"), default="batch")
-    parser.add_argument("--loss", choices=("bce", "lsgan"), default="bce")
-    parser.add_argument("--l1-weight", type=float, default=100.0)
-    parser.add_argument("--d-every", type=int, default=1, help="update D every k-th step (k > 1 when D overpowers G)")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D")
-    parser.add_argument("--no-jitter", dest="jitter", action="store_false", help="turn off random resize-crop-mirror")
-    parser.add_argument("--simultaneous", action="store_true",
-                        help="G and D gradients from one forward pass (TF tutorial) instead of D first (paper code)")
-    parser.add_argument("--jitter-resize", choices=("bilinear", "nearest", "bicubic"), default="bilinear",
-                        help="interpolation of the jitter's resize (nearest keeps label-map colours exact)")
-    return parser
-
-
-def build_pix2pix(args, runtime: dict, input_channels: int = 3, output_channels: int = 3, **model_options):
-    """A compiled :class:`tfgan_zoo.Pix2Pix` from :func:`add_pix2pix_arguments` options;
-    ``model_options`` are further ``Pix2Pix`` arguments (e.g. ``leaky_slope``)."""
-    from tfgan_zoo.models.pix2pix import Pix2Pix
-
-    model = Pix2Pix(
-        image_size=args.image_size, input_channels=input_channels, output_channels=output_channels,
-        g_filters=args.g_filters, d_filters=args.d_filters, d_layers=args.d_layers, g_depth=args.g_depth,
-        norm=args.norm, l1_weight=args.l1_weight, jitter=args.jitter, jitter_resize=args.jitter_resize,
-        seed=args.seed, **model_options,
-    )
-    model.compile(
-        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        loss=args.loss, d_every=args.d_every, simultaneous=args.simultaneous, jit_compile=runtime["jit_compile"],
-    )
-    return model
-
-
-def add_cyclegan_arguments(parser: argparse.ArgumentParser, image_size: int = 128) -> argparse.ArgumentParser:
-    """Options of the CycleGAN experiments; the defaults are the paper's (128 px: 6 residual blocks)."""
-    parser.add_argument("--image-size", type=int, default=image_size)
-    parser.add_argument("--filters", type=int, default=64, help="width of the first G and D layer")
-    parser.add_argument("--num-blocks", type=int, default=None, help="residual blocks per G (default 6 below 256 px, else 9)")
-    parser.add_argument("--d-layers", type=int, default=3, help="strided PatchGAN layers: 3 gives 70x70 patches")
-    parser.add_argument("--pool-size", type=int, default=50, help="generated images kept per D history pool; 0: none")
-    parser.add_argument("--cycle-weight", type=float, default=10.0)
-    parser.add_argument("--identity-weight", type=float, default=0.5, help="relative to --cycle-weight; 0: off")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of Gs and Ds")
-    parser.add_argument(
-        "--decay-epochs", type=int, default=None,
-        help="epochs at the end over which the learning rate falls linearly to 0 (default: half of --epochs)",
-    )
-    parser.add_argument("--no-jitter", dest="jitter", action="store_false", help="turn off random resize-crop-mirror")
-    return parser
-
-
-def build_cyclegan(args, runtime: dict, steps_per_epoch: int):
-    """A compiled :class:`tfgan_zoo.CycleGAN` from :func:`add_cyclegan_arguments` options.
-
-    Both optimizers follow the paper's schedule: ``--lr`` for the first
-    ``epochs - decay_epochs`` epochs, then linearly down to 0 at the last step.
-    """
-    from tfgan_zoo.models.cyclegan import CycleGAN
-    from tfgan_zoo.schedules import LinearDecay
-
-    decay_epochs = max(1, args.epochs // 2) if args.decay_epochs is None else args.decay_epochs
-    if not 0 < decay_epochs <= args.epochs:
-        raise SystemExit(f"--decay-epochs must be between 1 and --epochs ({args.epochs}), got {decay_epochs}.")
-    schedule = LinearDecay.from_epochs(args.lr, args.epochs - decay_epochs, decay_epochs, steps_per_epoch)
-    model = CycleGAN(
-        image_size=args.image_size, filters=args.filters, num_blocks=args.num_blocks, disc_layers=args.d_layers,
-        pool_size=args.pool_size, cycle_weight=args.cycle_weight, identity_weight=args.identity_weight,
-        jitter=args.jitter, seed=args.seed,
-    )
-    model.compile(
-        g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
-        d_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
-        jit_compile=runtime["jit_compile"],
-    )
-    return model
-
-
-def compile_gan(gan, args, runtime: dict):
-    """Adam(lr, beta_1=0.5) for both networks, as in the DCGAN paper."""
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        loss=args.loss, g_steps=args.g_steps, jit_compile=runtime["jit_compile"],
-    )
-    return gan
-
-
-def configure(args):
-    """``(strategy, runtime)``: the ``--strategy`` (created first, as multi-worker
-    needs), then seeds, dtype policy and compile options from parsed arguments.
-    Build and compile models inside ``strategy.scope()``."""
-    strategy = distribute.make_strategy(args.strategy)
-    keras.utils.set_random_seed(args.seed)
-    precision = default_precision() if args.precision == "auto" else args.precision
-    keras.mixed_precision.set_dtype_policy(precision)
-    jit = {"auto": "auto", "on": True, "off": False}[args.jit_compile]
-    return strategy, {"precision": precision, "jit_compile": jit, "replicas": strategy.num_replicas_in_sync}
-
-
-def _check_resume_config(run_dir: Path, config: dict):
-    path = run_dir / "config.json"
-    if path.exists():
-        previous = json.loads(path.read_text())
-        changed = {k: (previous.get(k), config.get(k)) for k in _RESUME_KEYS if previous.get(k) != config.get(k)}
-        if changed:
-            details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            raise SystemExit(
-                f"{run_dir} holds a run with other settings ({details}). Resuming would mix them; "
-                "pass another --out, or delete that directory to start over."
-            )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True))
 
 
 def domain_evaluator(args, train_images, train_labels, test_images, conditional: bool):
@@ -452,68 +356,208 @@ def _run_callbacks(args, run_dir: Path, health: HealthMonitor, scoring: list, sa
     ]
 
 
-def run(gan, dataset, args, config: dict, evaluator=None, extra_callbacks=()) -> Path:
-    """Trains ``gan`` on ``dataset`` into ``args.out`` (resuming), exports G, returns the run dir.
+def run_config(model, args, data: dict, **extra) -> dict:
+    """config.json of a run: its identity (:data:`IDENTITY`: the family, its
+    ``get_config()`` and compile config, the data options) and everything else
+    under ``run`` and ``runtime``."""
+    return json.loads(json.dumps({
+        "model": type(model).__name__,
+        "model_config": {key: value for key, value in model.get_config().items() if key != "name"},
+        "compile_config": {
+            key: _optimizer_identity(value) if key.endswith("optimizer") else value
+            for key, value in model.get_compile_config().items()
+        },
+        "data": data,
+        "run": {key: value for key, value in vars(args).items() if key not in data},
+        "runtime": {
+            "precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile),
+            "replicas": model.distribute_strategy.num_replicas_in_sync,
+        },
+        **extra,
+    }, default=str))
 
-    With an ``evaluator``, samples are scored every ``args.eval_every``
-    epochs; the best epoch by its first figure (domain-FID) is kept in
-    ``RUN/best/`` and its generator exported to ``RUN/export/best_generator``.
-    """
-    run_dir = _output_dir(args)
-    _check_resume_config(run_dir, config)
-    scoring = []
-    if evaluator is not None:
-        scoring = [gan_callbacks.EvaluateGAN(
-            evaluator, num_samples=args.eval_samples, every=args.eval_every,
+
+def _optimizer_identity(config: dict) -> dict:
+    """The parts of a serialized optimizer that define a run: not its ``name``
+    (Keras numbers names per process, "adam_1"), nor a learning-rate schedule's
+    step counts, which follow ``--epochs`` and may change when a run is extended;
+    the schedule's kind and initial rate stay."""
+    if not isinstance(config, dict):
+        return config
+    identity = {key: _optimizer_identity(value) for key, value in config.items() if key != "name"}
+    rate = config.get("config", {}).get("learning_rate") if isinstance(config.get("config"), dict) else None
+    if isinstance(rate, dict) and "initial_learning_rate" in rate.get("config", {}):
+        identity["config"]["learning_rate"] = {
+            "class_name": rate.get("class_name"), "initial_learning_rate": rate["config"]["initial_learning_rate"],
+        }
+    return identity
+
+
+def _flatten(value, prefix: str = "") -> dict:
+    if isinstance(value, dict):
+        return {key: leaf for name, item in value.items() for key, leaf in _flatten(item, f"{prefix}{name}.").items()}
+    return {prefix.rstrip("."): value}
+
+
+def _check_resume_config(run_dir: Path, config: dict):
+    path = run_dir / "config.json"
+    if path.exists():
+        previous = _flatten({key: json.loads(path.read_text()).get(key) for key in IDENTITY})
+        current = _flatten({key: config.get(key) for key in IDENTITY})
+        changed = {key: (previous.get(key), current.get(key)) for key in sorted({*previous, *current})
+                   if previous.get(key) != current.get(key)}
+        if changed:
+            details = ", ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in changed.items())
+            raise SystemExit(
+                f"{run_dir} holds a run with other settings ({details}). Resuming would mix them; "
+                "pass another --out, or delete that directory to start over."
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2, sort_keys=True))
+
+
+class Hooks:
+    """What a kind of family adds to :func:`run`: its sample sheet, its scorers,
+    the health monitor's references, and its final artefacts."""
+
+    def config(self) -> dict:
+        """Entries added to config.json (e.g. class names)."""
+        return {}
+
+    def health(self, model, dataset, run_dir: Path) -> HealthMonitor:
+        return HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
+
+    def scorers(self, model, args, run_dir: Path) -> list:
+        return []
+
+    def samples(self, model, args, run_dir: Path) -> keras.callbacks.Callback:
+        raise NotImplementedError
+
+    def finish(self, model, args, run_dir: Path) -> list[str]:
+        """Writes the final artefacts; returns lines naming them."""
+        raise NotImplementedError
+
+
+class Generation(Hooks):
+    """Noise-to-image runs: fixed-noise sample sheets; with an ``evaluator``
+    (see :func:`domain_evaluator`), samples scored every ``--eval-every``
+    epochs, the best epoch by its first figure kept in ``RUN/best/`` and
+    exported to ``RUN/export/best_generator``; at the end the generator export
+    and latent walks. ``class_names``: the label of each class id."""
+
+    def __init__(self, evaluator=None, class_names: list[str] | None = None):
+        self.evaluator, self.class_names = evaluator, class_names
+
+    def config(self) -> dict:
+        return {"class_names": self.class_names} if self.class_names is not None else {}
+
+    def health(self, model, dataset, run_dir):
+        reference = np.concatenate([np.asarray(model.split_batch(batch)[0]) for batch in dataset.take(4)])
+        return HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
+
+    def scorers(self, model, args, run_dir):
+        if self.evaluator is None:
+            return []
+        return [gan_callbacks.EvaluateGAN(
+            self.evaluator, num_samples=args.eval_samples, every=args.eval_every,
             directory=run_dir / "best", export_dir=run_dir / "export" / "best_generator",
-            class_names=config.get("class_names"),
+            class_names=self.class_names,
         )]
-    reference = np.concatenate([np.asarray(gan.split_batch(batch)[0]) for batch in dataset.take(4)])
-    health = HealthMonitor(reference_images=reference, log_path=run_dir / "logs" / "health.jsonl")
-    samples = gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234)
-    _fit(gan, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *extra_callbacks], health)
-    export_dir = export.save_generator(gan, run_dir / "export" / "generator", class_names=config.get("class_names"))
-    strip = interpolation_strip(gan, run_dir / "interpolation.png", seed=args.seed)
-    print(f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  latent walks: {strip}\n"
-          f"  generator SavedModel: {export_dir}")
-    return run_dir
+
+    def samples(self, model, args, run_dir):
+        return gan_callbacks.SampleGrid(run_dir / "samples", seed=args.seed + 1234)
+
+    def finish(self, model, args, run_dir):
+        export_dir = export.save_generator(model, run_dir / "export" / "generator", class_names=self.class_names)
+        strip = interpolation_strip(model, run_dir / "interpolation.png", seed=args.seed)
+        return [f"latent walks: {strip}", f"generator SavedModel: {export_dir}"]
 
 
-def _print_outputs(run_dir: Path, gallery: Path, export_line: str, summary: dict):
-    print(
-        f"Run directory: {run_dir}\n  samples: {run_dir / 'samples'}\n  gallery: {gallery}\n"
-        f"  {export_line}\n  validation: "
-        + ", ".join(f"{k} {v:.4g}" for k, v in summary.items() if k != "epochs")
-    )
+class PairedTranslation(Hooks):
+    """Paired image-to-image runs. ``validation`` is ``(inputs, targets, names)``
+    of uint8 images: its L1/PSNR/SSIM are logged every ``--eval-every`` epochs,
+    its first examples make the per-epoch triptych sheets, and all of it the gallery."""
+
+    def __init__(self, validation: tuple):
+        self.inputs, self.targets, self.names = validation
+
+    def scorers(self, model, args, run_dir):
+        limit = min(len(self.inputs), args.eval_samples)
+        if args.eval_every <= 0:
+            return []
+        return [gan_callbacks.EvaluateTranslation(self.inputs[:limit], self.targets[:limit], every=args.eval_every)]
+
+    def samples(self, model, args, run_dir):
+        return gan_callbacks.TranslationSamples(self.inputs[:6], self.targets[:6], run_dir / "samples")
+
+    def finish(self, model, args, run_dir):
+        outputs = model.translate(self.inputs)
+        summary = {f"val_{name}": value for name, value in metrics.paired_scores(outputs, self.targets).items()}
+        gallery = gallery_lib.write_gallery(
+            run_dir / "gallery", self.inputs, outputs, self.targets, self.names,
+            title=f"{type(model).__name__}: {run_dir.name}, validation split", summary={"epochs": args.epochs, **summary},
+        )
+        export_dir = export.save_translator(model, run_dir / "export" / "translator")
+        return [f"gallery: {gallery}", f"translator SavedModel: {export_dir}", _summary_line(summary)]
 
 
-def run_translation(model, dataset, args, config: dict, validation: tuple) -> Path:
-    """Trains an image-to-image ``model`` into ``args.out`` (resuming), then writes the gallery and export.
+class UnpairedTranslation(Hooks):
+    """Unpaired (CycleGAN) runs. ``validation`` is ``(images_a, images_b, names_a,
+    names_b)`` (uint8): its first images make the per-epoch sample sheets and
+    all of it the gallery; ``evaluator`` (see :func:`translation_evaluator`)
+    scores it every ``--eval-every`` epochs."""
 
-    ``validation`` is ``(inputs, targets, names)`` with uint8 images: its
-    L1/PSNR/SSIM are logged every ``args.eval_every`` epochs, its first
-    examples make the per-epoch triptych sheets, and all of it the gallery.
-    """
+    def __init__(self, validation: tuple, evaluator=None):
+        self.validation, self.evaluator = validation, evaluator
+
+    def scorers(self, model, args, run_dir):
+        return [] if self.evaluator is None else [gan_callbacks.EvaluateCycleGAN(self.evaluator, every=args.eval_every)]
+
+    def samples(self, model, args, run_dir):
+        val_a, val_b = self.validation[:2]
+        return gan_callbacks.CycleSamples(val_a[:4], val_b[:4], run_dir / "samples")
+
+    def finish(self, model, args, run_dir):
+        val_a, val_b, names_a, names_b = self.validation
+        rows = gan_callbacks.cycle_translations(model, val_a, val_b)
+        summary = {}
+        if self.evaluator is not None:
+            # The evaluator scores its own (possibly --eval-samples shorter) prefix of the split.
+            count = {domain: len(self.evaluator.real[domain]) for domain in ("a", "b")}
+            summary.update(self.evaluator.score(rows["a"][1][: count["a"]], rows["b"][1][: count["b"]],
+                                                rows["a"][2][: count["a"]], rows["b"][2][: count["b"]]))
+        else:
+            summary.update({f"cycle_l1_{d}": metrics.l1(rows[d][2], rows[d][0]) for d in ("a", "b")})
+        gallery = gallery_lib.write_cycle_gallery(
+            run_dir / "gallery",
+            {"A → B → A": (*rows["a"], names_a), "B → A → B": (*rows["b"], names_b)},
+            title=f"{type(model).__name__}: {run_dir.name}, validation split", summary={"epochs": args.epochs, **summary},
+        )
+        export_dir = export.save_cycle_translators(model, run_dir / "export" / "translators")
+        return [f"gallery: {gallery}", f"translators SavedModel (a_to_b, b_to_a): {export_dir}", _summary_line(summary)]
+
+
+def _summary_line(summary: dict) -> str:
+    return "validation: " + ", ".join(f"{key} {value:.4g}" for key, value in summary.items())
+
+
+def run(model, dataset, args, hooks: Hooks, parser: argparse.ArgumentParser | None = None,
+        callbacks=()) -> Path:
+    """Trains ``model`` on ``dataset`` into ``args.out`` (resuming), then writes
+    the artefacts of ``hooks``; returns the run directory. ``parser`` (the
+    script's) tells which options are data options; ``callbacks`` are added to
+    the run's own."""
     run_dir = _output_dir(args)
-    _check_resume_config(run_dir, config)
-    val_inputs, val_targets, val_names = validation
-    limit = min(len(val_inputs), args.eval_samples)
-    health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
-    scoring = []
-    if args.eval_every > 0:
-        scoring = [gan_callbacks.EvaluateTranslation(val_inputs[:limit], val_targets[:limit], every=args.eval_every)]
-    samples = gan_callbacks.TranslationSamples(val_inputs[:6], val_targets[:6], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _run_callbacks(args, run_dir, health, scoring, samples), health)
-
-    outputs = model.translate(val_inputs)
-    summary = {"epochs": args.epochs}
-    summary.update({f"val_{name}": value for name, value in metrics.paired_scores(outputs, val_targets).items()})
-    gallery = gallery_lib.write_gallery(
-        run_dir / "gallery", val_inputs, outputs, val_targets, val_names,
-        title=f"{config.get('model', 'model')}: {run_dir.name}, validation split", summary=summary,
-    )
-    export_dir = export.save_translator(model, run_dir / "export" / "translator")
-    _print_outputs(run_dir, gallery, f"translator SavedModel: {export_dir}", summary)
+    data = {} if parser is None else {
+        action.dest: getattr(args, action.dest) for action in data_arguments(parser)._group_actions
+    }
+    _check_resume_config(run_dir, run_config(model, args, data, **hooks.config()))
+    health = hooks.health(model, dataset, run_dir)
+    scoring = hooks.scorers(model, args, run_dir)
+    samples = hooks.samples(model, args, run_dir)
+    _fit(model, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *callbacks], health)
+    lines = hooks.finish(model, args, run_dir)
+    print("\n  ".join([f"Run directory: {run_dir}", f"samples: {run_dir / 'samples'}", *lines]))
     return run_dir
 
 
@@ -534,36 +578,3 @@ def translation_evaluator(args, train: tuple, validation: tuple, name: str):
     return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=args.seed)
 
 
-def run_cyclegan(model, dataset, args, config: dict, validation: tuple, evaluator=None) -> Path:
-    """Trains a CycleGAN into ``args.out`` (resuming), then writes the gallery and export.
-
-    ``validation`` is ``(images_a, images_b, names_a, names_b)`` (uint8): its
-    first images make the per-epoch sample sheets and all of it the gallery;
-    ``evaluator`` (see :func:`translation_evaluator`) scores it every
-    ``args.eval_every`` epochs.
-    """
-    run_dir = _output_dir(args)
-    _check_resume_config(run_dir, config)
-    val_a, val_b, names_a, names_b = validation
-    health = HealthMonitor(log_path=run_dir / "logs" / "health.jsonl")
-    scoring = [] if evaluator is None else [gan_callbacks.EvaluateCycleGAN(evaluator, every=args.eval_every)]
-    samples = gan_callbacks.CycleSamples(val_a[:4], val_b[:4], run_dir / "samples")
-    _fit(model, dataset, args, run_dir, _run_callbacks(args, run_dir, health, scoring, samples), health)
-
-    rows = gan_callbacks.cycle_translations(model, val_a, val_b)
-    summary = {"epochs": args.epochs}
-    if evaluator is not None:
-        # The evaluator scores its own (possibly --eval-samples shorter) prefix of the split.
-        count = {domain: len(evaluator.real[domain]) for domain in ("a", "b")}
-        summary.update(evaluator.score(rows["a"][1][: count["a"]], rows["b"][1][: count["b"]],
-                                       rows["a"][2][: count["a"]], rows["b"][2][: count["b"]]))
-    else:
-        summary.update({f"cycle_l1_{d}": metrics.l1(rows[d][2], rows[d][0]) for d in ("a", "b")})
-    gallery = gallery_lib.write_cycle_gallery(
-        run_dir / "gallery",
-        {"A → B → A": (*rows["a"], names_a), "B → A → B": (*rows["b"], names_b)},
-        title=f"{config.get('model', 'model')}: {run_dir.name}, validation split", summary=summary,
-    )
-    export_dir = export.save_cycle_translators(model, run_dir / "export" / "translators")
-    _print_outputs(run_dir, gallery, f"translators SavedModel (a_to_b, b_to_a): {export_dir}", summary)
-    return run_dir

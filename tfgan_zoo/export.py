@@ -40,12 +40,12 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_zoo.models.base import Sampling, Translating
 from tfgan_zoo.ranges import to_uint8, to_unit_range
 
 METADATA_FILE = "tfgan_zoo.json"
@@ -275,16 +275,6 @@ def read_warmup_requests(path: str | os.PathLike) -> dict:
     return requests
 
 
-@runtime_checkable
-class Translating(Protocol):
-    """An image-to-image family: Pix2Pix, CycleGAN."""
-
-    image_size: int
-
-    @property
-    def translators(self) -> dict: ...
-
-
 def _write_archive(target: Path, networks: list, signatures: dict, metadata: dict, model_name: str):
     """Writes one SavedModel at ``target`` with ``signatures`` (name -> (fn, warmup
     inputs); the first is also ``serving_default``), its warmup file and metadata."""
@@ -300,12 +290,11 @@ def _write_archive(target: Path, networks: list, signatures: dict, metadata: dic
     (target / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
 
 
-def _generator_parts(gan, precision: str, class_names: list[str] | None):
+def _generator_parts(gan: Sampling, precision: str, class_names: list[str] | None):
     """``(networks, signatures, metadata)`` of a noise-to-image model's export."""
-    trained = getattr(gan, "sampling_generator", gan.generator)
+    trained = gan.sampling_generator
     generator = inference_network(trained, precision)
-    num_classes = int(getattr(gan, "num_classes", 0) or 0)
-    latent_dim = int(gan.latent_dim)
+    num_classes, latent_dim = int(gan.num_classes), int(gan.latent_dim)
     if class_names is not None and len(class_names) != num_classes:
         raise ValueError(
             f"class_names has {len(class_names)} entries but the model has {num_classes} classes."
@@ -317,7 +306,7 @@ def _generator_parts(gan, precision: str, class_names: list[str] | None):
         "num_classes": num_classes,
         "class_names": None if class_names is None else [str(name) for name in class_names],
         "image_shape": list(generator.image_shape),
-        "weights": "ema" if trained is not gan.generator else "trained",
+        "weights": "trained" if any(trained is network for network in gan.generators.values()) else "ema",
         "compute_dtype": generator.dtype_policy.compute_dtype,
         "signatures": list(signatures),
     }
@@ -404,8 +393,8 @@ def save_translators(
     returns the version folder.
 
     Each generator maps ``[B, image_size, image_size, input_channels]`` images
-    in [-1, 1] to ``output_channels`` ones and has those two attributes (e.g.
-    :class:`tfgan_zoo.models.UNetGenerator`). Two entries give both directions
+    in [-1, 1] to ``output_channels`` ones, as every
+    :class:`tfgan_zoo.networks.ImageTranslator` does. Two entries give both directions
     of an unpaired model in one archive, e.g. ``{"a_to_b": g, "b_to_a": f}``.
     ``precision`` and ``keep`` as in :func:`save_generator`.
     """

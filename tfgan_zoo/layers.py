@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import keras
 from keras import ops
@@ -14,6 +15,9 @@ def dcgan_initializer(seed=None):
 
 
 NORMS = ("batch", "instance", "layer", "none")
+# The normalizations a family's networks take, as command-line choices (see tfgan_zoo.options).
+TranslationNorm = Literal["batch", "instance", "none"]
+DiscriminatorNorm = Literal["batch", "layer", "none"]
 
 
 def check_norm(norm: str) -> str:
@@ -75,6 +79,13 @@ class BlockOptions:
     bn_momentum: float = 0.9
     synchronized_bn: bool = True
     encoder_bias: bool = True
+
+    @classmethod
+    def of(cls, value: BlockOptions | dict | None) -> BlockOptions:
+        """``value`` as options: the defaults for None, a dict's entries (a saved config's) as fields."""
+        if value is None:
+            return cls()
+        return value if isinstance(value, cls) else cls(**value)
 
     def normalization(self, kind: str):
         """:func:`normalization` with these batch-norm settings."""

@@ -17,6 +17,8 @@ Semantics follow TF-GAN's catalogue:
 
 from __future__ import annotations
 
+from typing import Literal
+
 import tensorflow as tf
 
 
@@ -122,6 +124,10 @@ class WassersteinGPLoss(GANLoss):
     def generator_loss(self, fake_logits):
         return -_per_example(fake_logits)
 
+
+# The names compile() takes, as command-line choices (tfgan_zoo.options reads these annotations).
+LossName = Literal["bce", "lsgan", "hinge", "wgan-gp"]
+PenaltyFreeLossName = Literal["bce", "lsgan", "hinge"]
 
 LOSSES = {
     cls.name: cls

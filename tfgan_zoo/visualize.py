@@ -7,6 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tfgan_zoo.models.base import Sampling
+
 
 def make_grid(images: np.ndarray, rows: int, padding: int = 2, pad_value: int = 255) -> np.ndarray:
     """Tiles uint8 ``[N, H, W, C]`` images into a ``rows``-row grid (row-major)."""
@@ -57,17 +59,15 @@ def slerp(start: np.ndarray, end: np.ndarray, fractions: np.ndarray) -> np.ndarr
     return ((np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(angle)).astype(np.float32)
 
 
-def interpolation_strip(gan, path: str | Path, rows: int = 4, steps: int = 10, seed: int = 0, scale: int = 2) -> Path:
+def interpolation_strip(gan: Sampling, path: str | Path, rows: int = 4, steps: int = 10, seed: int = 0, scale: int = 2) -> Path:
     """Writes ``rows`` latent walks of ``steps`` images each (slerp between two
     noise vectors) to ``path``. A conditional ``gan`` keeps one class per row
     (row ``i``: class ``i mod num_classes``). Smooth rows mean G learned a
     continuous latent space; abrupt jumps or repeats hint at memorization or collapse."""
     from tfgan_zoo.ranges import to_uint8
 
-    rng = np.random.default_rng(seed)
-    ends = rng.standard_normal((rows, 2, gan.latent_dim))
-    noise = np.concatenate([slerp(a, b, np.linspace(0.0, 1.0, steps)) for a, b in ends])
-    num_classes = int(getattr(gan, "num_classes", 0) or 0)
-    labels = np.repeat(np.arange(rows) % num_classes, steps).astype("int32") if num_classes else None
+    ends, _ = gan.sample_inputs(2 * rows, seed)
+    noise = np.concatenate([slerp(a, b, np.linspace(0.0, 1.0, steps)) for a, b in ends.reshape(rows, 2, -1)])
+    labels = np.repeat(np.arange(rows) % gan.num_classes, steps).astype("int32") if gan.num_classes else None
     images = np.asarray(to_uint8(gan.generate(noise, labels)))
     return save_image(path, make_grid(images, rows=rows), scale=scale)

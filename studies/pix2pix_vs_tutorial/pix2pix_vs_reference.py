@@ -116,18 +116,18 @@ def load_training_pairs(reference, train_dir: Path, decode: str = "opencv", file
 
 
 def run_ours(args) -> dict:
-    from tfgan_zoo import experiment
+    from tfgan_zoo import Pix2Pix, experiment
     from tfgan_zoo.data import paired_dataset
 
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
-    parser = experiment.add_pix2pix_arguments(experiment.base_parser(""))
+    parser = experiment.family_parser("", Pix2Pix)
     options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision, *args.ours_args.split()])
-    _, runtime = experiment.configure(options)
+    experiment.configure(options)
     model_options, data_options = ablations.split(args.settings)
     inputs, targets = load_training_pairs(reference, facades / "train", **data_options)
     dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
-    model = experiment.build_pix2pix(options, runtime, **model_options)
+    model = experiment.build(Pix2Pix, options, **model_options)
 
     clock = after_warmup_clock(args.warmup_steps)
     trajectory = []
@@ -136,7 +136,7 @@ def run_ours(args) -> dict:
         dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock, evaluations], verbose=0
     )
     return {
-        "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": runtime["precision"], "jit_compile": runtime["jit_compile"],
+        "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": model.dtype_policy.name, "jit_compile": model.jit_compile,
         "images_per_second": (args.steps - args.warmup_steps) / (clock.seconds - evaluations.seconds),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
         "scores": _final_scores(reference, model.generator, facades, trajectory, args.steps),

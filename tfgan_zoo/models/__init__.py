@@ -1,9 +1,8 @@
 """GAN families: each a ``keras.Model`` trained by ``fit``."""
 
 from tfgan_zoo.models.base import GAN
-from tfgan_zoo.models.cgan import ConditionalGAN
 from tfgan_zoo.models.cyclegan import CycleGAN, ImagePool
-from tfgan_zoo.models.dcgan import DCGAN
+from tfgan_zoo.models.dcgan import DCGAN, ConditionalGAN
 from tfgan_zoo.models.pix2pix import Pix2Pix
 from tfgan_zoo.networks import DCGANDiscriminator, DCGANGenerator, PatchDiscriminator, ResnetGenerator, UNetGenerator
 

@@ -1,14 +1,42 @@
-"""The training core shared by every GAN family: a ``keras.Model`` with its own
-``train_step``, two optimizers and the bookkeeping that makes it behave under
-XLA, mixed precision and ``tf.distribute``.
+"""The family contract: what every GAN family in this package provides, and
+what this module gives each of them. (docs/adding_a_family.md walks through
+a new family.)
 
-A family subclasses :class:`GAN` and says how a batch splits into images and
-conditions, and how conditions are fed to G and D. Everything else (update
-ratio, losses, gradient penalty, loss scaling, metrics, per-replica noise) lives
-here once.
+A family is a subclass of :class:`AdversarialModel` (noise-to-image families:
+of :class:`GAN`, which adds noise, EMA, DiffAugment and step ratios). It provides:
+
+* **networks**: ``generators`` and ``discriminators``, dicts of name ->
+  network (each with ``build_for_inputs()``; by default ``self.generator``
+  and ``self.discriminator``), created in ``__init__``, which then calls :meth:`AdversarialModel.build_training_state` with the names of
+  the figures its steps log;
+* **how a batch splits**: :meth:`~AdversarialModel.split_batch`, returning the
+  batch's parts in the model's ranges (helpers here check images, shapes and
+  labels);
+* **its losses**: ``train_step`` and ``test_step``, each update written as
+  ``with self.update(optimizer, networks) as step: ... step.minimize(losses)``;
+  ``compile(*, g_optimizer=None, d_optimizer=None, <its options>, **kwargs)``
+  calling :meth:`~AdversarialModel.attach_optimizers`, with ``compile_options()``
+  returning those options for saving; ``get_config()``;
+* **its inputs for samples or translations**, through one of two protocols:
+  :class:`Sampling` (noise -> image: ``latent_dim``, ``num_classes``,
+  ``sample_inputs``, ``generate``, ``sampling_generator``) or
+  :class:`Translating` (image -> image: ``image_size``, ``translators``,
+  ``translate``). Callbacks, exports, the demo, reports and diagnostics use
+  only these.
+
+The base gives every family: one update helper with loss scaling (float16)
+and replica scaling (``tf.distribute``); trackers made from names, whose loss
+terms declare their direction to Keras' monitor callbacks; the gradient norm
+of every generator (``g_grad_norm``, or ``g_ab_grad_norm``/``g_ba_grad_norm``
+with two), watched by the health monitor; the paper's Adam as the default of
+both optimizers; ``evaluate``/``validation_data`` through ``test_step``;
+``model.export(path)``; learning-rate callbacks that move both optimizers; and
+an eager check of the first batch when the step is compiled with XLA.
 """
 
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
 
 import keras
 import numpy as np
@@ -36,16 +64,10 @@ def paper_adam() -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
 
-def _prepare_optimizer(optimizer, role: str, default=None):
-    """``optimizer`` (an instance or a name; ``default()`` when None) ready for training:
-    wrapped in ``LossScaleOptimizer`` under ``mixed_float16``."""
-    if optimizer is None and default is not None:
-        optimizer = default()
-    if optimizer is None:
-        raise ValueError(
-            f"compile() needs {role}_optimizer, e.g. keras.optimizers.Adam(2e-4, beta_1=0.5)."
-        )
-    optimizer = keras.optimizers.get(optimizer)
+def _prepare_optimizer(optimizer):
+    """``optimizer`` (an instance or a name; :func:`paper_adam` when None) ready for
+    training: wrapped in ``LossScaleOptimizer`` under ``mixed_float16``."""
+    optimizer = keras.optimizers.get(paper_adam() if optimizer is None else optimizer)
     if _uses_float16() and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         # float16 gradients underflow without dynamic loss scaling.
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -154,11 +176,16 @@ def translate_images(generator, images, image_size: int, batch_size: int = 16) -
     return np.concatenate(parts)
 
 
-def split_image_pair(data, usage: str):
-    """``(first, second)`` images of a two-part batch in [-1, 1]; ``usage`` is the error message otherwise."""
+def split_image_pair(data, shapes: tuple, usage: str):
+    """``(first, second)`` images of a two-part batch in [-1, 1], checked to have the
+    image ``shapes`` ``(first_shape, second_shape)``; ``usage`` is the error message
+    when the batch has not two parts."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(usage)
-    return to_model_range(data[0], "first images of a batch"), to_model_range(data[1], "second images of a batch")
+    return tuple(
+        check_image_shape(to_model_range(images, f"{which} images of a batch"), shape, f"{which} images")
+        for images, shape, which in zip(data, shapes, ("first", "second"))
+    )
 
 
 def _across_workers() -> bool:
@@ -231,14 +258,211 @@ class _DLearningRateFollowsG(keras.callbacks.Callback):
         self._follow()
 
 
+@runtime_checkable
+class Sampling(Protocol):
+    """A noise-to-image family (DCGAN, ConditionalGAN): what sample sheets,
+    evaluations, health checks, latent walks, exports and the demo use."""
+
+    latent_dim: int
+    num_classes: int  # 0: unconditional
+
+    @property
+    def sampling_generator(self) -> keras.Model: ...
+
+    def sample_inputs(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def generate(self, noise, conditions=None, training: bool = False, averaged: bool = True): ...
+
+
+@runtime_checkable
+class Translating(Protocol):
+    """An image-to-image family (Pix2Pix, CycleGAN): what sample sheets,
+    galleries, evaluations and exports use."""
+
+    image_size: int
+
+    @property
+    def translators(self) -> dict: ...
+
+    def translate(self, images, *args, **kwargs) -> np.ndarray: ...
+
+
+class _Update:
+    """One optimizer step on some networks' trainable variables, taken when the
+    ``with`` block that computed its loss ends (see :meth:`AdversarialModel.update`)."""
+
+    def __init__(self, optimizer, networks: list, grad_norm_trackers: dict):
+        self.optimizer, self.networks, self.grad_norm_trackers = optimizer, networks, grad_norm_trackers
+        self.tape, self._loss = tf.GradientTape(), None
+
+    def __enter__(self):
+        self.tape.__enter__()
+        return self
+
+    def minimize(self, per_example):
+        """Descend this replica's per-example losses: their mean divided by the
+        replica count (Keras sums replicas' gradients), scaled for float16 loss
+        scaling. Call inside the ``with`` block, as the tape must see it."""
+        self._loss = self.optimizer.scale_loss(replica_mean(per_example))
+
+    def __exit__(self, kind, value, traceback):
+        self.tape.__exit__(kind, value, traceback)
+        if kind is not None:
+            return False
+        if self._loss is None:
+            raise RuntimeError("An update's with-block must call step.minimize(per_example_losses).")
+        groups = [network.trainable_variables for network in self.networks]
+        variables = [variable for group in groups for variable in group]
+        grads = self.tape.gradient(self._loss, variables)
+        start = 0
+        for network, group in zip(self.networks, groups):
+            tracker = self.grad_norm_trackers.get(id(network))
+            if tracker is not None:
+                tracker.update_state(_gradient_norm(grads[start : start + len(group)], self.optimizer))
+            start += len(group)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return False
+
+
+def _gradient_norm(grads, optimizer):
+    """Global norm of the gradient of this replica's mean loss, loss and replica scaling undone."""
+    num_replicas, _ = _replica_info()
+    norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads if g is not None])
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        norm = norm / tf.cast(optimizer.dynamic_scale, tf.float32)
+    return norm * float(num_replicas)
+
+
 class AdversarialModel(keras.Model):
-    """What every family shares: a G and a D optimizer, saved with the model's compile config,
-    the input contract of :meth:`split_batch`, learning-rate callbacks that move
-    both optimizers, and :meth:`export`."""
+    """The base of every family (see the module docstring for the contract)."""
+
+    # --------------------------------------------------- what a family gives
+    @property
+    def generators(self) -> dict:
+        """The networks G's optimizer trains, by name: ``self.generator`` unless a family has several."""
+        return {"g": self.generator}
+
+    @property
+    def discriminators(self) -> dict:
+        """The networks D's optimizer trains, by name: ``self.discriminator`` unless a family has several."""
+        return {"d": self.discriminator}
 
     def split_batch(self, data):
         """The batch's parts in the model's ranges; each family says how its batches split."""
         raise NotImplementedError
+
+    def compile_options(self) -> dict:
+        """The family's own ``compile`` arguments beside the optimizers, as saved and
+        compared when a run resumes."""
+        return {"loss": self.gan_loss.name}
+
+    # --------------------------------------------------- what the base gives
+    def build_training_state(self, metric_names):
+        """Builds every network now and adds a running mean per metric name (then one
+        ``*_grad_norm`` per generator), which :meth:`trackers` returns in that order.
+
+        Building at construction means that inside a strategy scope the variables
+        are distributed, and a checkpoint can be restored before the first step.
+        """
+        for network in (*self.generators.values(), *self.discriminators.values()):
+            network.build_for_inputs()
+        self.built = True
+        self._grad_norm_names = {name: self._grad_norm_name(name) for name in self.generators}
+        self._metric_names = (*metric_names, *self._grad_norm_names.values())
+        for name in self._metric_names:
+            setattr(self, f"{name}_tracker", _tracker(name))
+
+    def _grad_norm_name(self, generator: str) -> str:
+        # One generator keeps the plain name that logs and the health monitor have always used.
+        return "g_grad_norm" if len(self.generators) == 1 else f"{generator}_grad_norm"
+
+    def trackers(self) -> list:
+        """The running means a train step updates and returns, in log order."""
+        return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
+
+    def record(self, values: dict):
+        """Adds each value's batch mean to the tracker of the same name."""
+        for name, value in values.items():
+            getattr(self, f"{name}_tracker").update_state(tf.reduce_mean(value))
+
+    def update(self, optimizer, networks) -> _Update:
+        """A context for one optimizer step on ``networks``::
+
+            with self.update(self.d_optimizer, [self.discriminator]) as step:
+                step.minimize(per_example_loss)   # inside: the tape records it
+
+        At the end of the block the gradients of the replica- and loss-scaled mean
+        are applied; for a generator its gradient norm is recorded too.
+        ``step.tape`` is the tape, e.g. for ``stop_recording()`` around a nested update.
+        """
+        generators = {id(network): name for name, network in self.generators.items()}
+        trackers = {
+            id(network): getattr(self, f"{self._grad_norm_names[generators[id(network)]]}_tracker")
+            for network in networks if id(network) in generators
+        }
+        return _Update(optimizer, list(networks), trackers)
+
+    def training_noise(self, local_batch, salt, counter):
+        """Noise ``[local_batch, latent_dim]`` for this replica's share of the global batch.
+
+        The noise of the whole global batch is drawn from a stateless seed
+        (model seed, sub-step salt, optimizer step) and each replica takes its
+        own slice: replicas get different noise, and N replicas see exactly
+        the noise one device would see for the same global batch.
+        """
+        num_replicas, replica_id = _replica_info()
+        seed = tf.stack(
+            [tf.constant(self.seed * 1_000_003 + salt, tf.int64), tf.cast(counter, tf.int64)]
+        )
+        noise = tf.random.stateless_normal([local_batch * num_replicas, self.latent_dim], seed=seed)
+        return noise[replica_id * local_batch : (replica_id + 1) * local_batch]
+
+    @property
+    def metrics(self):
+        # One container, so that fit resets them each epoch and monitor callbacks see their directions.
+        return [_Trackers(self.trackers())]
+
+    def compile(self, *, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Both optimizers (the paper's Adam by default); families add their options."""
+        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+
+    def attach_optimizers(self, g_optimizer=None, d_optimizer=None, **compile_kwargs):
+        """Keeps both optimizers (instances or names; the papers' ``Adam(2e-4,
+        beta_1=0.5)`` when None; wrapped in ``LossScaleOptimizer`` under
+        ``mixed_float16``) and compiles the model; ``compile_kwargs`` go to
+        ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...).
+
+        G's optimizer doubles as ``model.optimizer`` so that Keras callbacks
+        (TensorBoard steps, BackupAndRestore) see a real one. Optimizer slots
+        are built now: a checkpoint restored before the first step must find
+        every variable it holds, or optimizer state is lost.
+        """
+        if "optimizer" in compile_kwargs or "loss_weights" in compile_kwargs:
+            raise ValueError(
+                f"Use g_optimizer= and d_optimizer=; {type(self).__name__} has no single optimizer."
+            )
+        g_optimizer, d_optimizer = _prepare_optimizer(g_optimizer), _prepare_optimizer(d_optimizer)
+        if g_optimizer is d_optimizer:
+            raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        super().compile(optimizer=g_optimizer, **compile_kwargs)
+        g_optimizer.build([v for network in self.generators.values() for v in network.trainable_variables])
+        d_optimizer.build([v for network in self.discriminators.values() for v in network.trainable_variables])
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            **self.compile_options(),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
+        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
+        self.compile(**config)
 
     def fit(self, x=None, *args, callbacks=None, **kwargs):
         """``keras.Model.fit``, plus: D's learning rate follows G's under
@@ -290,82 +514,36 @@ class AdversarialModel(keras.Model):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
-    def _build_with_trackers(self, networks, metric_names):
-        """Builds ``networks`` now and adds a ``{name}_tracker`` mean per metric name,
-        which :attr:`metrics` returns in that order (so ``fit`` resets them each epoch).
-
-        Building at construction means that inside a strategy scope the variables
-        are distributed, and a checkpoint can be restored before the first step.
-        """
-        for network in networks:
-            network.build_for_inputs()
-        self.built = True
-        self._metric_names = tuple(metric_names)
-        for name in self._metric_names:
-            setattr(self, f"{name}_tracker", _tracker(name))
-
-    def trackers(self) -> list:
-        """The running means a train step updates and returns, in log order."""
-        return [getattr(self, f"{name}_tracker") for name in getattr(self, "_metric_names", ())]
-
-    @property
-    def metrics(self):
-        # One container, so that fit resets them each epoch and monitor callbacks see their directions.
-        return [_Trackers(self.trackers())]
-
-    def _attach_optimizers(self, g_optimizer, d_optimizer, g_variables, d_variables, **compile_kwargs):
-        """Keeps both (prepared) optimizers and compiles the model.
-
-        G's optimizer doubles as ``model.optimizer`` so that Keras callbacks
-        (TensorBoard steps, BackupAndRestore) see a real one. Optimizer slots
-        are built now: a checkpoint restored before the first step must find
-        every variable it holds, or optimizer state is lost.
-        """
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        super().compile(optimizer=g_optimizer, **compile_kwargs)
-        g_optimizer.build(g_variables)
-        d_optimizer.build(d_variables)
-
-    def _compile_options(self) -> dict:
-        """The family's own ``compile`` arguments (beside the optimizers), for saving."""
-        return {"loss": self.gan_loss.name}
-
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            **self._compile_options(),
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
-        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
-        self.compile(**config)
-
 
 class GAN(AdversarialModel):
-    """Base GAN: ``fit`` trains D ``d_steps`` times, then G ``g_steps`` times per batch.
+    """The base of the noise-to-image families: ``fit`` trains D ``d_steps``
+    times, then G ``g_steps`` times per batch, with optional DiffAugment and an
+    EMA generator.
 
-    Subclasses set ``self.generator``, ``self.discriminator`` and
-    ``self.latent_dim`` and may override :meth:`split_batch`,
-    :meth:`generator_inputs` and :meth:`discriminate`.
+    Subclasses set ``self.generator``, ``self.discriminator``, ``latent_dim``,
+    ``num_classes`` and ``image_shape``, call ``self.build_training_state()``,
+    and may override :meth:`generator_inputs` and :meth:`discriminate`.
     """
+
+    # gp is logged only under a gradient-penalty loss (see trackers()).
+    METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "gp")
 
     def __init__(self, seed: int = 0, diffaugment: str = "", **kwargs):
         super().__init__(**kwargs)
         self.seed = int(seed)
         self.diffaugment = parse_policy(diffaugment)
         self.ema_decay, self.ema_generator = 0.0, None
-        self.d_loss_tracker = _tracker("d_loss")
-        self.g_loss_tracker = _tracker("g_loss")
-        self.d_real_tracker = _tracker("d_real")
-        self.d_fake_tracker = _tracker("d_fake")
-        self.gp_tracker = _tracker("gp")
-        # Watched by the health monitor: it falls towards 0 when G's gradients vanish.
-        self.g_grad_norm_tracker = keras.metrics.Mean(name="g_grad_norm")
+
+    def build_training_state(self, metric_names=METRIC_NAMES):
+        super().build_training_state(metric_names)
+
+    def sample_inputs(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(noise, labels)`` for ``count`` samples: noise float32 ``[count, latent_dim]``
+        from ``seed``, and class ids cycling 0, 1, ..., num_classes - 1 (None
+        without classes): every class equally often, the same for the same seed."""
+        noise = np.random.default_rng(seed).standard_normal((count, self.latent_dim)).astype("float32")
+        labels = np.arange(count, dtype="int32") % self.num_classes if self.num_classes else None
+        return noise, labels
 
     # ------------------------------------------------------------------ hooks
     def split_batch(self, data):
@@ -466,9 +644,10 @@ class GAN(AdversarialModel):
     # ---------------------------------------------------------------- compile
     def compile(
         self,
-        d_optimizer=None,
+        *,
         g_optimizer=None,
-        loss: str | gan_losses.GANLoss = "bce",
+        d_optimizer=None,
+        loss: gan_losses.LossName | gan_losses.GANLoss = "bce",
         label_smoothing: float = 0.0,
         d_steps: int = 1,
         g_steps: int = 1,
@@ -478,23 +657,21 @@ class GAN(AdversarialModel):
         """Configures adversarial training.
 
         Args:
-            d_optimizer, g_optimizer: optimizers (instances or names). Wrapped in
+            g_optimizer, d_optimizer: optimizers (instances or names); default
+                ``Adam(2e-4, beta_1=0.5)`` each, the DCGAN paper's. Wrapped in
                 ``LossScaleOptimizer`` automatically under ``mixed_float16``.
-            loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"``,
-                ``"wgan-gp"`` or a :class:`tfgan_zoo.losses.GANLoss`.
+            loss: the GAN loss: bce (non-saturating), lsgan, hinge or wgan-gp
+                (or a :class:`tfgan_zoo.losses.GANLoss`).
             label_smoothing: one-sided smoothing of D's real target (bce, lsgan).
-            d_steps, g_steps: updates of D and of G per batch. ``g_steps=2``
-                is the classic remedy when D overpowers G; ``d_steps=5`` the
-                WGAN-GP recipe.
-            gp_weight: weight of the gradient penalty (``wgan-gp`` only).
+            d_steps: D updates per batch (5: the WGAN-GP recipe).
+            g_steps: G updates per batch (2: the classic remedy when D overpowers G).
+            gp_weight: weight of the gradient penalty (wgan-gp only).
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
         """
         if int(d_steps) < 1 or int(g_steps) < 1:
             raise ValueError(f"d_steps and g_steps must be >= 1, got {d_steps} and {g_steps}.")
-        if "optimizer" in kwargs or "loss_weights" in kwargs:
-            raise ValueError("Use d_optimizer= and g_optimizer=; a GAN has no single optimizer.")
         self.gan_loss = gan_losses.get(loss, label_smoothing)
         if self.gan_loss.uses_gradient_penalty and self._discriminator_has_batch_norm():
             raise ValueError(
@@ -505,10 +682,7 @@ class GAN(AdversarialModel):
         self.d_steps = int(d_steps)
         self.g_steps = int(g_steps)
         self.gp_weight = float(gp_weight)
-        self._attach_optimizers(
-            _prepare_optimizer(g_optimizer, "g"), _prepare_optimizer(d_optimizer, "d"),
-            self.generator.trainable_variables, self.discriminator.trainable_variables, **kwargs,
-        )
+        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
 
     def _discriminator_has_batch_norm(self) -> bool:
         return any(
@@ -516,7 +690,7 @@ class GAN(AdversarialModel):
             for layer in self.discriminator._flatten_layers()
         )
 
-    def _compile_options(self) -> dict:
+    def compile_options(self) -> dict:
         return {
             "loss": self.gan_loss.name,
             "label_smoothing": self.gan_loss.label_smoothing,
@@ -526,30 +700,10 @@ class GAN(AdversarialModel):
         }
 
     def trackers(self) -> list:
-        trackers = [
-            self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker,
-            self.g_grad_norm_tracker,
-        ]
-        if getattr(self, "gan_loss", None) is not None and self.gan_loss.uses_gradient_penalty:
-            trackers.append(self.gp_tracker)
-        return trackers
+        penalty = getattr(self, "gan_loss", None) is not None and self.gan_loss.uses_gradient_penalty
+        return [tracker for tracker in super().trackers() if penalty or tracker.name != "gp"]
 
     # ------------------------------------------------------------ train step
-    def training_noise(self, local_batch, salt, counter):
-        """Noise for this replica's share of the global batch.
-
-        The noise of the whole global batch is drawn from a stateless seed
-        (model seed, sub-step salt, optimizer step) and each replica takes its
-        own slice: replicas get different noise, and N replicas see exactly
-        the noise one device would see for the same global batch.
-        """
-        num_replicas, replica_id = _replica_info()
-        seed = tf.stack(
-            [tf.constant(self.seed * 1_000_003 + salt, tf.int64), tf.cast(counter, tf.int64)]
-        )
-        noise = tf.random.stateless_normal([local_batch * num_replicas, self.latent_dim], seed=seed)
-        return noise[replica_id * local_batch : (replica_id + 1) * local_batch]
-
     def test_step(self, data):
         """D's and G's losses and D's scores on held-out real images, without
         updates: ``evaluate`` and ``fit(validation_data=...)``. The trained G
@@ -561,10 +715,12 @@ class GAN(AdversarialModel):
         fake_images = tf.cast(self.generate(noise, conditions, averaged=False), tf.float32)
         real_logits = self.discriminate(real_images, conditions, training=False)
         fake_logits = self.discriminate(fake_images, conditions, training=False)
-        self.d_loss_tracker.update_state(tf.reduce_mean(self.gan_loss.discriminator_loss(real_logits, fake_logits)))
-        self.g_loss_tracker.update_state(tf.reduce_mean(self.gan_loss.generator_loss(fake_logits)))
-        self.d_real_tracker.update_state(tf.reduce_mean(self.gan_loss.score(real_logits)))
-        self.d_fake_tracker.update_state(tf.reduce_mean(self.gan_loss.score(fake_logits)))
+        self.record({
+            "d_loss": self.gan_loss.discriminator_loss(real_logits, fake_logits),
+            "g_loss": self.gan_loss.generator_loss(fake_logits),
+            "d_real": self.gan_loss.score(real_logits),
+            "d_fake": self.gan_loss.score(fake_logits),
+        })
         return self.step_logs([self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker])
 
     def train_step(self, data):
@@ -580,7 +736,7 @@ class GAN(AdversarialModel):
         step = self.d_optimizer.iterations
         noise = self.training_noise(local_batch, _D_NOISE, step)
         fake_images = tf.cast(self.generate(noise, conditions, training=True), tf.float32)
-        with tf.GradientTape() as tape:
+        with self.update(self.d_optimizer, [self.discriminator]) as update:
             real_seen = self._augment_for_d(real_images, _AUGMENT_REAL, step)
             fake_seen = self._augment_for_d(fake_images, _AUGMENT_FAKE, step)
             real_logits = self.discriminate(real_seen, conditions, training=True)
@@ -588,16 +744,14 @@ class GAN(AdversarialModel):
             per_example = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             if self.gan_loss.uses_gradient_penalty:
                 penalty = self._gradient_penalty(real_seen, fake_seen, conditions, step)
-                self.gp_tracker.update_state(tf.reduce_mean(penalty))
+                self.record({"gp": penalty})
                 per_example = per_example + self.gp_weight * penalty
-            loss = replica_mean(per_example)
-            scaled_loss = self.d_optimizer.scale_loss(loss)
-        variables = self.discriminator.trainable_variables
-        grads = tape.gradient(scaled_loss, variables)
-        self.d_optimizer.apply_gradients(zip(grads, variables))
-        self.d_loss_tracker.update_state(tf.reduce_mean(per_example))
-        self.d_real_tracker.update_state(tf.reduce_mean(self.gan_loss.score(real_logits)))
-        self.d_fake_tracker.update_state(tf.reduce_mean(self.gan_loss.score(fake_logits)))
+            update.minimize(per_example)
+        self.record({
+            "d_loss": per_example,
+            "d_real": self.gan_loss.score(real_logits),
+            "d_fake": self.gan_loss.score(fake_logits),
+        })
 
     def _gradient_penalty(self, real_images, fake_images, conditions, step):
         num_replicas, replica_id = _replica_info()
@@ -618,25 +772,12 @@ class GAN(AdversarialModel):
     def _train_generator(self, conditions, local_batch):
         step = self.g_optimizer.iterations
         noise = self.training_noise(local_batch, _G_NOISE, step)
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
+        with self.update(self.g_optimizer, [self.generator]) as update:
             fake_images = self.generate(noise, conditions, training=True)
             fake_seen = self._augment_for_d(fake_images, _AUGMENT_G, step)
             fake_logits = self.discriminate(fake_seen, conditions, training=True)
             per_example = self.gan_loss.generator_loss(fake_logits)
-            loss = replica_mean(per_example)
-            scaled_loss = self.g_optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled_loss, variables)
-        self.g_grad_norm_tracker.update_state(self._gradient_norm(grads, self.g_optimizer))
-        self.g_optimizer.apply_gradients(zip(grads, variables))
+            update.minimize(per_example)
         if self.ema_generator is not None:
             self._update_ema(self.generator_inputs(noise, conditions))
-        self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
-
-    def _gradient_norm(self, grads, optimizer):
-        """Global norm of the gradient of this replica's mean loss, loss scaling undone."""
-        num_replicas, _ = _replica_info()
-        norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads if g is not None])
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            norm = norm / tf.cast(optimizer.dynamic_scale, tf.float32)
-        return norm * float(num_replicas)
+        self.record({"g_loss": per_example})

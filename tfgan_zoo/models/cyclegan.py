@@ -34,15 +34,8 @@ import tensorflow as tf
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import random_jitter, step_seed
-from tfgan_zoo.layers import check_norm
-from tfgan_zoo.models.base import (
-    AdversarialModel,
-    _prepare_optimizer,
-    paper_adam,
-    replica_mean,
-    split_image_pair,
-    translate_images,
-)
+from tfgan_zoo.layers import TranslationNorm, check_norm
+from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.resnet import ResnetGenerator, default_num_blocks
 
@@ -182,7 +175,7 @@ class CycleGAN(AdversarialModel):
         filters: int = 64,
         num_blocks: int | None = None,
         disc_layers: int = 3,
-        norm: str = "instance",
+        norm: TranslationNorm = "instance",
         pool_size: int = 50,
         cycle_weight: float = 10.0,
         identity_weight: float = 0.5,
@@ -228,10 +221,15 @@ class CycleGAN(AdversarialModel):
         # pool_a holds fakes of domain A (from generator_ba), for discriminator_a.
         self.pool_a = ImagePool(self.pool_size, image_shape, name="pool_a")
         self.pool_b = ImagePool(self.pool_size, image_shape, name="pool_b")
-        self._build_with_trackers(
-            (self.generator_ab, self.generator_ba, self.discriminator_a, self.discriminator_b),
-            ("g_loss", "d_a_loss", "d_b_loss", "g_gan", "cycle", "identity", "d_real", "d_fake"),
-        )
+        self.build_training_state(("g_loss", "d_a_loss", "d_b_loss", "g_gan", "cycle", "identity", "d_real", "d_fake"))
+
+    @property
+    def generators(self) -> dict:
+        return {"g_ab": self.generator_ab, "g_ba": self.generator_ba}
+
+    @property
+    def discriminators(self) -> dict:
+        return {"d_a": self.discriminator_a, "d_b": self.discriminator_b}
 
     def call(self, inputs, training=False):
         return self.generator_ab(inputs, training=training)
@@ -245,7 +243,14 @@ class CycleGAN(AdversarialModel):
         return translate_images(generators[direction], images, self.image_size, batch_size)
 
     # ---------------------------------------------------------------- compile
-    def compile(self, g_optimizer=None, d_optimizer=None, loss: str | gan_losses.GANLoss = "lsgan", **kwargs):
+    def compile(
+        self,
+        *,
+        g_optimizer=None,
+        d_optimizer=None,
+        loss: gan_losses.PenaltyFreeLossName | gan_losses.GANLoss = "lsgan",
+        **kwargs,
+    ):
         """Configures training.
 
         Args:
@@ -254,16 +259,14 @@ class CycleGAN(AdversarialModel):
                 ``Adam(2e-4, beta_1=0.5)`` each, the paper's; for its schedule
                 give them a :class:`tfgan_zoo.schedules.LinearDecay` learning
                 rate. Wrapped in ``LossScaleOptimizer`` under ``mixed_float16``.
-            loss: ``"lsgan"`` (the paper), ``"bce"`` or ``"hinge"``, or a
-                :class:`tfgan_zoo.losses.GANLoss` without gradient penalty. G's
-                adversarial term is ``criterion(D(G(x)), real)`` and D's loss
-                ``0.5 * (criterion(D(real), real) + criterion(D(fake), fake))``,
-                as in the reference implementation (for lsgan: mean squared errors).
+            loss: the GAN loss: lsgan (the paper), bce or hinge (or a
+                :class:`tfgan_zoo.losses.GANLoss` without gradient penalty).
+                G's adversarial term is criterion(D(G(x)), real) and D's loss
+                0.5 * (criterion(D(real), real) + criterion(D(fake), fake)), as
+                in the reference implementation (for lsgan: mean squared errors).
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...).
         """
-        if "optimizer" in kwargs or "loss_weights" in kwargs:
-            raise ValueError("Use g_optimizer= and d_optimizer=; CycleGAN has no single optimizer.")
         self.gan_loss = gan_losses.get(loss)
         if self.gan_loss.uses_gradient_penalty:
             raise ValueError(
@@ -271,24 +274,13 @@ class CycleGAN(AdversarialModel):
                 "use 'lsgan' (the paper), 'bce' or 'hinge'."
             )
         self._g_gan_scale, self._d_scale = _adversarial_scales(self.gan_loss)
-        g_optimizer = _prepare_optimizer(g_optimizer, "g", default=paper_adam)
-        d_optimizer = _prepare_optimizer(d_optimizer, "d", default=paper_adam)
-        if g_optimizer is d_optimizer:
-            raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
-        self._attach_optimizers(
-            g_optimizer, d_optimizer, self._generator_variables(), self._discriminator_variables(), **kwargs
-        )
-
-    def _generator_variables(self):
-        return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
-
-    def _discriminator_variables(self):
-        return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
+        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
 
     # ------------------------------------------------------------ train step
     def split_batch(self, data):
+        shape = (self.image_size, self.image_size, self.channels)
         return split_image_pair(
-            data,
+            data, (shape, shape),
             "CycleGAN.fit expects (images_a, images_b) batches, one batch of each domain, e.g. "
             "tf.data.Dataset.zip((domain_a.repeat(), domain_b.repeat())).batch(1).",
         )
@@ -311,8 +303,7 @@ class CycleGAN(AdversarialModel):
             real_a = random_jitter(real_a, jitter_a, load_size=self.load_size)
             real_b = random_jitter(real_b, jitter_b, load_size=self.load_size)
 
-        g_variables = self._generator_variables()
-        with tf.GradientTape() as tape:
+        with self.update(self.g_optimizer, [self.generator_ab, self.generator_ba]) as update:
             fake_b, fake_a, cycle = self._cycle(real_a, real_b, training=True)
             g_gan = self._g_gan_scale * (
                 self.gan_loss.generator_loss(self.discriminator_b(fake_b, training=True))
@@ -324,41 +315,36 @@ class CycleGAN(AdversarialModel):
                     real_b, self.generator_ab(real_b, training=True)
                 ) + gan_losses.identity_loss(real_a, self.generator_ba(real_a, training=True))
                 per_example = per_example + self.cycle_weight * self.identity_weight * identity
-                self.identity_tracker.update_state(tf.reduce_mean(identity))
-            scaled_loss = self.g_optimizer.scale_loss(replica_mean(per_example))
-        grads = tape.gradient(scaled_loss, g_variables)
-        self.g_optimizer.apply_gradients(zip(grads, g_variables))
-        self.g_loss_tracker.update_state(tf.reduce_mean(per_example))
-        self.g_gan_tracker.update_state(tf.reduce_mean(g_gan))
-        self.cycle_tracker.update_state(tf.reduce_mean(cycle))
+                self.record({"identity": identity})
+            update.minimize(per_example)
+        self.record({"g_loss": per_example, "g_gan": g_gan, "cycle": cycle})
 
         # D's fakes come from the forward pass above (before G's update) by way
         # of the pools; the pools return them without gradient.
         pooled_a = self.pool_a(fake_a, pool_seed_a)
         pooled_b = self.pool_b(fake_b, pool_seed_b)
-        d_variables = self._discriminator_variables()
-        with tf.GradientTape() as tape:
+        with self.update(self.d_optimizer, [self.discriminator_a, self.discriminator_b]) as update:
             real_a_logits = self.discriminator_a(real_a, training=True)
             fake_a_logits = self.discriminator_a(pooled_a, training=True)
             real_b_logits = self.discriminator_b(real_b, training=True)
             fake_b_logits = self.discriminator_b(pooled_b, training=True)
             d_a = self._d_scale * self.gan_loss.discriminator_loss(real_a_logits, fake_a_logits)
             d_b = self._d_scale * self.gan_loss.discriminator_loss(real_b_logits, fake_b_logits)
-            scaled_loss = self.d_optimizer.scale_loss(replica_mean(d_a + d_b))
-        grads = tape.gradient(scaled_loss, d_variables)
-        self.d_optimizer.apply_gradients(zip(grads, d_variables))
-        self.d_a_loss_tracker.update_state(tf.reduce_mean(d_a))
-        self.d_b_loss_tracker.update_state(tf.reduce_mean(d_b))
+            update.minimize(d_a + d_b)
         score = self.gan_loss.score
-        self.d_real_tracker.update_state(0.5 * tf.reduce_mean(score(real_a_logits) + score(real_b_logits)))
-        self.d_fake_tracker.update_state(0.5 * tf.reduce_mean(score(fake_a_logits) + score(fake_b_logits)))
+        self.record({
+            "d_a_loss": d_a,
+            "d_b_loss": d_b,
+            "d_real": 0.5 * (score(real_a_logits) + score(real_b_logits)),
+            "d_fake": 0.5 * (score(fake_a_logits) + score(fake_b_logits)),
+        })
         return self.step_logs(self.trackers())
 
     def test_step(self, data):
         """Cycle L1 (both directions, no jitter, inference mode): ``validation_data`` reports ``val_cycle``."""
         real_a, real_b = self.split_batch(data)
         _, _, cycle = self._cycle(real_a, real_b, training=False)
-        self.cycle_tracker.update_state(tf.reduce_mean(cycle))
+        self.record({"cycle": cycle})
         return self.step_logs([self.cycle_tracker])
 
     def get_config(self):

@@ -1,16 +1,20 @@
-"""DCGAN (Radford et al. 2016): noise -> image.
+"""The DCGAN family: DCGAN (Radford et al. 2016), noise -> image, and the
+conditional GAN (Mirza & Osindero 2014) on the same networks.
 
 Generator: dense projection to a small feature map, stride-2 transposed
 convolutions with batch norm and ReLU, tanh output. Discriminator: stride-2
 convolutions with LeakyReLU(0.2), batch norm after the first. Weights N(0, 0.02).
-Both networks take ``num_classes``: with it they become the conditional GAN's
-networks (see :mod:`tfgan_zoo.models.cgan`).
+The conditional G sees ``concat(noise, one_hot(label))``; its D sees the
+image with the one-hot label broadcast to constant maps concatenated to its
+channels; ``fit`` takes ``(images, labels)`` batches.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
+from tfgan_zoo.layers import DiscriminatorNorm
 from tfgan_zoo.models.base import GAN
 from tfgan_zoo.networks.dcgan import DCGANDiscriminator, DCGANGenerator, validate_image_shape
 
@@ -43,7 +47,7 @@ class DCGAN(GAN):
         image_shape=(28, 28, 1),
         g_filters: int = 64,
         d_filters: int = 64,
-        d_norm: str = "batch",
+        d_norm: DiscriminatorNorm = "batch",
         d_dropout: float = 0.0,
         d_spectral_norm: bool = False,
         diffaugment: str = "",
@@ -66,16 +70,12 @@ class DCGAN(GAN):
             self.image_shape, self.num_classes, self.d_filters, d_norm, self.d_dropout,
             spectral_norm=self.d_spectral_norm, name="discriminator",
         )
-        # Variables exist from construction on: inside a strategy scope they
-        # are mirrored, and checkpoints can be restored before the first step.
-        self.generator.build_for_inputs()
-        self.discriminator.build_for_inputs()
+        self.build_training_state()
         self._setup_ema(ema_decay)
-        self.built = True
 
     def sample(self, num_samples: int, seed: int = 0):
-        """``num_samples`` images in [-1, 1] from seeded noise."""
-        noise = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        """``num_samples`` images in [-1, 1] from the noise of :meth:`sample_inputs`."""
+        noise, _ = self.sample_inputs(num_samples, seed)
         return self.generate(noise)
 
     def get_config(self):
@@ -92,3 +92,34 @@ class DCGAN(GAN):
             "ema_decay": self.ema_decay,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class ConditionalGAN(DCGAN):
+    """DCGAN conditioned on a class label; the same arguments plus ``num_classes``.
+
+    Args:
+        num_classes: number of classes (labels are ids 0..num_classes-1).
+    """
+
+    def __init__(self, latent_dim: int = 100, num_classes: int = 10, image_shape=(28, 28, 1), **kwargs):
+        if int(num_classes) < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}; use DCGAN for no labels.")
+        # Read by DCGAN.__init__ when it builds the networks.
+        self.num_classes = int(num_classes)
+        super().__init__(latent_dim=latent_dim, image_shape=image_shape, **kwargs)
+
+    def generator_inputs(self, noise, conditions):
+        return (noise, conditions)
+
+    def discriminate(self, images, conditions, training=True):
+        return self.discriminator((images, conditions), training=training)
+
+    def sample(self, labels, seed: int = 0):
+        """One image in [-1, 1] per label, from the noise of :meth:`sample_inputs`."""
+        labels = tf.convert_to_tensor(labels, tf.int32)
+        noise, _ = self.sample_inputs(int(labels.shape[0]), seed)
+        return self.generate(noise, labels)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}

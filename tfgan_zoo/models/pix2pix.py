@@ -15,6 +15,7 @@ images alike inside the training step.
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import keras
 import numpy as np
@@ -22,15 +23,8 @@ import tensorflow as tf
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
-from tfgan_zoo.layers import BlockOptions, check_norm
-from tfgan_zoo.models.base import (
-    AdversarialModel,
-    _prepare_optimizer,
-    paper_adam,
-    replica_mean,
-    split_image_pair,
-    translate_images,
-)
+from tfgan_zoo.layers import BlockOptions, TranslationNorm, check_norm
+from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.unet import UNetGenerator
 
@@ -57,10 +51,14 @@ class Pix2Pix(AdversarialModel):
             ``"nearest"`` (the TF tutorial's; keeps label-map colours exact) or
             ``"bicubic"`` (the paper's code).
         seed: seed of the jitter stream.
-        leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias:
-            choices inside G's and D's blocks, see
-            :class:`tfgan_zoo.layers.BlockOptions`; the defaults are the
-            paper's code, ``BlockOptions``' docstring names the TF tutorial's.
+        leaky_slope: negative slope of the LeakyReLU in the encoder and PatchGAN
+            blocks (the TF tutorial keeps Keras' 0.3).
+        bn_epsilon, bn_momentum: batch norm's epsilon and moving-average
+            momentum (the tutorial: Keras' 1e-3 and 0.99).
+        synchronized_bn: synchronized batch norm (the tutorial: plain).
+        encoder_bias: a bias in the encoder convolutions that no normalization
+            follows (the tutorial: none). These four are the
+            tfgan_zoo.layers.BlockOptions of G's and D's blocks.
         innermost_norm: normalize the U-Net's 1x1 innermost block too, as the
             TF tutorial does; at batch 1 it is then a constant in training,
             and its moving statistics spoil inference-mode translations.
@@ -80,11 +78,11 @@ class Pix2Pix(AdversarialModel):
         d_filters: int = 64,
         d_layers: int = 3,
         g_depth: int | None = None,
-        norm: str = "batch",
+        norm: TranslationNorm = "batch",
         l1_weight: float = 100.0,
         jitter: bool = True,
         load_size: int | None = None,
-        jitter_resize: str = "bilinear",
+        jitter_resize: Literal["bilinear", "nearest", "bicubic"] = "bilinear",
         seed: int = 0,
         leaky_slope: float = 0.2,
         bn_epsilon: float = 1e-5,
@@ -116,16 +114,14 @@ class Pix2Pix(AdversarialModel):
         self.halve_d_loss = bool(halve_d_loss)
         self.generator = UNetGenerator(
             self.image_size, self.input_channels, self.output_channels, self.g_filters,
-            depth=self.g_depth, norm=norm, innermost_norm=self.innermost_norm, name="generator",
-            **dataclasses.asdict(self.block_options),
+            depth=self.g_depth, norm=norm, innermost_norm=self.innermost_norm, block_options=self.block_options,
+            name="generator",
         )
         self.discriminator = PatchDiscriminator(
             self.image_size, self.input_channels, self.output_channels, self.d_filters,
-            num_layers=self.d_layers, norm=norm, name="discriminator", **dataclasses.asdict(self.block_options),
+            num_layers=self.d_layers, norm=norm, block_options=self.block_options, name="discriminator",
         )
-        self._build_with_trackers(
-            (self.generator, self.discriminator), ("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake")
-        )
+        self.build_training_state(("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake"))
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -137,9 +133,10 @@ class Pix2Pix(AdversarialModel):
     # ---------------------------------------------------------------- compile
     def compile(
         self,
+        *,
         g_optimizer=None,
         d_optimizer=None,
-        loss: str | gan_losses.GANLoss = "bce",
+        loss: gan_losses.PenaltyFreeLossName | gan_losses.GANLoss = "bce",
         d_every: int = 1,
         simultaneous: bool = False,
         **kwargs,
@@ -150,11 +147,11 @@ class Pix2Pix(AdversarialModel):
             g_optimizer, d_optimizer: optimizers (instances or names); default
                 ``Adam(2e-4, beta_1=0.5)`` each, the paper's. Wrapped in
                 ``LossScaleOptimizer`` automatically under ``mixed_float16``.
-            loss: ``"bce"`` (the paper), ``"lsgan"``, ``"hinge"`` or a
-                :class:`tfgan_zoo.losses.GANLoss` without gradient penalty.
-            d_every: update D on every ``d_every``-th step only (G every step);
-                one device only, as replicas cannot synchronize inside the
-                conditional update.
+            loss: the GAN loss: bce (the paper), lsgan or hinge (or a
+                :class:`tfgan_zoo.losses.GANLoss` without gradient penalty).
+            d_every: update D on every d_every-th step only, G every step (k > 1
+                when D overpowers G); one device only, as replicas cannot
+                synchronize inside the conditional update.
             simultaneous: take G's and D's gradients from one forward pass
                 (the TF tutorial's step) instead of updating D first and then
                 G against the updated D (the paper's code).
@@ -164,8 +161,6 @@ class Pix2Pix(AdversarialModel):
         """
         if int(d_every) < 1:
             raise ValueError(f"d_every must be >= 1, got {d_every}.")
-        if "optimizer" in kwargs or "loss_weights" in kwargs:
-            raise ValueError("Use g_optimizer= and d_optimizer=; pix2pix has no single optimizer.")
         self.gan_loss = gan_losses.get(loss)
         if self.gan_loss.uses_gradient_penalty:
             raise ValueError(
@@ -176,19 +171,16 @@ class Pix2Pix(AdversarialModel):
         self.simultaneous = bool(simultaneous)
         if self.simultaneous and self.d_every != 1:
             raise ValueError("simultaneous updates need d_every=1.")
-        self._attach_optimizers(
-            _prepare_optimizer(g_optimizer, "g", default=paper_adam),
-            _prepare_optimizer(d_optimizer, "d", default=paper_adam),
-            self.generator.trainable_variables, self.discriminator.trainable_variables, **kwargs,
-        )
+        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
 
-    def _compile_options(self) -> dict:
+    def compile_options(self) -> dict:
         return {"loss": self.gan_loss.name, "d_every": self.d_every, "simultaneous": self.simultaneous}
 
     # ------------------------------------------------------------ train step
     def split_batch(self, data):
+        size = self.image_size
         return split_image_pair(
-            data,
+            data, ((size, size, self.input_channels), (size, size, self.output_channels)),
             "Pix2Pix.fit expects (inputs, targets) batches of paired images, e.g. "
             "tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(1).",
         )
@@ -206,9 +198,9 @@ class Pix2Pix(AdversarialModel):
             )
         if self.simultaneous:
             return self._simultaneous_step(inputs, targets)
-        with tf.GradientTape() as tape:
+        with self.update(self.g_optimizer, [self.generator]) as update:
             fake = self.generator(inputs, training=True)
-            with tape.stop_recording():
+            with update.tape.stop_recording():
                 if self.d_every == 1:
                     self._train_discriminator(inputs, targets, fake)
                 else:
@@ -227,41 +219,32 @@ class Pix2Pix(AdversarialModel):
                     )
             fake_logits = self.discriminator((inputs, fake), training=True)
             losses = self._generator_losses(targets, fake, fake_logits)
-            scaled_loss = self.g_optimizer.scale_loss(replica_mean(losses["g_loss"]))
-        variables = self.generator.trainable_variables
-        grads = tape.gradient(scaled_loss, variables)
-        self.g_optimizer.apply_gradients(zip(grads, variables))
-        self._record(losses)
+            update.minimize(losses["g_loss"])
+        self.record(losses)
         return self.step_logs(self.trackers())
 
     def _simultaneous_step(self, inputs, targets):
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator(inputs, training=True)
-            real_logits = self.discriminator((inputs, targets), training=True)
-            fake_logits = self.discriminator((inputs, fake), training=True)
-            g_losses = self._generator_losses(targets, fake, fake_logits)
-            d_losses = self._discriminator_losses(real_logits, fake_logits)
-            g_scaled = self.g_optimizer.scale_loss(replica_mean(g_losses["g_loss"]))
-            d_scaled = self.d_optimizer.scale_loss(replica_mean(d_losses["d_loss"]))
-        for tape, loss, network, optimizer in (
-            (g_tape, g_scaled, self.generator, self.g_optimizer),
-            (d_tape, d_scaled, self.discriminator, self.d_optimizer),
-        ):
-            variables = network.trainable_variables
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        self._record({**g_losses, **d_losses})
+        # Both tapes see one forward pass. G's step is applied when the inner
+        # block ends, then D's: D's gradients come from the values of that pass.
+        with self.update(self.d_optimizer, [self.discriminator]) as d_update:
+            with self.update(self.g_optimizer, [self.generator]) as g_update:
+                fake = self.generator(inputs, training=True)
+                real_logits = self.discriminator((inputs, targets), training=True)
+                fake_logits = self.discriminator((inputs, fake), training=True)
+                g_losses = self._generator_losses(targets, fake, fake_logits)
+                d_losses = self._discriminator_losses(real_logits, fake_logits)
+                g_update.minimize(g_losses["g_loss"])
+                d_update.minimize(d_losses["d_loss"])
+        self.record({**g_losses, **d_losses})
         return self.step_logs(self.trackers())
 
     def _train_discriminator(self, inputs, targets, fake):
-        variables = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
+        with self.update(self.d_optimizer, [self.discriminator]) as update:
             real_logits = self.discriminator((inputs, targets), training=True)
             fake_logits = self.discriminator((inputs, fake), training=True)
             losses = self._discriminator_losses(real_logits, fake_logits)
-            scaled_loss = self.d_optimizer.scale_loss(replica_mean(losses["d_loss"]))
-        grads = tape.gradient(scaled_loss, variables)
-        self.d_optimizer.apply_gradients(zip(grads, variables))
-        self._record(losses)
+            update.minimize(losses["d_loss"])
+        self.record(losses)
 
     def _generator_losses(self, targets, fake, fake_logits) -> dict:
         """Per-example ``g_loss`` (GAN + ``l1_weight`` * L1) and its two terms."""
@@ -281,17 +264,10 @@ class Pix2Pix(AdversarialModel):
             "d_fake": self.gan_loss.score(fake_logits),
         }
 
-    def _record(self, values: dict):
-        """Adds each value's batch mean to the tracker of the same name."""
-        for name, value in values.items():
-            getattr(self, f"{name}_tracker").update_state(tf.reduce_mean(value))
-
     def test_step(self, data):
         """L1 of the translation (no jitter, no dropout): ``validation_data`` reports ``val_g_l1``."""
         inputs, targets = self.split_batch(data)
-        self.g_l1_tracker.update_state(
-            tf.reduce_mean(self._per_example_l1(targets, self.generator(inputs, training=False)))
-        )
+        self.record({"g_l1": self._per_example_l1(targets, self.generator(inputs, training=False))})
         return self.step_logs([self.g_l1_tracker])
 
     def get_config(self):

@@ -5,9 +5,10 @@ from another family."""
 from tfgan_zoo.networks.dcgan import DCGANDiscriminator, DCGANGenerator, upsampling_plan
 from tfgan_zoo.networks.patchgan import PatchDiscriminator, patch_output_size, patch_receptive_field
 from tfgan_zoo.networks.resnet import ResnetGenerator, default_num_blocks
+from tfgan_zoo.networks.translator import ImageTranslator
 from tfgan_zoo.networks.unet import UNetGenerator, unet_depth
 
 __all__ = [
-    "DCGANDiscriminator", "DCGANGenerator", "PatchDiscriminator", "ResnetGenerator", "UNetGenerator",
+    "DCGANDiscriminator", "DCGANGenerator", "ImageTranslator", "PatchDiscriminator", "ResnetGenerator", "UNetGenerator",
     "default_num_blocks", "patch_output_size", "patch_receptive_field", "unet_depth", "upsampling_plan",
 ]

@@ -42,8 +42,8 @@ class PatchDiscriminator(keras.Model):
     :func:`patch_receptive_field` square (70x70 by default).
 
     With ``input_channels=0`` it is unconditional (CycleGAN's): it takes the
-    images ``[B,H,W,Ct]`` alone. ``leaky_slope`` to ``encoder_bias``: see
-    :class:`tfgan_zoo.layers.BlockOptions`.
+    images ``[B,H,W,Ct]`` alone. ``block_options``: the
+    :class:`tfgan_zoo.layers.BlockOptions` of its blocks.
     """
 
     def __init__(
@@ -55,11 +55,7 @@ class PatchDiscriminator(keras.Model):
         num_layers: int = 3,
         max_filters: int = 512,
         norm: str = "batch",
-        leaky_slope: float = 0.2,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        synchronized_bn: bool = True,
-        encoder_bias: bool = True,
+        block_options: BlockOptions | dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -70,7 +66,7 @@ class PatchDiscriminator(keras.Model):
         self.num_layers = int(num_layers)
         self.max_filters = int(max_filters)
         self.norm = check_norm(norm)
-        self.block_options = BlockOptions(leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias)
+        self.block_options = BlockOptions.of(block_options)
         if self.num_layers < 1 or patch_output_size(self.image_size, self.num_layers) < 1:
             raise ValueError(
                 f"A PatchGAN with num_layers={num_layers} leaves no output on {image_size}x{image_size} "
@@ -114,5 +110,5 @@ class PatchDiscriminator(keras.Model):
             "num_layers": self.num_layers,
             "max_filters": self.max_filters,
             "norm": self.norm,
-            **dataclasses.asdict(self.block_options),
+            "block_options": dataclasses.asdict(self.block_options),
         }

@@ -4,9 +4,9 @@ down-samplings, residual blocks, two up-samplings and a 7x7 tanh output."""
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from tfgan_zoo.layers import ReflectionPadding2D, check_norm, dcgan_initializer, normalization
+from tfgan_zoo.networks.translator import ImageTranslator
 
 
 def default_num_blocks(image_size: int) -> int:
@@ -34,7 +34,7 @@ def _conv(filters: int, size: int, norm: str, strides: int = 1):
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
-class ResnetGenerator(keras.Model):
+class ResnetGenerator(ImageTranslator):
     """``images [B, S, S, input_channels]`` in [-1, 1] -> ``[B, S, S, output_channels]`` in [-1, 1].
 
     The paper's ``c7s1-64, d128, d256, R256 x num_blocks, u128, u64, c7s1-3``:
@@ -63,15 +63,11 @@ class ResnetGenerator(keras.Model):
         norm: str = "instance",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.image_size = int(image_size)
+        super().__init__(image_size, input_channels, output_channels, filters, **kwargs)
         if self.image_size < 8 or self.image_size % 4:
             raise ValueError(
                 f"image_size must be a multiple of 4 and at least 8 (two stride-2 levels), got {image_size}."
             )
-        self.input_channels = int(input_channels)
-        self.output_channels = int(output_channels)
-        self.filters = int(filters)
         self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
         if self.num_blocks < 0:
             raise ValueError(f"num_blocks must be >= 0, got {num_blocks}.")
@@ -130,17 +126,9 @@ class ResnetGenerator(keras.Model):
             x = block(x, training=training)
         return self.tanh(self.to_image(x, training=training))
 
-    def build_for_inputs(self):
-        """Creates the variables by one call on dummy inputs."""
-        self(ops.zeros((1, self.image_size, self.image_size, self.input_channels)))
-
     def get_config(self):
         return {
             **super().get_config(),
-            "image_size": self.image_size,
-            "input_channels": self.input_channels,
-            "output_channels": self.output_channels,
-            "filters": self.filters,
             "num_blocks": self.num_blocks,
             "norm": self.norm,
         }

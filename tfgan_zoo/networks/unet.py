@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import keras
-from keras import ops
 
 from tfgan_zoo.layers import BlockOptions, check_norm, dcgan_initializer, down_block, up_block
+from tfgan_zoo.networks.translator import ImageTranslator
 
 
 def unet_depth(image_size: int, depth: int | None = None) -> int:
@@ -36,7 +36,7 @@ def unet_depth(image_size: int, depth: int | None = None) -> int:
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
-class UNetGenerator(keras.Model):
+class UNetGenerator(ImageTranslator):
     """``images [B, S, S, input_channels]`` in [-1, 1] -> ``[B, S, S, output_channels]`` in [-1, 1].
 
     Encoder ``C64-C128-C256-C512-C512-...`` (filters double per level up to
@@ -45,8 +45,8 @@ class UNetGenerator(keras.Model):
     a 1x1 bottleneck over a batch of one (or per instance) sets it to a
     constant. The decoder mirrors it with dropout 0.5 in its first
     ``dropout_blocks`` blocks, pix2pix's only source of noise; it is active
-    in training only. ``leaky_slope`` to ``encoder_bias``: see
-    :class:`tfgan_zoo.layers.BlockOptions`.
+    in training only. ``block_options``: the
+    :class:`tfgan_zoo.layers.BlockOptions` of its blocks.
     """
 
     def __init__(
@@ -59,24 +59,16 @@ class UNetGenerator(keras.Model):
         depth: int | None = None,
         dropout_blocks: int = 3,
         norm: str = "batch",
-        leaky_slope: float = 0.2,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
-        synchronized_bn: bool = True,
-        encoder_bias: bool = True,
+        block_options: BlockOptions | dict | None = None,
         innermost_norm: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.image_size = int(image_size)
+        super().__init__(image_size, input_channels, output_channels, filters, **kwargs)
         self.depth = unet_depth(self.image_size, depth)
-        self.input_channels = int(input_channels)
-        self.output_channels = int(output_channels)
-        self.filters = int(filters)
         self.max_filters = int(max_filters)
         self.dropout_blocks = int(dropout_blocks)
         self.norm = check_norm(norm)
-        self.block_options = BlockOptions(leaky_slope, bn_epsilon, bn_momentum, synchronized_bn, encoder_bias)
+        self.block_options = BlockOptions.of(block_options)
         self.innermost_norm = bool(innermost_norm)
         widths = [min(self.filters * 2**level, self.max_filters) for level in range(self.depth)]
         unnormalized = {0} if self.innermost_norm else {0, self.depth - 1}
@@ -114,21 +106,13 @@ class UNetGenerator(keras.Model):
             x = skip([block(x, training=training), encoded])
         return self.tanh(self.to_image(x))
 
-    def build_for_inputs(self):
-        """Creates the variables by one call on dummy inputs."""
-        self(ops.zeros((1, self.image_size, self.image_size, self.input_channels)))
-
     def get_config(self):
         return {
             **super().get_config(),
-            "image_size": self.image_size,
-            "input_channels": self.input_channels,
-            "output_channels": self.output_channels,
-            "filters": self.filters,
             "max_filters": self.max_filters,
             "depth": self.depth,
             "dropout_blocks": self.dropout_blocks,
             "norm": self.norm,
-            **dataclasses.asdict(self.block_options),
+            "block_options": dataclasses.asdict(self.block_options),
             "innermost_norm": self.innermost_norm,
         }

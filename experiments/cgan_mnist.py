@@ -8,7 +8,7 @@ resumable checkpoints and the generator SavedModel into the run directory, and e
 """
 
 from tfgan_zoo import ConditionalGAN, experiment
-from tfgan_zoo.data import image_dataset, load_idx_dataset
+from tfgan_zoo.data import image_dataset, load_idx_dataset, resolve_idx_dir
 from tfgan_zoo.data.idx import CLASS_NAMES
 
 
@@ -21,6 +21,8 @@ def main():
 
     images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
     test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
+    source = resolve_idx_dir(args.dataset, args.data_dir) or f"tensorflow_datasets:{args.dataset}"
+    experiment.record_data(args, source=source, train=(images, labels))
     evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=True)
     dataset = image_dataset(images, labels, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():

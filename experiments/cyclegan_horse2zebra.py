@@ -21,7 +21,7 @@ and b_to_a. Re-run the same command to resume.
 
 from pathlib import Path
 
-from tfgan_zoo import CycleGAN, experiment
+from tfgan_zoo import CycleGAN, experiment, options
 from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir, unpaired_dataset
 
 
@@ -29,7 +29,8 @@ def main():
     parser = experiment.family_parser(__doc__, CycleGAN, exclude=("channels",), epochs=200, batch_size=1,
                                       eval_every=5, image_size=128)
     experiment.data_arguments(parser).add_argument(
-        "--val-count", type=int, default=100, help="pictures per domain held out for validation"
+        "--val-count", type=options.ranged(options.Count), default=100,
+        help="pictures per domain held out for validation",
     )
     args = experiment.add_linear_decay_arguments(parser).parse_args()
     args.out = args.out or f"runs/cyclegan_horse2zebra_{args.image_size}"
@@ -39,6 +40,7 @@ def main():
     cache = Path(args.cache_dir) / "decoded"
     train_a, train_b, _, _ = load_unpaired(root, args.image_size, "train", args.val_count, cache_dir=cache)
     validation = load_unpaired(root, args.image_size, "val", args.val_count, cache_dir=cache)
+    experiment.record_data(args, source=root, train_count=[len(train_a), len(train_b)])
     dataset = unpaired_dataset(train_a, train_b, batch_size=args.batch_size, seed=args.seed)
     # An epoch covers the larger domain once (the schedule counts in those epochs).
     args.steps_per_epoch = args.steps_per_epoch or max(len(train_a), len(train_b)) // args.batch_size

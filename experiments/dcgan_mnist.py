@@ -8,7 +8,7 @@ samples (domain-FID/KID, precision/recall), keeping the best epoch.
 """
 
 from tfgan_zoo import DCGAN, experiment
-from tfgan_zoo.data import image_dataset, load_idx_dataset
+from tfgan_zoo.data import image_dataset, load_idx_dataset, resolve_idx_dir
 
 
 def main():
@@ -20,6 +20,8 @@ def main():
 
     images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
     test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
+    source = resolve_idx_dir(args.dataset, args.data_dir) or f"tensorflow_datasets:{args.dataset}"
+    experiment.record_data(args, source=source, train=(images, labels))
     evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=False)
     dataset = image_dataset(images, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():

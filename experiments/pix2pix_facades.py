@@ -27,6 +27,7 @@ def main():
     root = resolve_paired_dir("facades", args.data_dir)
     train_inputs, train_targets, _ = load_side_by_side(root / "train", args.direction, args.image_size)
     validation = load_side_by_side(root / "val", args.direction, args.image_size)
+    experiment.record_data(args, source=root, train_count=len(train_inputs), val_count=len(validation[0]))
     dataset = paired_dataset(train_inputs, train_targets, batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
         model = experiment.build(Pix2Pix, args, input_channels=train_inputs.shape[-1],

@@ -12,7 +12,7 @@ HTML gallery and the translator SavedModel. Re-run to resume.
 
 from pathlib import Path
 
-from tfgan_zoo import Pix2Pix, experiment
+from tfgan_zoo import Pix2Pix, experiment, options
 from tfgan_zoo.data import load_folder_pairs, make_lineart_pairs, paired_dataset, resolve_paired_dir
 
 
@@ -20,8 +20,9 @@ def main():
     parser = experiment.family_parser(__doc__, Pix2Pix, exclude=("input_channels", "output_channels"),
                                       epochs=20, batch_size=4, eval_every=1, image_size=96, g_depth=5)
     data = experiment.data_arguments(parser)
-    data.add_argument("--val-count", type=int, default=191, help="pairs held out for validation")
-    data.add_argument("--kernel-size", type=int, default=3, help="dilation kernel of the line-art maker")
+    positive = options.ranged(options.Count)
+    data.add_argument("--val-count", type=positive, default=191, help="pairs held out for validation")
+    data.add_argument("--kernel-size", type=positive, default=3, help="dilation kernel of the line-art maker")
     parser.add_argument("--pairs-dir", default=None,
                         help="where the (lineart, color) pairs are written (default: CACHE_DIR/anime_faces_lineart)")
     args = parser.parse_args()
@@ -33,6 +34,8 @@ def main():
     print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=args.kernel_size)}")
     inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", args.image_size)
     split = len(inputs) - args.val_count
+    # The pairs are made from the source images: those (and --kernel-size) are the data.
+    experiment.record_data(args, source=source, pair_count=len(inputs))
     dataset = paired_dataset(inputs[:split], targets[:split], batch_size=args.batch_size, seed=args.seed)
     with strategy.scope():
         model = experiment.build(Pix2Pix, args, input_channels=inputs.shape[-1], output_channels=targets.shape[-1])

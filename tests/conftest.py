@@ -44,6 +44,43 @@ def load_script(path: Path):
     return module
 
 
+class _Parsed(Exception):
+    pass
+
+
+_script_parsers = {}
+
+
+def script_parser(script: str):
+    """The full parser of ``experiments/<script>.py``, with the options the script
+    adds itself (the script's ``main`` runs up to its ``parse_args``); its
+    ``excluded`` attribute names the family options the script sets from its data."""
+    from tfgan_zoo import experiment
+
+    if script not in _script_parsers:
+        module = load_script(REPO / "experiments" / f"{script}.py")
+        real = experiment.family_parser
+
+        def capture(*args, **kwargs):
+            parser = real(*args, **kwargs)
+            parser.excluded = tuple(kwargs.get("exclude", ()))
+            _script_parsers[script] = parser
+
+            def stop(*_, **__):
+                raise _Parsed
+
+            parser.parse_args = stop  # the script has added its own options by the time it parses
+            return parser
+
+        experiment.family_parser = capture
+        try:
+            with pytest.raises(_Parsed):
+                module.main()
+        finally:
+            experiment.family_parser = real
+    return _script_parsers[script]
+
+
 @pytest.fixture(scope="session")
 def study_module():
     """``study_module("pix2pix_vs_tutorial", "pix2pix_reference")``: the script

@@ -60,7 +60,7 @@ def train(family: str, run_dir: str, epochs: int):
         args = parser.parse_args([*common, "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
                                   "--latent-dim", "8"])
         strategy = experiment.configure(args)
-        images = rng.integers(0, 256, (16 * 40, 16, 16, 1), dtype=np.uint8)
+        images = rng.integers(0, 256, (16 * 10, 16, 16, 1), dtype=np.uint8)
         dataset = tfgan_zoo.data.image_dataset(images, batch_size=16, seed=0)
         with strategy.scope():
             gan = experiment.build(tfgan_zoo.DCGAN, args, image_shape=(16, 16, 1))
@@ -69,12 +69,12 @@ def train(family: str, run_dir: str, epochs: int):
     # CycleGAN, with 50-image pools that take one image per replica per step.
     parser = experiment.add_linear_decay_arguments(experiment.family_parser("", tfgan_zoo.CycleGAN))
     args = parser.parse_args([*common, "--batch-size", "2", "--image-size", "16", "--filters", "4",
-                              "--num-blocks", "1", "--disc-layers", "1", "--steps-per-epoch", "12"])
+                              "--num-blocks", "1", "--disc-layers", "1", "--steps-per-epoch", "6"])
     strategy = experiment.configure(args)
     domains = rng.integers(0, 256, (2, 30, 16, 16, 3), dtype=np.uint8)
     dataset = tfgan_zoo.data.unpaired_dataset(domains[0], domains[1], batch_size=2, seed=0)
     with strategy.scope():
-        model = experiment.build(tfgan_zoo.CycleGAN, args, learning_rate=experiment.linear_decay(args, 12))
+        model = experiment.build(tfgan_zoo.CycleGAN, args, learning_rate=experiment.linear_decay(args, 6))
     names = [f"{i}.png" for i in range(4)]
     validation = (domains[0][:4], domains[1][:4], names, names)
     experiment.run(model, dataset, args, experiment.UnpairedTranslation(validation), parser)

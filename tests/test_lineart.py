@@ -58,7 +58,7 @@ def test_make_pairs_writes_matching_names_skips_corrupt_and_reruns_fast(tmp_path
     write_png(source / "nested" / "b.png", two_regions(24))
     (source / "broken.jpg").write_bytes(b"not a jpeg")
     counts = make_lineart_pairs(source, out, size=16)
-    assert counts == {"written": 2, "existing": 0, "skipped": ["broken.jpg"]}
+    assert counts == {"written": 2, "existing": 0, "removed": 0, "skipped": ["broken.jpg"], "rebuilt": None}
     assert sorted(p.name for p in (out / "lineart").iterdir()) == ["a.png", "b.png"]
     assert sorted(p.name for p in (out / "color").iterdir()) == ["a.png", "b.png"]
     lineart_png = cv2.imdecode(np.fromfile(out / "lineart" / "a.png", np.uint8), cv2.IMREAD_UNCHANGED)
@@ -69,7 +69,8 @@ def test_make_pairs_writes_matching_names_skips_corrupt_and_reruns_fast(tmp_path
     np.testing.assert_array_equal(inputs[0], np.repeat(line_art(two_regions())[..., None], 3, -1))
     np.testing.assert_array_equal(targets[0], two_regions())
 
-    assert make_lineart_pairs(source, out, size=16) == {"written": 0, "existing": 2, "skipped": ["broken.jpg"]}
+    again = make_lineart_pairs(source, out, size=16)
+    assert again == {"written": 0, "existing": 2, "removed": 0, "skipped": ["broken.jpg"], "rebuilt": None}
 
 
 def test_clashing_source_names_are_rejected(tmp_path):

@@ -248,7 +248,7 @@ def domain(mnist, tmp_path_factory):
     train_images, train_labels = mnist["train"]
     test_images, test_labels = mnist["test"]
     cache = tmp_path_factory.mktemp("domain") / "mnist_classifier.keras"
-    features = metrics.DomainFeatures.train(train_images, train_labels, 10, cache_path=cache, epochs=2)
+    features = metrics.DomainFeatures.train(train_images, train_labels, 10, cache_path=cache, epochs=1)
     accuracy = metrics.classifier_accuracy(features.classifier, test_images, test_labels)
     print(f"domain classifier MNIST test accuracy: {accuracy:.4f}")
     assert accuracy >= 0.98
@@ -265,14 +265,14 @@ def gaussian_blur(images, sigma=1.5):
 
 @pytest.fixture(scope="module")
 def mnist_scores(mnist, domain):
-    """Scores against 10k training images: held-out test images (the floor) and degraded sets."""
+    """Scores against 5k training images: held-out test images (the floor) and degraded sets."""
     train_images, train_labels = mnist["train"]
     test_images, test_labels = mnist["test"]
     evaluator = metrics.GANEvaluator(
-        domain, reference=train_images[:10000], held_out=(test_images, test_labels),
+        domain, reference=train_images[:5000], held_out=(test_images[:5000], test_labels[:5000]),
         classifier=domain.classifier, num_classes=10, kid_subsets=20,
     )
-    rest_images, rest_labels = train_images[10000:], train_labels[10000:]
+    rest_images, rest_labels = train_images[5000:], train_labels[5000:]
     candidates = {
         "noise": np.random.default_rng(13).integers(0, 256, (SAMPLES, 28, 28, 1), dtype=np.uint8),
         "blur": gaussian_blur(test_images[:SAMPLES]),
@@ -314,7 +314,7 @@ def test_evaluator_reports_labels_and_protocol(mnist_scores):
     protocol = evaluation.protocol
     assert protocol["extractor"] == "domain" and protocol["num_samples"] == SAMPLES
     assert protocol["score_names"]["domain_fid"] == "domain-FID"
-    assert protocol["num_reference"] == 10000 and protocol["reference_split"] == "train"
+    assert protocol["num_reference"] == 5000 and protocol["reference_split"] == "train"
     assert protocol["held_out_split"] == "test" and protocol["feature_dim"] == 128
     assert protocol["real_floor"] == mnist_scores["real"]  # computed once, then cached
     assert "none" in protocol["resize"]

@@ -104,11 +104,11 @@ def test_killed_worker_job_resumes_from_the_chief_backup(tmp_path, family):
     if family == "dcgan":
         assert (run_dir / "export" / "generator" / "1" / "saved_model.pb").exists()
         model = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 1), g_filters=8, d_filters=8)
-        steps_per_epoch = 40
+        steps_per_epoch = 10
     else:
         assert (run_dir / "export" / "translators" / "1" / "saved_model.pb").exists()
         model = tfgan_zoo.CycleGAN(image_size=16, filters=4, num_blocks=1, disc_layers=1)
-        steps_per_epoch = 12
+        steps_per_epoch = 6
     # The runs' CycleGAN optimizers follow a schedule (no learning-rate variable): match that.
     rate = 1e-3 if family == "dcgan" else tfgan_zoo.schedules.LinearDecay.from_epochs(2e-4, 1, 1, steps_per_epoch)
     model.compile(d_optimizer=keras.optimizers.Adam(rate), g_optimizer=keras.optimizers.Adam(rate))

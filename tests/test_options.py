@@ -6,7 +6,7 @@ import argparse
 import json
 
 import pytest
-from conftest import REPO, load_script
+from conftest import script_parser
 
 import tfgan_zoo
 from tfgan_zoo import experiment
@@ -26,6 +26,10 @@ def test_every_option_is_documented_and_typed(family):
     for option in options.values():
         assert option.default is None or isinstance(option.default, option.kind), option.name
         assert option.choices is None or option.default in option.choices, option.name
+        assert option.range is None or option.default is None or option.default in option.range, option.name
+    # Every number a family takes has a range the command line checks.
+    assert all(option.range for option in options.values() if option.kind in (int, float)), \
+        [name for name, option in options.items() if option.kind in (int, float) and option.range is None]
 
 
 def test_choices_come_from_literal_annotations():
@@ -54,25 +58,10 @@ def test_flags_parse_back_into_constructor_and_compile_arguments():
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_each_experiment_reaches_every_option_of_its_family(script):
-    module = load_script(REPO / "experiments" / f"{script}.py")
-    family = SCRIPTS[script]
-    captured = {}
-
-    def capture(description, family_class, **kwargs):
-        captured["parser"] = real(description, family_class, **kwargs)
-        captured["exclude"] = kwargs.get("exclude", ())
-        raise StopIteration
-
-    real = experiment.family_parser
-    experiment.family_parser = capture
-    try:
-        with pytest.raises(StopIteration):
-            module.main()
-    finally:
-        experiment.family_parser = real
-    flags = captured["parser"]._option_string_actions
-    for option in family_options(family):
-        assert option.name in captured["exclude"] or option.flag in flags, f"{script} lacks {option.flag}"
+    parser = script_parser(script)
+    for option in family_options(SCRIPTS[script]):
+        assert option.name in parser.excluded or option.flag in parser._option_string_actions, \
+            f"{script} lacks {option.flag}"
 
 
 def test_the_run_identity_covers_every_option_and_refuses_changes(tmp_path):
@@ -98,5 +87,35 @@ def test_the_run_identity_covers_every_option_and_refuses_changes(tmp_path):
                            (("--lr", "1e-3"), "compile_config.g_optimizer.config.learning_rate"),
                            (("--direction", "AtoB"), "data.direction"),
                            (("--batch-size", "4"), "data.batch_size")]:
-        with pytest.raises(SystemExit, match=rf"other settings \(.*{changed}"):
+        with pytest.raises(SystemExit, match=rf"other settings (?s:.*)\n  {changed}: "):
             experiment._check_resume_config(tmp_path, config(*flags))
+
+
+def test_a_range_declared_in_the_signature_is_checked_by_the_command_line(capsys):
+    from typing import Annotated
+
+    from tfgan_zoo.options import Range
+
+    class Family:
+        """Args:
+            blocks: residual blocks.
+            rate: a rate.
+            g_filters: width, with no range.
+        """
+
+        def __init__(self, blocks: Annotated[int, Range(2, 8)] = 4, rate: Annotated[float, Range(0, 1)] | None = None,
+                     g_filters: int = 8):
+            pass
+
+    options = {option.name: option for option in family_options(Family)}
+    assert options["blocks"].range == Range(2, 8) and options["rate"].kind is float
+    assert options["rate"].range == Range(0, 1) and options["g_filters"].range is None
+    assert 8 in options["blocks"].range and 9 not in options["blocks"].range and float("inf") not in Range(0)
+    parser = argparse.ArgumentParser()
+    add_family_arguments(parser, Family)
+    assert parser.parse_args(["--blocks", "2", "--rate", "1"]).blocks == 2
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--blocks", "9"])
+    assert "argument --blocks: must be in [2, 8], got 9." in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"blocks must be in \[2, 8\], got 1\."):
+        options["blocks"].range.check("blocks", 1)

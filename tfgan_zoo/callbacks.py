@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tfgan_zoo import metrics
+from tfgan_zoo import metrics, rundir
 from tfgan_zoo.ranges import to_uint8
 from tfgan_zoo.export import save_generator
 from tfgan_zoo.gallery import triptych_sheet
@@ -79,7 +79,9 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         grid = make_grid(self.sample_images(), rows=self.grid_rows())
-        save_image(self.directory / f"epoch_{epoch + 1:03d}.png", grid, scale=self.scale)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        with rundir.writing(path):
+            save_image(path, grid, scale=self.scale)
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -101,13 +103,132 @@ class StopOnNonFinite(keras.callbacks.Callback):
             )
 
 
+# Where a checkpoint says which epoch it holds: inside the weights file itself, so
+# that a copy of the run directory (cp -r, rsync, tar: new file times) resumes
+# exactly where the original would. training_metadata.json mirrors it for people.
+EPOCH_ATTR = "tfgan_zoo_epoch"
+BATCH_ATTR = "tfgan_zoo_batch"
+STEPS_ATTR = "tfgan_zoo_steps"
+_TMP_MARK = ".tmp"
+BEST_RECORD_ATTR = "tfgan_zoo_best"
+
+
+def weights_bytes(model, attrs: dict) -> bytes:
+    """``model.save_weights``'s ``.weights.h5`` content, with ``attrs`` on its root, built in memory.
+
+    h5py writing a file that the disk cannot hold fails inside its deallocators:
+    a flood of ignored tracebacks, then a segfault. Built in memory, the file
+    reaches the disk through one plain write, whose failure is an ``OSError``."""
+    import h5py
+
+    try:
+        from keras.src.saving import saving_lib
+
+        buffer = io.BytesIO()
+        store = saving_lib.H5IOStore(buffer, mode="w")
+        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+        store.close()
+    except (ImportError, AttributeError, TypeError):
+        # A Keras without these internals: its public save through a scratch file in memory-backed /dev/shm.
+        import tempfile
+
+        with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as scratch:
+            path = os.path.join(scratch, "model.weights.h5")
+            model.save_weights(path)
+            with open(path, "rb") as handle:
+                buffer = io.BytesIO(handle.read())
+    with h5py.File(buffer, "r+") as handle:
+        for key, value in attrs.items():
+            handle.attrs[key] = value
+    return buffer.getvalue()
+
+
+def write_durably(path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` and flushes it to the disk (so that a rename of
+    ``path`` never lands before its bytes); a failure names ``path``."""
+    with rundir.writing(path):
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _remove_quietly(*paths) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def remove_stale_temporaries(directory, pattern: str = "*" + _TMP_MARK + "*") -> list[Path]:
+    """Deletes the temporary files a killed write left in ``directory`` (never
+    renamed into place, so never read); returns them."""
+    directory = Path(directory)
+    stale = [path for path in directory.glob(pattern) if path.is_file()] if directory.is_dir() else []
+    _remove_quietly(*stale)
+    return stale
+
+
+def _optimizer_steps(model) -> dict:
+    """``{"g_optimizer": iterations, "d_optimizer": iterations}`` (or ``{"optimizer": ...}``)."""
+    names = [name for name in ("g_optimizer", "d_optimizer") if getattr(model, name, None) is not None]
+    steps = {}
+    for name in names or ["optimizer"]:
+        optimizer = getattr(model, name, None)
+        if optimizer is not None and hasattr(optimizer, "iterations"):
+            steps[name] = int(keras.ops.convert_to_numpy(optimizer.iterations))
+    return steps
+
+
+def read_checkpoint(backup_dir) -> dict | None:
+    """What the checkpoint in ``backup_dir`` holds, read from the weights file:
+    ``{"path", "epoch" (epochs finished), "batch", "steps" (optimizer iterations)}``;
+    None without a checkpoint, ``epoch`` None for one written before this
+    information was stored in the file."""
+    path = Path(backup_dir) / "latest.weights.h5"
+    if not path.is_file():
+        return None
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        attrs = dict(handle.attrs)
+    steps = attrs.get(STEPS_ATTR)
+    return {
+        "path": str(path),
+        "epoch": int(attrs[EPOCH_ATTR]) if EPOCH_ATTR in attrs else None,
+        "batch": int(attrs.get(BATCH_ATTR, 0)),
+        "steps": json.loads(steps) if steps is not None else None,
+    }
+
+
+def describe_checkpoint(backup_dir) -> str | None:
+    """``"PATH (N epochs finished)"`` of the checkpoint in ``backup_dir``, or None."""
+    try:
+        state = read_checkpoint(backup_dir)
+    except Exception:  # an unreadable file is no good checkpoint to point at
+        return None
+    if state is None:
+        return None
+    return state["path"] + ("" if state["epoch"] is None else f" (after epoch {state['epoch']})")
+
+
 class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that never overwrites a good backup with a non-finite epoch.
 
     Backs up at each epoch end (weights, both optimizers' states, epoch), so a
     run interrupted by Ctrl-C or kill -9 resumes at the last finished epoch.
-    Files are written under temporary names and renamed into place: a kill
-    during a save leaves the previous backup intact instead of a torn file.
+    The epoch (and the batch and optimizer steps) is stored inside the weights
+    file (HDF5 attributes :data:`EPOCH_ATTR`, ...), so the resume position
+    comes from the checkpoint's content alone: a copy of the run directory
+    resumes exactly. ``training_metadata.json`` repeats it for people and tools.
+    Files are written under temporary names (``*.tmp*``) and renamed into
+    place, weights first: the rename of the weights is the moment an epoch
+    counts as saved, and a kill at any point leaves a whole checkpoint.
+    Restoring deletes the temporary files a killed save left behind.
+
+    A failed write (full disk) raises :class:`tfgan_zoo.rundir.WriteFailed`
+    naming the file; the previous checkpoint stays whole.
 
     With ``read_only`` it restores but never writes: the non-chief workers of a
     multi-worker job resume from the chief's backup.
@@ -123,33 +244,63 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         if _all_finite(logs):
             super().on_epoch_end(epoch, logs)
 
+    def _metadata(self, epoch: int, batch: int, steps: dict) -> dict:
+        return {"epoch": epoch, "batch": batch, "steps": steps}
+
+    def _write_metadata(self, metadata: dict) -> None:
+        staging = self._training_metadata_path + _TMP_MARK
+        try:
+            write_durably(staging, json.dumps(metadata).encode())
+            os.replace(staging, self._training_metadata_path)
+        except BaseException:
+            _remove_quietly(staging)
+            raise
+
     def _save_model(self):
         if self.read_only:
             return
         os.makedirs(self.backup_dir, exist_ok=True)
-        weights_tmp = self._weights_path.replace(".weights.h5", ".tmp.weights.h5")
-        metadata_tmp = self._training_metadata_path + ".tmp"
-        self.model.save_weights(weights_tmp, overwrite=True)
-        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
-                    "weights_mtime_ns": os.stat(weights_tmp).st_mtime_ns}
-        with open(metadata_tmp, "w") as handle:
-            json.dump(metadata, handle)
-        # Weights first. A kill between the two renames leaves the new weights
-        # with the old metadata; _load_model spots that by the weights' mtime.
-        os.replace(weights_tmp, self._weights_path)
-        os.replace(metadata_tmp, self._training_metadata_path)
+        weights_tmp = self._weights_path.replace(".weights.h5", _TMP_MARK + ".weights.h5")
+        steps = _optimizer_steps(self.model)
+        try:
+            data = weights_bytes(self.model, {EPOCH_ATTR: self._current_epoch, BATCH_ATTR: self._last_batch_seen,
+                                              STEPS_ATTR: json.dumps(steps)})
+            write_durably(weights_tmp, data)
+            os.replace(weights_tmp, self._weights_path)
+        except BaseException:
+            _remove_quietly(weights_tmp)
+            raise
+        self._write_metadata(self._metadata(self._current_epoch, self._last_batch_seen, steps))
 
     def _load_model(self):
+        if not self.read_only:
+            remove_stale_temporaries(self.backup_dir)
         super()._load_model()
         try:
-            with open(self._training_metadata_path) as handle:
-                metadata = json.load(handle)
-            mtime = os.stat(self._weights_path).st_mtime_ns
-        except (OSError, ValueError):
+            state = read_checkpoint(self.backup_dir)
+        except OSError:
             return
-        if metadata.get("weights_mtime_ns") not in (None, mtime):
-            # The weights are the next epoch's, saved just before the kill.
-            self.model._initial_epoch = metadata["epoch"] + 1
+        if state is None:
+            return
+        try:
+            with open(self._training_metadata_path) as handle:
+                recorded = json.load(handle)
+        except (OSError, ValueError):
+            recorded = None
+        if state["epoch"] is None:
+            # Weights saved without their epoch (by hand, or by an older version):
+            # their optimizer steps, compared with those the metadata recorded,
+            # tell whether they are the next epoch's, saved just before a kill.
+            if recorded and recorded.get("steps") not in (None, _optimizer_steps(self.model)):
+                self.model._initial_epoch = recorded["epoch"] + 1
+            return
+        self.model._initial_epoch = state["epoch"]
+        if self.read_only:
+            return
+        current = self._metadata(state["epoch"], state["batch"], _optimizer_steps(self.model))
+        if recorded != current:
+            # A kill between the two renames left the metadata one epoch behind.
+            self._write_metadata(current)
 
 
 class EvaluateGAN(keras.callbacks.Callback):
@@ -210,11 +361,38 @@ class EvaluateGAN(keras.callbacks.Callback):
         self.figure_names = self.evaluator.figure_names(with_labels=bool(self.model.num_classes))
         if self.monitor not in self.figure_names:
             raise ValueError(f"monitor {self.monitor!r} is not among the figures {self.figure_names}.")
-        record = None if self.directory is None else self.directory / "best.json"
-        if record is not None and record.exists():
-            saved = json.loads(record.read_text())
-            if (saved.get("monitor"), saved.get("mode")) == (self.monitor, self.mode):
-                self.best, self.best_epoch = saved["value"], saved["epoch"]
+        saved = None if self.directory is None else self._saved_best()
+        if saved is not None and (saved.get("monitor"), saved.get("mode")) == (self.monitor, self.mode):
+            self.best, self.best_epoch = saved["value"], saved["epoch"]
+
+    def _saved_best(self) -> dict | None:
+        """The record of the best weights on disk. The weights file carries its own
+        record, which wins over ``best.json``: a kill between their renames leaves
+        the newer weights beside the older ``best.json``, which is then rewritten."""
+        remove_stale_temporaries(self.directory)
+        record = self.directory / "best.json"
+        saved = json.loads(record.read_text()) if record.exists() else None
+        weights = self.directory / "best.weights.h5"
+        if weights.exists():
+            import h5py
+
+            with h5py.File(weights, "r") as handle:
+                embedded = handle.attrs.get(BEST_RECORD_ATTR)
+            embedded = json.loads(embedded) if embedded is not None else None
+            if embedded is not None and embedded != saved:
+                self._write_record(embedded)
+                saved = embedded
+        return saved
+
+    def _write_record(self, record: dict):
+        path, staging = self.directory / "best.json", self.directory / f"best.json{_TMP_MARK}"
+        try:
+            with rundir.writing(path):
+                staging.write_text(json.dumps(record, indent=2))
+            os.replace(staging, path)
+        except BaseException:
+            _remove_quietly(staging)
+            raise
 
     def generate(self, progress: metrics.Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """uint8 images (and their labels, for a conditional model) from fixed noise;
@@ -258,20 +436,19 @@ class EvaluateGAN(keras.callbacks.Callback):
 
     def _save_best(self, evaluation):
         self.directory.mkdir(parents=True, exist_ok=True)
-        weights, weights_tmp = self.directory / "best.weights.h5", self.directory / "best.tmp.weights.h5"
-        record, record_tmp = self.directory / "best.json", self.directory / "best.json.tmp"
-        self.model.save_weights(str(weights_tmp), overwrite=True)
-        record_tmp.write_text(
-            json.dumps(
-                {"epoch": self.best_epoch, "monitor": self.monitor, "mode": self.mode, "value": self.best,
-                 **evaluation.as_dict()},
-                indent=2,
-            )
-        )
-        # Weights first: a kill between the renames leaves better weights
-        # under an older record, never a record naming weights not on disk.
-        os.replace(weights_tmp, weights)
-        os.replace(record_tmp, record)
+        weights, weights_tmp = self.directory / "best.weights.h5", self.directory / f"best{_TMP_MARK}.weights.h5"
+        record = {"epoch": self.best_epoch, "monitor": self.monitor, "mode": self.mode, "value": self.best,
+                  **evaluation.as_dict()}
+        record = json.loads(json.dumps(record))  # as read back, so that records compare equal
+        try:
+            write_durably(weights_tmp, weights_bytes(self.model, {BEST_RECORD_ATTR: json.dumps(record)}))
+            # The weights' rename is the commit: they carry their record, and
+            # best.json (for people and tools) follows; see _saved_best.
+            os.replace(weights_tmp, weights)
+        except BaseException:
+            _remove_quietly(weights_tmp)
+            raise
+        self._write_record(record)
 
     def _export(self):
         save_generator(self.model, self.export_dir, class_names=self.class_names)
@@ -364,7 +541,9 @@ class TranslationSamples(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         sheet = triptych_sheet(self.inputs, self.model.translate(self.inputs), self.targets)
-        save_image(self.directory / f"epoch_{epoch + 1:03d}.png", sheet, scale=self.scale)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        with rundir.writing(path):
+            save_image(path, sheet, scale=self.scale)
 
 
 def cycle_translations(model, images_a, images_b, batch_size: int = 16) -> dict:
@@ -391,7 +570,9 @@ class CycleSamples(keras.callbacks.Callback):
             return
         rows = cycle_translations(self.model, self.images_a, self.images_b)
         sheet = np.concatenate([triptych_sheet(*rows["a"]), triptych_sheet(*rows["b"])], axis=0)
-        save_image(self.directory / f"epoch_{epoch + 1:03d}.png", sheet)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        with rundir.writing(path):
+            save_image(path, sheet)
 
 
 class EvaluateCycleGAN(_PeriodicScores):
@@ -442,6 +623,86 @@ class ProgbarLogger(keras.callbacks.ProgbarLogger):
         super().on_epoch_end(epoch, shown)
 
 
+class TensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback whose logs show each epoch once across resumes.
+
+    A run killed after logging an epoch but before checkpointing it redoes that
+    epoch, which would log its step twice (TensorBoard then draws a loop back in
+    the curve). As the first epoch of a ``fit`` begins, when
+    :class:`SafeBackupAndRestore` has set where it resumes, the events of that
+    step and later are removed from the event files already in ``log_dir`` (each
+    file rewritten through a temporary file and renamed, while TensorBoard
+    itself may be reading). This assumes summaries stepped by epoch (the
+    default ``update_freq="epoch"``); batch-stepped ones are left as they are.
+    Each epoch's events are flushed as it ends, before the checkpoint, so a
+    kill loses none of a saved epoch.
+    """
+
+    _PURGE_SUFFIX = ".purge.tmp"  # no "tfevents" in it: TensorBoard must not read a half-written copy
+
+    def __init__(self, log_dir="logs", **kwargs):
+        super().__init__(log_dir=str(log_dir), **kwargs)
+        self._earlier_files: list[Path] = []
+
+    def on_train_begin(self, logs=None):
+        for stale in Path(self.log_dir).rglob("*" + self._PURGE_SUFFIX):
+            _remove_quietly(stale)
+        # Listed before this fit opens its writers: their files must stay the ones they write to.
+        self._earlier_files = sorted(
+            path for path in Path(self.log_dir).rglob("*tfevents*") if not path.name.endswith(self._PURGE_SUFFIX)
+        )
+        super().on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._earlier_files and self.update_freq == "epoch":
+            for path in self._earlier_files:
+                purge_events(path, epoch)
+        self._earlier_files = []
+        super().on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        # On disk before the checkpoint says the epoch is done: the writers' own
+        # flush (every 2 minutes) would let a kill lose epochs that are not redone.
+        for writer in getattr(self, "_writers", {}).values():
+            writer.flush()
+
+
+def purge_events(path, step: int) -> int:
+    """Removes the summaries of ``step`` and later from the event file ``path``
+    (a record cut short by a kill goes too); returns how many events went.
+    Leaves the file untouched when there is nothing to remove, so the file a
+    live writer appends to is never replaced."""
+    import tensorflow as tf
+
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    kept, dropped, torn = [], 0, False
+    try:
+        for record in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
+            event = tf.compat.v1.Event.FromString(record)
+            if event.HasField("summary") and event.step >= step:
+                dropped += 1
+            else:
+                kept.append(record)
+    except (tf.errors.DataLossError, tf.errors.OutOfRangeError):
+        torn = True
+    if not dropped and not torn:
+        return 0
+    staging = path.with_name(f".{os.getpid()}" + TensorBoard._PURGE_SUFFIX)
+    try:
+        with rundir.writing(path):
+            with tf.io.TFRecordWriter(str(staging)) as writer:
+                for record in kept:
+                    writer.write(record)
+        os.replace(staging, path)
+    except BaseException:
+        _remove_quietly(staging)
+        raise
+    return dropped
+
+
 class CSVLogger(keras.callbacks.Callback):
     """Streams the epoch logs to a CSV file: ``epoch`` (0-based, as Keras counts
     it), then the logged keys, sorted.
@@ -460,7 +721,10 @@ class CSVLogger(keras.callbacks.Callback):
       cells. Rewrites go through a temporary file: a kill leaves the old file
       or the new one, whole.
 
-    Each row is on disk once its epoch ends (the file is closed after it).
+    Each row is on disk once its epoch ends (the file is closed after it). The
+    rows of redone epochs go as the first epoch of a ``fit`` begins (once
+    :class:`SafeBackupAndRestore` has set where it resumes), so the file holds
+    each epoch once from then on; a stale ``.tmp`` of a killed rewrite is deleted.
 
     Args:
         filename: the CSV file; its folder is created if needed.
@@ -472,14 +736,23 @@ class CSVLogger(keras.callbacks.Callback):
         self.columns: list[str] | None = None
 
     def on_train_begin(self, logs=None):
-        # Read from the file at each fit's first row, when the epoch it resumes at is known.
+        # Read from the file at each fit's first epoch, when the epoch it resumes at is known.
         self.columns = None
+        _remove_quietly(self._staging)
+
+    @property
+    def _staging(self) -> Path:
+        return self.path.with_name(self.path.name + _TMP_MARK)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.columns is None:
+            self._prepare_file(epoch, {"epoch": epoch})
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch, **{key: "" if _is_nan(value) else value for key, value in (logs or {}).items()}}
         if self.columns is None or not row.keys() <= set(self.columns):
             self._prepare_file(epoch, row)
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
+        with rundir.writing(self.path), self.path.open("a", newline="", encoding="utf-8") as handle:
             self._writer(handle).writerow(row)
 
     def _writer(self, handle) -> csv.DictWriter:
@@ -498,9 +771,13 @@ class CSVLogger(keras.callbacks.Callback):
         if (header, kept, complete) == (self.columns, records, text):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.path.with_name(self.path.name + ".tmp")
-        with staging.open("w", newline="", encoding="utf-8") as handle:
-            writer = self._writer(handle)
-            writer.writeheader()
-            writer.writerows(kept)
-        os.replace(staging, self.path)
+        staging = self._staging
+        try:
+            with rundir.writing(self.path), staging.open("w", newline="", encoding="utf-8") as handle:
+                writer = self._writer(handle)
+                writer.writeheader()
+                writer.writerows(kept)
+            os.replace(staging, self.path)
+        except BaseException:
+            _remove_quietly(staging)
+            raise

@@ -15,7 +15,9 @@ A script reads the same way for every family::
 Run directory layout::
 
     RUN/config.json              the run's identity (family, its get_config(), its compile
-                                 config, the data options) and its other options
+                                 config, the data: options, sources with their fingerprints,
+                                 class names) and its other options
+    RUN/.lock                    pid and host of the process training in RUN (while it runs)
     RUN/samples/epoch_NNN.png    fixed sample sheet per epoch
     RUN/logs/training.csv        per-epoch losses, D scores, G gradient norms, evaluation figures
                                  (empty cells on epochs without an evaluation)
@@ -33,14 +35,21 @@ exporting ``RUN/export/translator``; unpaired runs (:class:`UnpairedTranslation`
 write ``real | translated | translated back`` rows and the gallery, exporting
 ``RUN/export/translators`` (signatures ``a_to_b`` and ``b_to_a``).
 
-Running the same command again resumes at the last finished epoch; a run
-directory holding a run of another identity is refused, naming what differs.
+Running the same command again resumes at the last finished epoch (read from
+the checkpoint's own content, so a copied run directory resumes too); a run
+directory holding a run of another identity is refused before anything in it
+changes, naming every difference (``--force-resume`` continues anyway and
+records the change). One process per run directory: a second one stops,
+naming the holder. A failed write (full disk) ends the run with one message
+naming the file and the last good checkpoint. docs/run_safety.md lists the
+failure cases checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import os
 import sys
@@ -51,7 +60,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo import callbacks as gan_callbacks
-from tfgan_zoo import distribute, export, metrics, options
+from tfgan_zoo import distribute, export, metrics, options, rundir
 from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.visualize import interpolation_strip
@@ -114,38 +123,87 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         return super()._format_action(action)
 
 
+class ExperimentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that also runs the checks that involve several options
+    (added with :func:`add_check`) once all are parsed, reporting a failed one as
+    a usage error, like a bad single value."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checks = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extras = super().parse_known_args(args, namespace)
+        for check in self.checks:
+            problem = check(parsed)
+            if problem:
+                self.error(problem)
+        return parsed, extras
+
+
+def add_check(parser: argparse.ArgumentParser, check) -> None:
+    """Adds ``check(args) -> message or None`` to an :class:`ExperimentParser`'s checks."""
+    if not isinstance(parser, ExperimentParser):
+        raise TypeError("add_check needs the parser of experiment.family_parser (an ExperimentParser).")
+    parser.checks.append(check)
+
+
+_EPOCHS = options.Range(1, hint=(
+    "It is the total number of epochs: a re-run resumes at the last finished one and trains up to it. "
+    "A finished run already holds its exports in RUN/export/; to write its artefacts again without "
+    "training, re-run it with --epochs equal to the epochs it has done."
+))
+
+
+def _evaluation_samples(args) -> str | None:
+    if args.eval_every > 0 and args.eval_samples < 1:
+        return (f"--eval-samples must be >= 1 while evaluation is on (--eval-every {args.eval_every}), "
+                f"got {args.eval_samples}. Pass --eval-every 0 to turn evaluation off.")
+    return None
+
+
 def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5, batch_size: int = 64,
-           eval_every: int = 5, **recipe) -> argparse.ArgumentParser:
+           eval_every: int = 5, **recipe) -> ExperimentParser:
     """The command line of an experiment on ``family``: the run options every
     experiment shares, a ``data`` group (see :func:`data_arguments`), and every
     option of ``family`` (see :mod:`tfgan_zoo.options`) but those in ``exclude``,
     which the script sets from its data. ``recipe``: the script's defaults for
     the family's options (e.g. ``ema_decay=0.999``); ``description`` is usually
-    the script's ``__doc__``."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
-    parser.add_argument("--epochs", type=int, default=epochs)
+    the script's ``__doc__``. Values outside their range are usage errors
+    naming the flag and the range."""
+    parser = ExperimentParser(description=description, formatter_class=HelpFormatter)
+    parser.add_argument("--epochs", type=options.ranged(int, _EPOCHS), default=epochs)
     data = parser.add_argument_group(_DATA_GROUP, "options that define the training data (part of the run's identity)")
-    data.add_argument("--batch-size", type=int, default=batch_size)
+    data.add_argument("--batch-size", type=options.ranged(options.Count), default=batch_size)
     parser.add_argument(
         "--data-dir", default=None,
         help="folder with the dataset's files (or their parent); default: $TFGAN_ZOO_DATA, else download via TFDS",
     )
     parser.add_argument("--out", default=None, help="run directory (re-run to resume); default: runs/<experiment>")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the model's random streams and of the data order")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam(lr, beta_1=0.5) learning rate of G and D")
+    parser.add_argument(
+        "--force-resume", action="store_true",
+        help="resume the run in --out even though its recorded settings (config.json) differ from these: "
+             "print the differences, train on with the new settings and record them",
+    )
+    parser.add_argument("--seed", type=options.ranged(options.Seed), default=0,
+                        help="seed of the model's random streams and of the data order")
+    parser.add_argument("--lr", type=options.ranged(options.Positive), default=2e-4,
+                        help="Adam(lr, beta_1=0.5) learning rate of G and D")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="dtype policy; auto picks per device")
     parser.add_argument(
         "--jit-compile", choices=("auto", "on", "off"), default="auto",
         help="XLA for the train step; auto = on with a GPU, off on CPU (slower there)",
     )
-    parser.add_argument("--steps-per-epoch", type=int, default=None, help="limit each epoch (quick tries)")
+    parser.add_argument("--steps-per-epoch", type=options.ranged(options.Count), default=None,
+                        help="limit each epoch (quick tries)")
     parser.add_argument(
         "--strategy", choices=distribute.STRATEGIES, default="default",
         help="tf.distribute strategy: default (one device), mirrored (local GPUs), multi-worker (hosts of TF_CONFIG), tpu",
     )
-    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (default: 1 on a terminal, else 2)")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
+                        help="Keras fit verbosity (default: 1 on a terminal, else 2)")
     parser.add_argument(
-        "--eval-every", type=int, default=eval_every,
+        "--eval-every", type=options.ranged(options.NonNegativeInt), default=eval_every,
         help="score the model (sample quality, or validation figures) every N epochs and at the end; 0: off",
     )
     parser.add_argument(
@@ -156,6 +214,7 @@ def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5
         "--cache-dir", default=os.environ.get("TFGAN_ZOO_CACHE", str(Path.home() / ".cache" / "tfgan_zoo")),
         help="where evaluation classifiers and decoded data are kept (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
     )
+    add_check(parser, _evaluation_samples)
     options.add_family_arguments(parser, family, exclude=exclude, defaults=recipe)
     return parser
 
@@ -172,10 +231,11 @@ def add_image_folder_arguments(parser: argparse.ArgumentParser, image_size: int 
     data.add_argument("--images", help="folder of images (searched recursively)")
     data.add_argument("--labels", default=None, help="'subfolders', or a CSV file of labels (see --label-column)")
     data.add_argument("--label-column", default=None, help="the CSV column to condition on")
-    data.add_argument("--image-size", type=int, default=image_size)
-    data.add_argument("--subset", type=int, default=None, help="train on this many images drawn at random")
+    data.add_argument("--image-size", type=options.ranged(int, options.Range(8)), default=image_size)
+    data.add_argument("--subset", type=options.ranged(options.Count), default=None,
+                      help="train on this many images drawn at random")
     parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
-    parser.add_argument("--classifier-epochs", type=int, default=20,
+    parser.add_argument("--classifier-epochs", type=options.ranged(options.Count), default=20,
                         help="epochs of the evaluation feature network trained on the folder")
     return parser
 
@@ -207,10 +267,19 @@ def build(family: type, args, *, learning_rate=None, **data_options):
 
 def add_linear_decay_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
-        "--decay-epochs", type=int, default=None,
+        "--decay-epochs", type=options.ranged(options.Count), default=None,
         help="epochs at the end over which the learning rate falls linearly to 0 (default: half of --epochs)",
     )
+    if isinstance(parser, ExperimentParser):
+        add_check(parser, _decay_epochs)
     return parser
+
+
+def _decay_epochs(args) -> str | None:
+    if args.decay_epochs is not None and args.decay_epochs > args.epochs:
+        return (f"--decay-epochs must be between 1 and --epochs ({args.epochs}), got {args.decay_epochs}. "
+                "Lower it, or raise --epochs.")
+    return None
 
 
 def linear_decay(args, steps_per_epoch: int):
@@ -225,13 +294,25 @@ def linear_decay(args, steps_per_epoch: int):
 
 
 def load_folder(args, labelled: bool):
-    """The :class:`~tfgan_zoo.data.ImageFolder` of ``--images`` (``--subset`` of it), reporting skipped files."""
+    """The :class:`~tfgan_zoo.data.ImageFolder` of ``--images`` (``--subset`` of it), reporting skipped files.
+
+    ``--images`` and a ``--labels`` CSV become absolute paths (``./faces`` and
+    ``faces`` are one folder; the same relative path from another directory is
+    another), and the folder, the CSV and the image count join the run's
+    identity (see :func:`record_data`)."""
     from tfgan_zoo.data import load_image_folder
+    from tfgan_zoo.data.folder import SUBFOLDERS
 
     if not args.images:
         raise SystemExit("Pass the folder of images to train on: --images DIR.")
     if labelled and not args.labels:
         raise SystemExit("A conditional GAN needs labels: --labels subfolders, or --labels FILE.csv --label-column NAME.")
+    args.images = str(Path(args.images).expanduser().resolve())
+    csv_labels = args.labels not in (None, SUBFOLDERS)
+    if csv_labels:
+        # As the loader reads it: from the working directory, else relative to the image folder.
+        labels = Path(args.labels).expanduser()
+        args.labels = str((labels if labels.exists() or labels.is_absolute() else Path(args.images) / labels).resolve())
     folder = load_image_folder(args.images, args.image_size, labels=args.labels, label_column=args.label_column,
                                strict=args.strict)
     if folder.skipped:
@@ -239,9 +320,75 @@ def load_folder(args, labelled: bool):
               + ", ".join(str(path) for path, _ in folder.skipped[:10]))
     if args.subset:
         folder = folder.subset(args.subset, seed=args.seed)
+    record_data(args, images=Path(args.images), labels=Path(args.labels) if csv_labels else None,
+                image_count=len(folder.images))
     print(f"{len(folder.images)} images of {args.images} at {args.image_size}x{args.image_size}"
           + (f", {folder.num_classes} classes" if folder.labels is not None else ""))
     return folder
+
+
+# Where record_data keeps the facts on the parsed arguments until run() writes them.
+_SOURCES = "_data_sources"
+
+
+def record_data(args, **sources) -> dict:
+    """Adds what the run reads to its identity (config.json's ``data.sources``),
+    so that resuming on other data is refused like resuming with other options.
+
+    Each ``name=value``: a path (``pathlib.Path``, resolved to an absolute path)
+    records a folder's file count and a fingerprint of its files' relative
+    names and sizes, or a file's size and content hash; a numpy array, or a
+    tuple of them, records its length and a hash of its bytes (for data read
+    into memory, e.g. MNIST); plain values (counts, names) are kept as they are;
+    None is left out. Call it before :func:`run`; returns the facts so far."""
+    recorded = dict(getattr(args, _SOURCES, {}))
+    recorded.update({name: _source_identity(value) for name, value in sources.items() if value is not None})
+    setattr(args, _SOURCES, recorded)
+    return recorded
+
+
+def _source_identity(value):
+    if isinstance(value, os.PathLike):
+        return _path_identity(Path(value))
+    if isinstance(value, np.ndarray):
+        value = (value,)
+    if isinstance(value, (tuple, list)) and value and all(isinstance(item, np.ndarray) for item in value):
+        digest = hashlib.sha256()
+        for array in value:
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(np.ascontiguousarray(array).data)
+        return {"count": len(value[0]), "fingerprint": digest.hexdigest()[:16]}
+    if isinstance(value, (bool, int, float, str)) or (
+        isinstance(value, (list, tuple)) and all(isinstance(item, (bool, int, float, str)) for item in value)
+    ):
+        return value
+    raise TypeError(
+        f"record_data takes paths (pathlib.Path), numpy arrays (or tuples of them) and plain values; "
+        f"got {type(value).__name__}. Pass the path the data was read from, or the arrays."
+    )
+
+
+def _path_identity(path: Path) -> dict:
+    path = path.expanduser().resolve()
+    if path.is_file():
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return {"path": str(path), "bytes": path.stat().st_size, "fingerprint": digest.hexdigest()[:16]}
+    if not path.is_dir():
+        return {"path": str(path), "exists": False}
+    # Names and sizes, not contents: fast on large folders, and what an added,
+    # removed, renamed or replaced image changes. Hidden files (.DS_Store) are not data.
+    entries = []
+    for folder, subfolders, files in os.walk(path, followlinks=True):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in files:
+            if not name.startswith("."):
+                file = Path(folder) / name
+                entries.append((file.relative_to(path).as_posix(), file.stat().st_size))
+    digest = hashlib.sha256(json.dumps(sorted(entries)).encode())
+    return {"path": str(path), "files": len(entries), "fingerprint": digest.hexdigest()[:16]}
 
 
 def folder_evaluator(args, folder, conditional: bool):
@@ -325,6 +472,12 @@ def _fit(model, dataset, args, run_dir: Path, callbacks: list, health: HealthMon
             f"\nInterrupted. Progress up to the last finished epoch is in {run_dir / 'checkpoints'}; "
             "run the same command again to resume."
         ) from None
+    except Exception as error:
+        if not rundir.is_write_failure(error):
+            raise
+        # One message instead of a traceback: which file, and where training can resume from.
+        last = gan_callbacks.describe_checkpoint(Path(args.out) / "checkpoints")
+        raise rundir.write_failure(error, args.out, checkpoint=last) from None
     if health.stopped_at is not None:
         raise SystemExit(f"Training diverged (non-finite loss); the last good checkpoint is in {run_dir / 'checkpoints'}.")
 
@@ -349,7 +502,8 @@ def _run_callbacks(args, run_dir: Path, health: HealthMonitor, scoring: list, sa
         *scoring,
         samples,
         gan_callbacks.CSVLogger(run_dir / "logs" / "training.csv"),
-        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+        # Drops the events of epochs being redone after a kill: each step shows once.
+        gan_callbacks.TensorBoard(run_dir / "logs" / "tensorboard", write_graph=False),
         gan_callbacks.ProgbarLogger(),
         # Every worker resumes from the chief's backup; only the chief writes it.
         gan_callbacks.SafeBackupAndRestore(Path(args.out) / "checkpoints", read_only=not distribute.is_chief()),
@@ -358,8 +512,15 @@ def _run_callbacks(args, run_dir: Path, health: HealthMonitor, scoring: list, sa
 
 def run_config(model, args, data: dict, **extra) -> dict:
     """config.json of a run: its identity (:data:`IDENTITY`: the family, its
-    ``get_config()`` and compile config, the data options) and everything else
-    under ``run`` and ``runtime``."""
+    ``get_config()`` and compile config, and the data: the data options, what
+    :func:`record_data` recorded under ``sources`` and the class names under
+    ``classes``) and everything else under ``run`` and ``runtime``."""
+    sources = getattr(args, _SOURCES, {})
+    identity_data = {
+        **data,
+        **({"sources": sources} if sources else {}),
+        **({"classes": list(extra["class_names"])} if extra.get("class_names") is not None else {}),
+    }
     return json.loads(json.dumps({
         "model": type(model).__name__,
         "model_config": {key: value for key, value in model.get_config().items() if key != "name"},
@@ -367,8 +528,8 @@ def run_config(model, args, data: dict, **extra) -> dict:
             key: _optimizer_identity(value) if key.endswith("optimizer") else value
             for key, value in model.get_compile_config().items()
         },
-        "data": data,
-        "run": {key: value for key, value in vars(args).items() if key not in data},
+        "data": identity_data,
+        "run": {key: value for key, value in vars(args).items() if key not in data and key != _SOURCES},
         "runtime": {
             "precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile),
             "replicas": model.distribute_strategy.num_replicas_in_sync,
@@ -381,7 +542,10 @@ def _optimizer_identity(config: dict) -> dict:
     """The parts of a serialized optimizer that define a run: not its ``name``
     (Keras numbers names per process, "adam_1"), nor a learning-rate schedule's
     step counts, which follow ``--epochs`` and may change when a run is extended;
-    the schedule's kind and initial rate stay."""
+    the schedule's kind and initial rate stay. Numbers are the float32 values
+    the optimizer holds, written as such (0.001, not 0.0010000000474974513)."""
+    if isinstance(config, float):
+        return _float32(config)
     if not isinstance(config, dict):
         return config
     identity = {key: _optimizer_identity(value) for key, value in config.items() if key != "name"}
@@ -393,27 +557,112 @@ def _optimizer_identity(config: dict) -> dict:
     return identity
 
 
+def _float32(value: float) -> float:
+    return float(f"{value:.7g}")
+
+
 def _flatten(value, prefix: str = "") -> dict:
     if isinstance(value, dict):
         return {key: leaf for name, item in value.items() for key, leaf in _flatten(item, f"{prefix}{name}.").items()}
     return {prefix.rstrip("."): value}
 
 
-def _check_resume_config(run_dir: Path, config: dict):
+def _identity_changes(previous: dict, config: dict) -> dict:
+    """``{key: (recorded, now)}`` for each identity entry (flattened, ``data.sources.images.path``) that differs."""
+    # Rates in configs written before they were rounded (0.00019999999494757503) are the same rates.
+    before = {key: _float32(value) if isinstance(value, float) and "optimizer" in key else value
+              for key, value in _flatten({key: previous.get(key) for key in IDENTITY}).items()}
+    now = _flatten({key: config.get(key) for key in IDENTITY})
+    return {key: (before.get(key), now.get(key)) for key in sorted({*before, *now}) if before.get(key) != now.get(key)}
+
+
+def _listing(changed: dict) -> str:
+    return "\n".join(f"  {key}: {old!r} -> {new!r}" for key, (old, new) in changed.items())
+
+
+def _check_resume_config(run_dir: Path, config: dict, force: bool | None = None) -> dict:
+    """Compares ``config``'s identity with the run directory's config.json, then
+    writes ``config`` there; returns the differences (only ever non-empty when forced).
+
+    A difference stops the run with one message listing all of them, before
+    anything in ``run_dir`` is created or changed. ``force`` (default: the run's
+    ``--force-resume``) continues instead, printing them, and config.json then
+    records the new settings and, under ``forced_resumes``, each forced change."""
+    force = bool(config.get("run", {}).get("force_resume")) if force is None else force
     path = run_dir / "config.json"
+    previous, changed = None, {}
+    if not path.exists() and any((run_dir / "checkpoints").glob("*.weights.h5")) and not force:
+        raise SystemExit(
+            f"{run_dir} holds checkpoints but no config.json, so it is unknown which settings they were "
+            "trained with. Pass another --out (or delete that directory) to start a new run, or add "
+            "--force-resume to continue from them with these settings."
+        )
     if path.exists():
-        previous = _flatten({key: json.loads(path.read_text()).get(key) for key in IDENTITY})
-        current = _flatten({key: config.get(key) for key in IDENTITY})
-        changed = {key: (previous.get(key), current.get(key)) for key in sorted({*previous, *current})
-                   if previous.get(key) != current.get(key)}
-        if changed:
-            details = ", ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in changed.items())
+        try:
+            previous = json.loads(path.read_text())
+            if not isinstance(previous, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            if not force:
+                raise SystemExit(
+                    f"{path} cannot be read ({error}), so it is unknown which settings the run in {run_dir} had. "
+                    "Pass another --out (or delete that directory) to start a new run, or add --force-resume "
+                    "to continue it with these settings."
+                ) from None
+            previous = {}
+        changed = _identity_changes(previous, config)
+        if changed and not force:
             raise SystemExit(
-                f"{run_dir} holds a run with other settings ({details}). Resuming would mix them; "
-                "pass another --out, or delete that directory to start over."
+                f"{run_dir} holds a run with other settings than these ({len(changed)} differ; recorded -> now):\n"
+                f"{_listing(changed)}\n"
+                "Resuming would mix them: the checkpoint's weights and optimizer state (its learning rate too) "
+                "were made with the recorded settings. To start a new run, pass another --out, or delete "
+                f"{run_dir}; to continue this run with the new settings anyway, add --force-resume."
             )
+        if changed:
+            shapes = any(key.startswith("model_config.") for key in changed)
+            print(f"--force-resume: {run_dir} continues with {len(changed)} setting(s) changed (recorded -> now):\n"
+                  f"{_listing(changed)}\nconfig.json records the new settings."
+                  + (" A model option that changes the networks' shapes will fail to load the checkpoint."
+                     if shapes else ""), file=sys.stderr)
+    history = list((previous or {}).get("forced_resumes", []))
+    if changed:
+        history.append({key: [old, new] for key, (old, new) in changed.items()})
+    record = {**config, **({"forced_resumes": history} if history else {})}
     run_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True))
+    # Written whole or not at all: a kill mid-write must not leave a run without its identity.
+    staging = run_dir / ".config.json.tmp"
+    staging.write_text(json.dumps(record, indent=2, sort_keys=True))
+    os.replace(staging, path)
+    return changed
+
+
+class _KeepLearningRates(keras.callbacks.Callback):
+    """Sets the optimizers' learning rates back to this run's after the backup's
+    restore, which loads the checkpoint's (a learning rate given as a number is
+    an optimizer variable): a forced resume with another ``--lr`` then trains at it.
+    Done at the first batch, so that the order of the callbacks does not matter."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.rates = {}
+        for name in ("g_optimizer", "d_optimizer"):
+            optimizer = getattr(model, name, None)
+            inner = getattr(optimizer, "inner_optimizer", optimizer)
+            if isinstance(getattr(inner, "_learning_rate", None), keras.Variable):
+                self.rates[name] = float(inner.learning_rate)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for name, rate in self.rates.items():
+            getattr(self.model, name).learning_rate = rate
+        self.rates = {}
+
+
+def _resume(run_dir: Path, model, args, data: dict, hooks) -> list:
+    """Checks the run's identity and records it (see :func:`_check_resume_config`);
+    returns the callbacks a forced resume needs for its new settings to hold."""
+    changed = _check_resume_config(run_dir, run_config(model, args, data, **hooks.config()))
+    return [_KeepLearningRates(model)] if any("learning_rate" in key for key in changed) else []
 
 
 class Hooks:
@@ -546,17 +795,32 @@ def run(model, dataset, args, hooks: Hooks, parser: argparse.ArgumentParser | No
     """Trains ``model`` on ``dataset`` into ``args.out`` (resuming), then writes
     the artefacts of ``hooks``; returns the run directory. ``parser`` (the
     script's) tells which options are data options; ``callbacks`` are added to
-    the run's own."""
+    the run's own.
+
+    The run directory is locked for the whole call (``RUN/.lock``, see
+    :mod:`tfgan_zoo.rundir`): a second process on it stops at once, naming the
+    first. A write that fails (full disk) ends the run with one message naming
+    the file and the last good checkpoint (``SystemExit``)."""
     run_dir = _output_dir(args)
     data = {} if parser is None else {
         action.dest: getattr(args, action.dest) for action in data_arguments(parser)._group_actions
     }
-    _check_resume_config(run_dir, run_config(model, args, data, **hooks.config()))
-    health = hooks.health(model, dataset, run_dir)
-    scoring = hooks.scorers(model, args, run_dir)
-    samples = hooks.samples(model, args, run_dir)
-    _fit(model, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *callbacks], health)
-    lines = hooks.finish(model, args, run_dir)
+    # Taken before anything is written. A non-chief worker locks its own RUN/.workers/N, never the chief's RUN.
+    with rundir.lock(run_dir):
+        callbacks = [*callbacks, *_resume(run_dir, model, args, data, hooks)]
+        health = hooks.health(model, dataset, run_dir)
+        scoring = hooks.scorers(model, args, run_dir)
+        samples = hooks.samples(model, args, run_dir)
+        _fit(model, dataset, args, run_dir, [*_run_callbacks(args, run_dir, health, scoring, samples), *callbacks],
+             health)
+        try:
+            lines = hooks.finish(model, args, run_dir)
+        except Exception as error:
+            if not rundir.is_write_failure(error):
+                raise
+            raise rundir.write_failure(
+                error, run_dir, checkpoint=gan_callbacks.describe_checkpoint(Path(args.out) / "checkpoints")
+            ) from None
     print("\n  ".join([f"Run directory: {run_dir}", f"samples: {run_dir / 'samples'}", *lines]))
     return run_dir
 

@@ -53,6 +53,7 @@ WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 VERSIONS_KEPT = 5
 PRECISIONS = ("float32", "training")
 _STAGING_PREFIX = ".staging-"  # TF Serving only looks at all-digit folder names
+_RETIRED_PREFIX = ".retired-"
 
 
 # ----------------------------------------------------------------- layout
@@ -92,8 +93,8 @@ def _publish(base: Path, write: Callable[[Path], None], keep: int) -> Path:
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the version just written), got {keep}.")
     base.mkdir(parents=True, exist_ok=True)
-    for leftover in base.glob(_STAGING_PREFIX + "*"):
-        # From an export that was killed: never renamed, so never served.
+    for leftover in [*base.glob(_STAGING_PREFIX + "*"), *base.glob(_RETIRED_PREFIX + "*")]:
+        # From an export (or a pruning) that was killed: not numbered, so never served.
         shutil.rmtree(leftover, ignore_errors=True)
     existing = version_dirs(base)
     version = int(existing[-1].name) + 1 if existing else 1
@@ -102,7 +103,11 @@ def _publish(base: Path, write: Callable[[Path], None], keep: int) -> Path:
     target = base / str(version)
     os.replace(staging, target)
     for old in version_dirs(base)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        # Renamed out of the numbered names first: a kill during the deletion must
+        # not leave a half-deleted folder that still looks like a version.
+        retired = base / f"{_RETIRED_PREFIX}{old.name}"
+        os.replace(old, retired)
+        shutil.rmtree(retired, ignore_errors=True)
     return target
 
 
@@ -350,9 +355,13 @@ def write_saved_model(
     staging = path.with_name(f"{_STAGING_PREFIX}{path.name}")
     shutil.rmtree(staging, ignore_errors=True)
     _write_archive(staging, *parts, model_name=path.name)
+    retired = path.with_name(f"{_RETIRED_PREFIX}{path.name}")
+    shutil.rmtree(retired, ignore_errors=True)
     if path.exists():
-        shutil.rmtree(path)
+        # Moved aside rather than deleted first: a kill in between leaves the old model, not none.
+        os.replace(path, retired)
     os.replace(staging, path)
+    shutil.rmtree(retired, ignore_errors=True)
     return path
 
 

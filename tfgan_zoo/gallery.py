@@ -6,11 +6,13 @@ stacks a few into one image (the per-epoch sample sheets);
 lists them with their per-image L1 and PSNR, worst first, so the failures are
 what a reader sees first. :func:`write_cycle_gallery` does the same for both
 directions of an unpaired translator, rows ``real | translated | translated back``.
+Each example gets its own PNG, named after it (:func:`image_file_names`).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +51,42 @@ def per_image_scores(outputs: np.ndarray, targets: np.ndarray) -> dict[str, np.n
     return {"l1": l1, "psnr": psnr}
 
 
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def image_file_names(names: list[str]) -> list[str]:
+    """One distinct PNG file name per example, readable as its name.
+
+    The whole name is kept (``1.jpg`` -> ``1.jpg.png``, ``1.png`` stays), path
+    separators and other unsafe characters become ``_``, long names are cut to
+    50 characters, and a name already taken (compared without case, as macOS
+    and Windows do) gets ``~<index>``: loaders name examples by file stem, so
+    ``1.jpg`` and ``1.png`` arrive as two ``"1"`` and must not overwrite one
+    another.
+    """
+    taken, files = set(), []
+    for index, name in enumerate(names):
+        # 50 characters of up to 4 UTF-8 bytes, plus the suffixes, stay under
+        # the 255-byte file-name limit.
+        base = _UNSAFE.sub("_", str(name)).lstrip(".")[:50] or f"{index:04d}"
+        if base.lower().endswith(".png"):
+            base = base[:-4]
+        file, attempt = f"{base}.png", 0
+        while file.lower() in taken:
+            attempt += 1
+            file = f"{base}~{index}.png" if attempt == 1 else f"{base}~{index}~{attempt}.png"
+        taken.add(file.lower())
+        files.append(file)
+    return files
+
+
 def _table_rows(directory: Path, folder: str, triples: tuple, names: list[str], scores: dict) -> list[str]:
     """One HTML row per example, worst L1 first, each with its triptych PNG written to ``folder``."""
     first, second, third = triples
+    files = image_file_names(names)
     rows = []
-    for index in np.argsort(-scores["l1"]):
-        file = f"{folder}/{Path(names[index]).stem}.png"
+    for index in np.argsort(-scores["l1"], kind="stable"):
+        file = f"{folder}/{files[index]}"
         save_image(directory / file, triptych_sheet(first[index : index + 1], second[index : index + 1],
                                                     third[index : index + 1]))
         rows.append(

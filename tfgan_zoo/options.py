@@ -8,6 +8,11 @@ An argument is an option when its annotation is ``int``, ``float``, ``str``,
 build their command lines from :func:`add_family_arguments`, so a new
 constructor argument is a new flag, with its default and help, and
 :func:`family_arguments` reads the parsed values back.
+
+A numeric option's allowed values are a :class:`Range`, declared with its
+annotation (``filters: Count = 64``, ``Count`` being ``Annotated[int,
+Range(1)]``); a value outside it is an argparse error naming the flag and the
+range, before anything is loaded.
 """
 
 from __future__ import annotations
@@ -15,12 +20,79 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import math
 import re
 import types
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 _SIMPLE_TYPES = (bool, int, float, str)
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The values a numeric option may take: ``Range(1)`` is >= 1, ``Range(0, 1,
+    high_open=True)`` is [0, 1), ``Range(0, low_open=True)`` is > 0. ``hint`` is
+    added to the error (what to do instead)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    hint: str = dataclasses.field(default="", compare=False)
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"in {'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {self.high}"
+        return "any number"
+
+    def error(self, name: str | None, value) -> str:
+        """The message for ``value`` outside the range, naming the argument ``name`` if given."""
+        return f"{name + ' ' if name else ''}must be {self}, got {value}." + (f" {self.hint}" if self.hint else "")
+
+    def check(self, name: str, value):
+        """``value`` if it is in the range (None passes: "not given"), else a ValueError."""
+        if value is not None and value not in self:
+            raise ValueError(self.error(name, value))
+        return value
+
+
+def ranged(annotation, allowed: Range | None = None):
+    """An argparse ``type`` for ``annotation`` (``int``, ``float``, or a ranged alias
+    such as :data:`Count`), refusing values outside its range (or ``allowed``):
+    argparse then reports ``argument --flag: must be >= 1, got 0.``"""
+    kind, _, declared = _option_type(annotation)
+    allowed = allowed if allowed is not None else declared
+
+    def convert(text: str):
+        value = kind(text)  # ValueError: argparse says "invalid int value"
+        if allowed is not None and value not in allowed:
+            raise argparse.ArgumentTypeError(allowed.error(None, value))
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+# The ranges the families' signatures declare (``latent_dim: Count = 100``).
+Count = Annotated[int, Range(1)]
+NonNegativeInt = Annotated[int, Range(0)]
+NonNegative = Annotated[float, Range(0)]
+Positive = Annotated[float, Range(0, low_open=True)]
+Fraction = Annotated[float, Range(0, 1, high_open=True)]
+# numpy's seeds are unsigned 32-bit.
+Seed = Annotated[int, Range(0, 2**32 - 1)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +105,7 @@ class Option:
     default: Any
     choices: tuple | None
     help: str
+    range: Range | None = None
 
     @property
     def flag(self) -> str:
@@ -48,7 +121,7 @@ def _own_parameters(family: type, method: str) -> tuple[list[tuple[inspect.Param
         function = cls.__dict__.get(method)
         if function is None:
             continue
-        hints = typing.get_type_hints(function)
+        hints = typing.get_type_hints(function, include_extras=True)
         for name, text in _argument_docs(inspect.getdoc(cls if method == "__init__" else function) or "").items():
             docs.setdefault(name, text)
         parameters = list(inspect.signature(function).parameters.values())[1:]
@@ -62,14 +135,18 @@ def _own_parameters(family: type, method: str) -> tuple[list[tuple[inspect.Param
     return found, docs
 
 
-def _option_type(annotation) -> tuple[type, tuple | None] | None:
-    """``(kind, choices)`` of an annotation a command line can give, else None."""
+def _option_type(annotation) -> tuple[type, tuple | None, Range | None] | None:
+    """``(kind, choices, range)`` of an annotation a command line can give, else None."""
     if annotation in _SIMPLE_TYPES:
-        return annotation, None
+        return annotation, None, None
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        found = _option_type(annotation.__origin__)
+        declared = [item for item in annotation.__metadata__ if isinstance(item, Range)]
+        return None if found is None else (found[0], found[1], declared[0] if declared else found[2])
     if origin is Literal:
         choices = typing.get_args(annotation)
-        return type(choices[0]), choices
+        return type(choices[0]), choices, None
     if origin in (typing.Union, types.UnionType):
         # int | None, or a Literal of names beside an object (loss names | GANLoss): the simple part.
         simple = [_option_type(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
@@ -116,7 +193,10 @@ def family_options(family: type) -> list[Option]:
             if kind is None or parameter.default is inspect.Parameter.empty:
                 continue
             text = docs.get(parameter.name, "")
-            options.append(Option(parameter.name, stage, kind[0], parameter.default, kind[1], text))
+            allowed = kind[2]
+            if kind[0] not in (int, float) or kind[1] is not None:
+                allowed = None
+            options.append(Option(parameter.name, stage, kind[0], parameter.default, kind[1], text, allowed))
     return options
 
 
@@ -133,13 +213,13 @@ def add_family_arguments(
         if option.name in exclude or f"--{option.name.replace('_', '-')}" in parser._option_string_actions:
             continue
         default = defaults.get(option.name, option.default)
-        help_text = option.help.replace("%", "%%")
+        help_text = option.help.replace("%", "%%") + (f" ({option.range})" if option.range else "")
         if option.kind is bool:
             group.add_argument(option.flag, dest=option.name, action=argparse.BooleanOptionalAction,
                                default=default, help=help_text)
         else:
-            group.add_argument(option.flag, dest=option.name, type=option.kind, choices=option.choices,
-                               default=default, help=help_text)
+            group.add_argument(option.flag, dest=option.name, type=ranged(option.kind, option.range),
+                               choices=option.choices, default=default, help=help_text)
     return group
 
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +45,11 @@ class ImageFolder:
     ``images`` uint8 ``[N, S, S, 3]``; ``labels`` int32 ``[N]`` class ids
     (None without labels) naming ``class_names[id]``; ``files`` the source of
     each image; ``skipped`` ``(file, reason)`` for each unreadable file.
+
+    ``class_names`` is sorted (numerically when every name is a number, by
+    string otherwise) over the labels of the images that were read, so it
+    depends only on those labels, never on file order or the process: record
+    it with a run so its class ids can be read back (empty without labels).
     """
 
     images: np.ndarray
@@ -82,12 +89,21 @@ def load_image_folder(
         labels: None (unlabelled), ``"subfolders"`` (the class of an image is
             the name of the top-level sub-folder it is in; images directly in
             ``directory`` are an error), or the path of a CSV file with one row
-            per image: ``filename_column`` (relative to ``directory``) and
-            ``label_column``. Images not listed in the CSV are left out (a
-            warning says how many); a listed file that does not exist is an error.
+            per image: ``filename_column`` and ``label_column``. The file is
+            UTF-8, with or without the byte-order mark Excel writes. A file
+            name is a path relative to ``directory`` (``cats/x.jpg``) or a
+            base name (``x.jpg``) when only one image has it; a base name
+            several images share is an error listing them. Images not listed
+            in the CSV are left out (a warning says how many). Errors, each
+            naming the CSV lines: a listed file that does not exist, an empty
+            file name or label, one image listed with two different labels
+            (repeated identical rows are fine).
         label_column: the CSV column to condition on (e.g. ``hair``); required
-            with a CSV. Class ids follow the sorted label values (numbers
-            numerically).
+            with a CSV. Values are stripped of spaces and numbers are written
+            one way (``1``, ``01``, `` 1`` and ``1.0`` are all class ``"1"``;
+            see :func:`normalize_label`). Class ids follow the sorted class
+            names (numerically when all are numbers), so the same labels
+            always give the same ids; ``ImageFolder.class_names`` lists them.
         strict: raise :class:`ImageReadError` on the first unreadable file
             instead of skipping it.
         workers: decoding threads (default: the CPU count).
@@ -143,10 +159,51 @@ def _read_square(path: Path, size: int, strict: bool):
 
 
 def _sorted_classes(values) -> list[str]:
+    """Class names in id order: numerically when every name is a number, else by string.
+
+    The tie-break on the string keeps the order fixed when two names have one
+    value (sub-folders ``1`` and ``01``): a set's order changes from one process
+    to the next, and class ids recorded with a run must not.
+    """
     unique = set(values)
-    if all(value.lstrip("-").isdigit() for value in unique):
-        return sorted(unique, key=int)
+    numbers = {value: _number(value) for value in unique}
+    if all(number is not None for number in numbers.values()):
+        return sorted(unique, key=lambda value: (numbers[value], value))
     return sorted(unique)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _number(value: str) -> Decimal | None:
+    """``value`` as a number when it is written as one (no ``nan``, ``inf`` or ``1_000``)."""
+    if not _NUMBER.fullmatch(value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def normalize_label(value: str) -> str:
+    """The class a CSV label value names: whitespace stripped, numbers in one spelling.
+
+    Spreadsheets write one id as ``1``, ``01``, `` 1`` or ``1.0``; all become
+    ``"1"`` (and ``0.50`` becomes ``"0.5"``), so they are one class, not four.
+    Other text is only stripped: ``Red`` and ``red`` stay two classes.
+    """
+    value = value.strip()
+    number = _number(value)
+    if number is None:
+        return value
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+def _lines(entries, limit: int = 10) -> str:
+    more = f"; and {len(entries) - limit} more" if len(entries) > limit else ""
+    return "; ".join(entries[:limit]) + more
 
 
 def _from_subfolders(root: Path) -> tuple[list[Path], list[str]]:
@@ -161,48 +218,102 @@ def _from_subfolders(root: Path) -> tuple[list[Path], list[str]]:
     return files, [path.relative_to(root).parts[0] for path in files]
 
 
+def _read_csv(csv_path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """``(columns, [(line number, row)])``; header names are stripped of spaces."""
+    try:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which would
+        # otherwise glue itself to the first column's name.
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text ({error.reason} at byte {error.start}). Save it as UTF-8 "
+            "(in Excel: Save As > 'CSV UTF-8 (Comma delimited)')."
+        ) from error
+    except csv.Error as error:  # e.g. NUL bytes: a spreadsheet's binary file passed as the CSV
+        raise ValueError(
+            f"{csv_path} is not a readable CSV file (line {reader.line_num}: {error}). Fix that line, or export "
+            "the sheet as 'CSV UTF-8'."
+        ) from error
+    return list(reader.fieldnames), rows
+
+
 def _from_csv(root: Path, csv_path: Path, label_column: str | None, filename_column: str):
     if not csv_path.is_absolute() and not csv_path.exists():
         csv_path = root / csv_path
     if not csv_path.is_file():
         raise DataNotFoundError(f"Labels file {csv_path} does not exist.")
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    columns = list(rows[0]) if rows else []
+    columns, rows = _read_csv(csv_path)
     if label_column is None or label_column not in columns or filename_column not in columns:
         raise ValueError(
             f"{csv_path} has columns {columns}; it needs a file-name column {filename_column!r} and the "
             f"label column to use ({'none given' if label_column is None else repr(label_column)}). "
-            "Pass label_column= (--label-column) and filename_column= if the names differ."
+            f"Pass label_column= (--label-column NAME), and name the file-name column {filename_column!r} "
+            "in the CSV's header row (or pass filename_column= from Python)."
         )
-    by_name = {row[filename_column]: row[label_column] for row in rows}
+    repeated = sorted({name for name in (label_column, filename_column) if columns.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"{csv_path} has more than one column named {', '.join(map(repr, repeated))}; rename all but one "
+            "in its header row, so that it is clear which one holds the labels."
+        )
+    if not rows:
+        raise ValueError(f"{csv_path} has a header row but no data rows; add one row per image.")
+    # A short row leaves its missing cells None.
+    blank = [
+        f"line {line}" for line, row in rows
+        if not (row[filename_column] or "").strip() or not (row[label_column] or "").strip()
+    ]
+    if blank:
+        raise ValueError(
+            f"{csv_path} has rows with an empty {filename_column!r} or {label_column!r} value: {_lines(blank)}. "
+            "Give every row a file name and a label, or delete the row."
+        )
+
     images = {path.relative_to(root).as_posix(): path for path in list_images(root, recursive=True)}
-    # Names are matched relative to the folder, or by bare name for files in sub-folders.
-    by_basename = {}
-    for relative, path in images.items():
-        by_basename.setdefault(Path(relative).name, []).append(path)
+    by_basename: dict[str, list[str]] = {}
+    for relative in images:
+        by_basename.setdefault(relative.rsplit("/", 1)[-1], []).append(relative)
 
-    def find(name: str) -> Path | None:
-        matches = by_basename.get(name, [])
-        return images.get(name) or (matches[0] if len(matches) == 1 else None)
-
-    files, names, missing = [], [], []
-    for name, label in by_name.items():
-        path = find(name)
-        if path is None:
-            missing.append(name)
+    # Names are matched relative to the folder, or by base name when only one file has it.
+    listed: dict[Path, list[tuple[int, str, str]]] = {}
+    missing, ambiguous = [], []
+    for line, row in rows:
+        name, label = row[filename_column], normalize_label(row[label_column])
+        relative = name if name in images else name.strip().replace("\\", "/").removeprefix("./")
+        matches = [relative] if relative in images else by_basename.get(relative, [])
+        if len(matches) == 1:
+            listed.setdefault(images[matches[0]], []).append((line, name, label))
+        elif matches:
+            ambiguous.append((f"{name!r} (line {line}) matches {', '.join(sorted(matches))}", sorted(matches)[0]))
         else:
-            files.append(path)
-            names.append(label.strip())
+            missing.append(f"{name!r} (line {line})")
+    if ambiguous:
+        also = f" Also, {len(missing)} listed file(s) are not found: {_lines(missing, 5)}." if missing else ""
+        raise ValueError(
+            f"{csv_path} names files by a base name that several images under {root} share: "
+            f"{_lines([entry for entry, _ in ambiguous])}. Write the path relative to {root} in the "
+            f"{filename_column!r} column instead (e.g. {ambiguous[0][1]}).{also}"
+        )
     if missing:
-        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         raise DataNotFoundError(
-            f"{csv_path} lists {len(missing)} file(s) not found under {root}: {', '.join(missing[:10])}{more}. "
+            f"{csv_path} lists {len(missing)} file(s) not found under {root}: {_lines(missing)}. "
             "Remove their rows or restore the files."
         )
-    if not all(names):
-        raise ValueError(f"{csv_path} has rows with an empty {label_column!r} value; give every image a label.")
-    unlisted = len(images) - len(files)
+    conflicts = [
+        f"{path.relative_to(root).as_posix()}: "
+        + ", ".join(f"line {line} {name!r} -> {label!r}" for line, name, label in entries)
+        for path, entries in listed.items()
+        if len({label for _, _, label in entries}) > 1
+    ]
+    if conflicts:
+        raise ValueError(
+            f"{csv_path} gives {len(conflicts)} image(s) more than one {label_column!r} label: "
+            f"{_lines(conflicts)}. Keep one row per image (rows that repeat the same label are fine)."
+        )
+    unlisted = len(images) - len(listed)
     if unlisted:
         logger.warning("%d image(s) under %s have no row in %s and are left out.", unlisted, root, csv_path)
-    return files, names
+    return list(listed), [entries[0][2] for entries in listed.values()]

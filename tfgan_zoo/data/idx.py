@@ -29,6 +29,7 @@ CLASS_NAMES = {
 }
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
+NUM_CLASSES = 10
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -118,7 +119,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def load_idx_split(folder: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-    """``(images uint8 [N,H,W,1], labels int32 [N])`` from an IDX folder."""
+    """``(images uint8 [N,H,W,1], labels int32 [N])`` from an IDX folder.
+
+    Labels outside 0-9 are a ValueError naming the file and the values.
+    """
     if split not in _SPLIT_PREFIX:
         raise ValueError(f"split must be one of {tuple(_SPLIT_PREFIX)}, got {split!r}.")
     folder = Path(folder)
@@ -132,7 +136,24 @@ def load_idx_split(folder: str | os.PathLike, split: str = "train") -> tuple[np.
             f"{images_path} ({images.shape}) and {labels_path} ({labels.shape}) do not form "
             "an image set: expected [N, H, W] images and N labels."
         )
+    _check_labels(labels_path, labels)
     return images[..., None], labels.astype(np.int32)
+
+
+def _check_labels(path: Path, labels: np.ndarray) -> None:
+    """Both datasets have ten classes: a larger id would train silently as a class
+    the models were not built for (or index past the one-hot), so stop here."""
+    bad = labels >= NUM_CLASSES
+    if not bad.any():
+        return
+    values, counts = np.unique(labels[bad], return_counts=True)
+    positions = np.flatnonzero(bad)
+    listing = ", ".join(f"{value} ({count}x)" for value, count in zip(values.tolist(), counts.tolist()))
+    raise ValueError(
+        f"{path} holds {int(bad.sum())} label(s) outside 0-{NUM_CLASSES - 1}: {listing}, first at "
+        f"position(s) {', '.join(map(str, positions[:5].tolist()))}. MNIST and Fashion-MNIST labels are "
+        "0-9; the file is corrupt or from another dataset. Re-download it."
+    )
 
 
 def _load_tfds(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -6,12 +6,17 @@ dark lines where the brightness changes, white elsewhere. Usage::
     python -m tfgan_zoo.data.lineart SOURCE OUT [--size N] [--kernel-size 3] [--threshold T]
 
 writes ``OUT/lineart/<name>.png`` (greyscale) and ``OUT/color/<name>.png`` (RGB),
-which ``load_folder_pairs(OUT / "lineart", OUT / "color")`` reads back.
+which ``load_folder_pairs(OUT / "lineart", OUT / "color")`` reads back, and
+``OUT/lineart_pairs.json``, the settings they were made with: a re-run with
+other settings remakes them instead of reusing pairs drawn another way.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +33,12 @@ from tfgan_zoo.data.images import (
 )
 
 LINEART_DIR, COLOR_DIR = "lineart", "color"
+MANIFEST = "lineart_pairs.json"
+# Bump when line_art() or the pair layout changes, so that old pairs are remade.
+METHOD_VERSION = 1
+_MANIFEST_EVERY = 256
+
+logger = logging.getLogger("tfgan_zoo.data")
 
 
 def line_art(image_rgb: np.ndarray, kernel_size: int = 3, threshold: int | None = None) -> np.ndarray:
@@ -43,18 +54,24 @@ def line_art(image_rgb: np.ndarray, kernel_size: int = 3, threshold: int | None 
             f"image_rgb must be uint8 [H, W, 3], got {image_rgb.dtype} {image_rgb.shape}. "
             "Read files with tfgan_zoo.data.images.read_rgb."
         )
-    if kernel_size < 3 or kernel_size % 2 == 0:
-        raise ValueError(
-            f"kernel_size must be odd and at least 3 (an even kernel shifts the lines), got {kernel_size}."
-        )
-    if threshold is not None and not 0 < threshold <= 255:
-        raise ValueError(f"threshold must lie in 1..255 (or be None for grey lines), got {threshold}.")
+    _check_settings(kernel_size, threshold)
     grey = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
     dilated = cv2.dilate(grey, np.ones((kernel_size, kernel_size), np.uint8))
     art = 255 - cv2.absdiff(dilated, grey)
     if threshold is not None:
         art = np.where(art < threshold, 0, 255).astype(np.uint8)
     return art
+
+
+def _check_settings(kernel_size: int, threshold: int | None, size: int | None = None) -> None:
+    if kernel_size < 3 or kernel_size % 2 == 0:
+        raise ValueError(
+            f"kernel_size must be odd and at least 3 (an even kernel shifts the lines), got {kernel_size}."
+        )
+    if threshold is not None and not 0 < threshold <= 255:
+        raise ValueError(f"threshold must lie in 1..255 (or be None for grey lines), got {threshold}.")
+    if size is not None and size < 1:
+        raise ValueError(f"size must be a positive number of pixels (or None to keep each image's size), got {size}.")
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
@@ -67,6 +84,43 @@ def _write_png(path: Path, image: np.ndarray) -> None:
     os.replace(partial, path)
 
 
+def _source_entry(path: Path, source_dir: Path) -> dict:
+    """What identifies one source file's content without reading it: a changed
+    file (re-exported, replaced) changes its size or modification time."""
+    stat = path.stat()
+    return {"source": path.relative_to(source_dir).as_posix(), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _fingerprint(entries: dict) -> str:
+    listing = json.dumps(sorted(entries.items()), sort_keys=True).encode("utf-8")
+    return hashlib.sha256(listing).hexdigest()[:16]
+
+
+def read_manifest(out_dir: str | os.PathLike) -> dict | None:
+    """The settings a pairs folder was made with (see :func:`make_lineart_pairs`), or None
+    when it has no readable manifest."""
+    try:
+        manifest = json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict) else None
+
+
+def _write_manifest(out_dir: Path, settings: dict, files: dict) -> None:
+    manifest = {**settings, "count": len(files), "fingerprint": _fingerprint(files), "files": files}
+    partial = out_dir / (MANIFEST + ".partial")
+    partial.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(partial, out_dir / MANIFEST)
+
+
+def _changed_settings(old: dict | None, new: dict, has_pairs: bool) -> str | None:
+    """Why the pairs in the folder cannot be reused as they are (None when they can)."""
+    if old is None:
+        return f"it has no readable {MANIFEST} saying how they were made" if has_pairs else None
+    changes = [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if old.get(key) != new[key]]
+    return f"they were made with other settings ({', '.join(changes)})" if changes else None
+
+
 def make_lineart_pairs(
     source_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -77,10 +131,24 @@ def make_lineart_pairs(
     """Writes a line-art / colour pair for every image under ``source_dir`` (recursively).
 
     Outputs are ``out_dir/lineart/<stem>.png`` and ``out_dir/color/<stem>.png``,
-    squared to ``size`` first when given (:func:`resize_square`). Pairs already
-    written are skipped, so re-runs only do new files (delete ``out_dir`` to remake
-    them with other settings); unreadable images are skipped and listed. Returns ``{"written": int, "existing": int, "skipped": [paths]}``.
+    squared to ``size`` first when given (:func:`resize_square`), and
+    ``out_dir/lineart_pairs.json``, the manifest: the method version, the
+    settings (``size``, ``kernel_size``, ``threshold``), the resolved source
+    folder, and each pair's source file with its size and modification time
+    (plus their count and fingerprint, for a run to record).
+
+    A re-run reuses a pair only when the manifest says it was made with the
+    same settings from the same, unchanged source file; so re-runs only do new
+    or changed files, and other settings (or another source folder, or a folder
+    without a manifest) remake every pair. ``lineart/`` and ``color/`` belong to
+    this function: PNGs in them without a current source (deleted, now
+    unreadable) are removed, so the folder always holds exactly the pairs of
+    ``source_dir``. Unreadable images are skipped and listed.
+
+    Returns ``{"written": int, "existing": int, "removed": int, "skipped": [paths],
+    "rebuilt": None or why every pair was remade}``.
     """
+    _check_settings(kernel_size, threshold, size)
     source_dir, out_dir = Path(source_dir), Path(out_dir)
     if not source_dir.is_dir():
         raise FileNotFoundError(f"Source folder {source_dir} does not exist; pass a folder of colour images.")
@@ -100,12 +168,34 @@ def make_lineart_pairs(
     lineart_dir, color_dir = out_dir / LINEART_DIR, out_dir / COLOR_DIR
     lineart_dir.mkdir(parents=True, exist_ok=True)
     color_dir.mkdir(parents=True, exist_ok=True)
-    counts = {"written": 0, "existing": 0, "skipped": []}
+
+    settings = {
+        "method": METHOD_VERSION, "size": size, "kernel_size": kernel_size, "threshold": threshold,
+        "source": str(source_dir.resolve()),
+    }
+    old = read_manifest(out_dir)
+    has_pairs = any(lineart_dir.glob("*.png")) or any(color_dir.glob("*.png"))
+    rebuilt = _changed_settings(old, settings, has_pairs)
+    done: dict = {} if rebuilt or old is None else old["files"]
+    if rebuilt:
+        logger.warning("Remaking the line-art pairs in %s: %s.", out_dir, rebuilt)
+    # The new settings are recorded before any pair is rewritten, so that an
+    # interrupted remake is never taken for pairs made with the old ones.
+    if rebuilt or old is None:
+        _write_manifest(out_dir, settings, {})
+    made = dict(done)  # pairs known good, for the manifest saved along the way
+
+    counts = {"written": 0, "existing": 0, "removed": 0, "skipped": [], "rebuilt": rebuilt}
+    current: dict = {}
     for path in files:
-        lineart_path, color_path = lineart_dir / f"{path.stem}.png", color_dir / f"{path.stem}.png"
-        if lineart_path.is_file() and color_path.is_file():
+        stem = path.stem
+        entry = _source_entry(path, source_dir)
+        lineart_path, color_path = lineart_dir / f"{stem}.png", color_dir / f"{stem}.png"
+        if done.get(stem) == entry and lineart_path.is_file() and color_path.is_file():
             counts["existing"] += 1
+            current[stem] = entry
             continue
+        made.pop(stem, None)
         try:
             image = read_rgb(path)
         except ImageReadError:
@@ -115,7 +205,16 @@ def make_lineart_pairs(
             image = resize_square(image, size)
         _write_png(lineart_path, line_art(image, kernel_size, threshold))
         _write_png(color_path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        current[stem] = made[stem] = entry
         counts["written"] += 1
+        if counts["written"] % _MANIFEST_EVERY == 0:  # an interrupted run keeps most of its work
+            _write_manifest(out_dir, settings, made)
+    for folder in (lineart_dir, color_dir):
+        for stale in folder.glob("*.png"):
+            if stale.stem not in current:
+                stale.unlink()
+                counts["removed"] += 1
+    _write_manifest(out_dir, settings, current)
     return counts
 
 
@@ -140,9 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"error: {error}\n")
     skipped = counts["skipped"]
     out = Path(args.out)
+    if counts["rebuilt"]:
+        print(f"Remade every pair in {out}: {counts['rebuilt']}.")
     print(
         f"{counts['written']} pairs written, {counts['existing']} already present, "
         f"{len(skipped)} unreadable files skipped -> {out / LINEART_DIR}, {out / COLOR_DIR}"
+        + (f" ({counts['removed']} stale files removed)" if counts["removed"] else "")
     )
     if skipped:
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""

@@ -47,6 +47,7 @@ from keras.src.trainers.compile_utils import MetricsList
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import diff_augment, parse_policy, step_seed
+from tfgan_zoo.options import Count, Fraction, NonNegative
 from tfgan_zoo.ranges import to_model_range, to_uint8
 
 # Salts that keep the random streams of the different sub-steps apart.
@@ -648,10 +649,10 @@ class GAN(AdversarialModel):
         g_optimizer=None,
         d_optimizer=None,
         loss: gan_losses.LossName | gan_losses.GANLoss = "bce",
-        label_smoothing: float = 0.0,
-        d_steps: int = 1,
-        g_steps: int = 1,
-        gp_weight: float = 10.0,
+        label_smoothing: Fraction = 0.0,
+        d_steps: Count = 1,
+        g_steps: Count = 1,
+        gp_weight: NonNegative = 10.0,
         **kwargs,
     ):
         """Configures adversarial training.

@@ -36,6 +36,7 @@ from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import random_jitter, step_seed
 from tfgan_zoo.layers import TranslationNorm, check_norm
 from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
+from tfgan_zoo.options import Count, NonNegative, NonNegativeInt, Seed
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.resnet import ResnetGenerator, default_num_blocks
 
@@ -170,18 +171,18 @@ class CycleGAN(AdversarialModel):
 
     def __init__(
         self,
-        image_size: int = 256,
-        channels: int = 3,
-        filters: int = 64,
-        num_blocks: int | None = None,
-        disc_layers: int = 3,
+        image_size: Count = 256,
+        channels: Count = 3,
+        filters: Count = 64,
+        num_blocks: NonNegativeInt | None = None,
+        disc_layers: Count = 3,
         norm: TranslationNorm = "instance",
-        pool_size: int = 50,
-        cycle_weight: float = 10.0,
-        identity_weight: float = 0.5,
+        pool_size: NonNegativeInt = 50,
+        cycle_weight: NonNegative = 10.0,
+        identity_weight: NonNegative = 0.5,
         jitter: bool = True,
-        load_size: int | None = None,
-        seed: int = 0,
+        load_size: Count | None = None,
+        seed: Seed = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)

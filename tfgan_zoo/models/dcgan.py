@@ -11,10 +11,13 @@ channels; ``fit`` takes ``(images, labels)`` batches.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import keras
 import tensorflow as tf
 
 from tfgan_zoo.layers import DiscriminatorNorm
+from tfgan_zoo.options import Count, Fraction, Range, Seed
 from tfgan_zoo.models.base import GAN
 from tfgan_zoo.networks.dcgan import DCGANDiscriminator, DCGANGenerator, validate_image_shape
 
@@ -43,16 +46,16 @@ class DCGAN(GAN):
 
     def __init__(
         self,
-        latent_dim: int = 100,
+        latent_dim: Count = 100,
         image_shape=(28, 28, 1),
-        g_filters: int = 64,
-        d_filters: int = 64,
+        g_filters: Count = 64,
+        d_filters: Count = 64,
         d_norm: DiscriminatorNorm = "batch",
-        d_dropout: float = 0.0,
+        d_dropout: Fraction = 0.0,
         d_spectral_norm: bool = False,
         diffaugment: str = "",
-        ema_decay: float = 0.0,
-        seed: int = 0,
+        ema_decay: Fraction = 0.0,
+        seed: Seed = 0,
         **kwargs,
     ):
         super().__init__(seed=seed, diffaugment=diffaugment, **kwargs)
@@ -102,7 +105,8 @@ class ConditionalGAN(DCGAN):
         num_classes: number of classes (labels are ids 0..num_classes-1).
     """
 
-    def __init__(self, latent_dim: int = 100, num_classes: int = 10, image_shape=(28, 28, 1), **kwargs):
+    def __init__(self, latent_dim: Count = 100, num_classes: Annotated[int, Range(2)] = 10, image_shape=(28, 28, 1),
+                 **kwargs):
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}; use DCGAN for no labels.")
         # Read by DCGAN.__init__ when it builds the networks.

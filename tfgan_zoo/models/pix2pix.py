@@ -25,6 +25,7 @@ from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
 from tfgan_zoo.layers import BlockOptions, TranslationNorm, check_norm
 from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
+from tfgan_zoo.options import Count, Fraction, NonNegative, Positive, Seed
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.unet import UNetGenerator
 
@@ -71,22 +72,22 @@ class Pix2Pix(AdversarialModel):
 
     def __init__(
         self,
-        image_size: int = 256,
-        input_channels: int = 3,
-        output_channels: int = 3,
-        g_filters: int = 64,
-        d_filters: int = 64,
-        d_layers: int = 3,
-        g_depth: int | None = None,
+        image_size: Count = 256,
+        input_channels: Count = 3,
+        output_channels: Count = 3,
+        g_filters: Count = 64,
+        d_filters: Count = 64,
+        d_layers: Count = 3,
+        g_depth: Count | None = None,
         norm: TranslationNorm = "batch",
-        l1_weight: float = 100.0,
+        l1_weight: NonNegative = 100.0,
         jitter: bool = True,
-        load_size: int | None = None,
+        load_size: Count | None = None,
         jitter_resize: Literal["bilinear", "nearest", "bicubic"] = "bilinear",
-        seed: int = 0,
-        leaky_slope: float = 0.2,
-        bn_epsilon: float = 1e-5,
-        bn_momentum: float = 0.9,
+        seed: Seed = 0,
+        leaky_slope: NonNegative = 0.2,
+        bn_epsilon: Positive = 1e-5,
+        bn_momentum: Fraction = 0.9,
         synchronized_bn: bool = True,
         encoder_bias: bool = True,
         innermost_norm: bool = False,
@@ -137,7 +138,7 @@ class Pix2Pix(AdversarialModel):
         g_optimizer=None,
         d_optimizer=None,
         loss: gan_losses.PenaltyFreeLossName | gan_losses.GANLoss = "bce",
-        d_every: int = 1,
+        d_every: Count = 1,
         simultaneous: bool = False,
         **kwargs,
     ):

@@ -143,16 +143,6 @@ def weights_bytes(model, attrs: dict) -> bytes:
     return buffer.getvalue()
 
 
-def write_durably(path, data: bytes) -> None:
-    """Writes ``data`` to ``path`` and flushes it to the disk (so that a rename of
-    ``path`` never lands before its bytes); a failure names ``path``."""
-    with rundir.writing(path):
-        with open(path, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
 def _remove_quietly(*paths) -> None:
     for path in paths:
         try:
@@ -248,13 +238,8 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         return {"epoch": epoch, "batch": batch, "steps": steps}
 
     def _write_metadata(self, metadata: dict) -> None:
-        staging = self._training_metadata_path + _TMP_MARK
-        try:
-            write_durably(staging, json.dumps(metadata).encode())
-            os.replace(staging, self._training_metadata_path)
-        except BaseException:
-            _remove_quietly(staging)
-            raise
+        rundir.replace_durably(self._training_metadata_path, json.dumps(metadata).encode(),
+                               self._training_metadata_path + _TMP_MARK)
 
     def _save_model(self):
         if self.read_only:
@@ -262,14 +247,9 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         os.makedirs(self.backup_dir, exist_ok=True)
         weights_tmp = self._weights_path.replace(".weights.h5", _TMP_MARK + ".weights.h5")
         steps = _optimizer_steps(self.model)
-        try:
-            data = weights_bytes(self.model, {EPOCH_ATTR: self._current_epoch, BATCH_ATTR: self._last_batch_seen,
-                                              STEPS_ATTR: json.dumps(steps)})
-            write_durably(weights_tmp, data)
-            os.replace(weights_tmp, self._weights_path)
-        except BaseException:
-            _remove_quietly(weights_tmp)
-            raise
+        data = weights_bytes(self.model, {EPOCH_ATTR: self._current_epoch, BATCH_ATTR: self._last_batch_seen,
+                                          STEPS_ATTR: json.dumps(steps)})
+        rundir.replace_durably(self._weights_path, data, weights_tmp)
         self._write_metadata(self._metadata(self._current_epoch, self._last_batch_seen, steps))
 
     def _load_model(self):
@@ -385,14 +365,8 @@ class EvaluateGAN(keras.callbacks.Callback):
         return saved
 
     def _write_record(self, record: dict):
-        path, staging = self.directory / "best.json", self.directory / f"best.json{_TMP_MARK}"
-        try:
-            with rundir.writing(path):
-                staging.write_text(json.dumps(record, indent=2))
-            os.replace(staging, path)
-        except BaseException:
-            _remove_quietly(staging)
-            raise
+        rundir.replace_durably(self.directory / "best.json", json.dumps(record, indent=2).encode(),
+                               self.directory / f"best.json{_TMP_MARK}")
 
     def generate(self, progress: metrics.Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """uint8 images (and their labels, for a conditional model) from fixed noise;
@@ -440,14 +414,9 @@ class EvaluateGAN(keras.callbacks.Callback):
         record = {"epoch": self.best_epoch, "monitor": self.monitor, "mode": self.mode, "value": self.best,
                   **evaluation.as_dict()}
         record = json.loads(json.dumps(record))  # as read back, so that records compare equal
-        try:
-            write_durably(weights_tmp, weights_bytes(self.model, {BEST_RECORD_ATTR: json.dumps(record)}))
-            # The weights' rename is the commit: they carry their record, and
-            # best.json (for people and tools) follows; see _saved_best.
-            os.replace(weights_tmp, weights)
-        except BaseException:
-            _remove_quietly(weights_tmp)
-            raise
+        # The weights' rename is the commit: they carry their record, and
+        # best.json (for people and tools) follows; see _saved_best.
+        rundir.replace_durably(weights, weights_bytes(self.model, {BEST_RECORD_ATTR: json.dumps(record)}), weights_tmp)
         self._write_record(record)
 
     def _export(self):

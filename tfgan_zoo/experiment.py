@@ -631,9 +631,7 @@ def _check_resume_config(run_dir: Path, config: dict, force: bool | None = None)
     record = {**config, **({"forced_resumes": history} if history else {})}
     run_dir.mkdir(parents=True, exist_ok=True)
     # Written whole or not at all: a kill mid-write must not leave a run without its identity.
-    staging = run_dir / ".config.json.tmp"
-    staging.write_text(json.dumps(record, indent=2, sort_keys=True))
-    os.replace(staging, path)
+    rundir.replace_durably(path, json.dumps(record, indent=2, sort_keys=True).encode(), run_dir / ".config.json.tmp")
     return changed
 
 

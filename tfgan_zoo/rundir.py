@@ -201,6 +201,24 @@ def writing(path):
         raise
 
 
+def replace_durably(path, data: bytes, staging) -> None:
+    """Writes ``data`` to ``staging``, flushes it to the disk (so that the rename
+    never lands before the bytes) and renames it over ``path``: a kill leaves the
+    old file or the new one, whole. A failure names the file it could not write
+    and leaves no staging file."""
+    try:
+        with writing(staging), open(staging, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with writing(path):
+            os.replace(staging, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(staging)
+        raise
+
+
 def _is_io_error(error: BaseException) -> bool:
     text = str(error).lower()
     return any(words in text for words in ("no space left", "disk quota", "read-only file system",

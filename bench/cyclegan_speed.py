@@ -5,7 +5,8 @@
 
 Prints one line per setting::
 
-    cyclegan fit_img_s=... loop_img_s=... ratio=... precision=... xla=... size=...
+    cyclegan fit_img_s=... loop_img_s=... ratio=... precision=... xla=... size=... batch=... gflops_per_img=...
+             achieved_gflops=... peak_share=... loop_...=... peak_gflops_float32=... peak_gflops_<dtype>=...
 
 The plain loop trains fresh copies of the same four networks with the same
 work per step, written here without any tfgan_zoo training code: random
@@ -13,19 +14,24 @@ jitter of both domains (resize 286/256, random crop, random mirror) inside
 the step, LSGAN, cycle and identity L1, history pools of 50 images in
 variables, one Adam for both Gs and one for both Ds. ``ratio`` is what
 ``fit`` and our ``train_step`` cost over it. One fresh process per setting.
+``gflops_per_img`` (one image = one pair) and ``peak_share`` as in
+bench/train_speed.py (see bench/efficiency.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-
-from timing import fit_and_loop_throughput, run_in_child
+from timing import throughput_and_efficiency, translation_speed_main
 
 
 def measure(precision: str, xla: bool, image_size: int, batch_size: int, steps: int, warmup: int,
-            rounds: int) -> dict:
+            rounds: int, peak_size: int | None = None, gflops: list | None = None,
+            peaks: dict | None = None, model_options: dict | None = None) -> dict:
+    """Images/s of ``fit`` and of the plain loop in one setting, with their GFLOPs per
+    image and peak shares (see efficiency.add_efficiency; ``peak_size``: side of the
+    peak's matmuls). ``gflops`` (fit's and the loop's) and ``peaks``, when given, are
+    figures already measured in this run (the count does not change with precision
+    or XLA), which are then not measured again.
+    ``model_options``: more ``CycleGAN`` options for both (e.g. ``num_blocks``)."""
     import keras
     import numpy as np
     import tensorflow as tf
@@ -41,16 +47,19 @@ def measure(precision: str, xla: bool, image_size: int, batch_size: int, steps: 
     def adam():
         return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
-    model = tfgan_zoo.CycleGAN(image_size=image_size)
+    model = tfgan_zoo.CycleGAN(image_size=image_size, **(model_options or {}))
     model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=xla)
 
-    twin = tfgan_zoo.CycleGAN(image_size=image_size)
+    twin = tfgan_zoo.CycleGAN(image_size=image_size, **(model_options or {}))
     g_ab, g_ba, d_a, d_b = twin.generator_ab, twin.generator_ba, twin.discriminator_a, twin.discriminator_b
     g_opt, d_opt = adam(), adam()
     if precision == "mixed_float16":
         g_opt, d_opt = keras.optimizers.LossScaleOptimizer(g_opt), keras.optimizers.LossScaleOptimizer(d_opt)
     g_vars = g_ab.trainable_variables + g_ba.trainable_variables
     d_vars = d_a.trainable_variables + d_b.trainable_variables
+    # Built now: variables made inside the step's first call would have tf.function trace it twice.
+    g_opt.build(g_vars)
+    d_opt.build(d_vars)
     load_size = round(image_size * 286 / 256)
     pool_size = 50
 
@@ -106,46 +115,9 @@ def measure(precision: str, xla: bool, image_size: int, batch_size: int, steps: 
         d_opt.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
         return g_loss
 
-    return fit_and_loop_throughput(model, dataset, plain_step, batch_size, steps, warmup, rounds)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
-    parser.add_argument("--xla", nargs="+", default=["off"], choices=["on", "off"])
-    parser.add_argument("--image-size", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.child:
-        print(json.dumps(measure(**json.loads(args.child))))
-        return
-
-    import platform
-
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
-          f"{args.image_size} px, batch {args.batch_size}; best of {args.rounds} rounds of {args.steps} steps "
-          f"after {args.warmup} warm-up")
-    for precision in args.precision:
-        for xla in args.xla:
-            setting = dict(precision=precision, xla=xla == "on", image_size=args.image_size,
-                           batch_size=args.batch_size, steps=args.steps, warmup=args.warmup, rounds=args.rounds)
-            try:
-                result = run_in_child(__file__, setting)
-            except RuntimeError as error:
-                print(f"cyclegan precision={precision} xla={xla} FAILED:\n{error}")
-                continue
-            print(
-                f"cyclegan fit_img_s={result['fit_img_s']:.3f} loop_img_s={result['loop_img_s']:.3f} "
-                f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla} "
-                f"size={args.image_size}",
-                flush=True,
-            )
+    return throughput_and_efficiency(model, dataset, plain_step, batch_size, steps, warmup, rounds, precision,
+                                     gflops, peak_size, peaks)
 
 
 if __name__ == "__main__":
-    main()
+    translation_speed_main(__file__, "cyclegan", __doc__, measure, image_size=128)

@@ -18,7 +18,7 @@ def fit_and_loop_throughput(model, dataset, plain_step, batch_size: int, steps: 
     the background noise. ``fit`` is timed from train begin to train end,
     i.e. every step's cost without the one-off ``tf.data`` iterator teardown
     after ``fit`` returns (up to ~3 s on this machine, once per call).
-    ``plain_step`` returns a tensor to wait on.
+    ``plain_step`` returns a tensor to wait on (or a tuple of them).
     """
     import keras
 
@@ -39,7 +39,7 @@ def fit_and_loop_throughput(model, dataset, plain_step, batch_size: int, steps: 
         start = time.perf_counter()
         for _ in range(num_steps):
             result = plain_step(next(iterator))
-        float(result)  # waits for the last step
+        float(result[0] if isinstance(result, tuple) else result)  # waits for the last step
         return time.perf_counter() - start
 
     time_fit(warmup)
@@ -49,6 +49,20 @@ def fit_and_loop_throughput(model, dataset, plain_step, batch_size: int, steps: 
         fit_seconds = min(fit_seconds, time_fit(steps))
         loop_seconds = min(loop_seconds, time_loop(steps))
     return {"fit_img_s": steps * batch_size / fit_seconds, "loop_img_s": steps * batch_size / loop_seconds}
+
+
+def throughput_and_efficiency(model, dataset, plain_step, batch_size: int, steps: int, warmup: int, rounds: int,
+                              precision: str, gflops=None, peak_size: int | None = None, peaks: dict | None = None) -> dict:
+    """:func:`fit_and_loop_throughput`, with each side's GFLOP per image counted from
+    ``model.train_step``'s and ``plain_step``'s graphs (unless ``gflops`` gives both,
+    counted earlier in the run) and its share of the matmul peak (bench/efficiency.py)."""
+    from efficiency import add_efficiency, gflops_per_image
+
+    result = fit_and_loop_throughput(model, dataset, plain_step, batch_size, steps, warmup, rounds)
+    if gflops is None:
+        batch = next(iter(dataset))
+        gflops = gflops_per_image(model.train_step, batch), gflops_per_image(plain_step, batch)
+    return add_efficiency(result, precision, *gflops, peak_size, peaks)
 
 
 def after_warmup_clock(warmup_steps: int):
@@ -79,3 +93,51 @@ def run_in_child(script: str, setting: dict) -> dict:
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def translation_speed_main(script: str, name: str, description: str, measure, image_size: int) -> None:
+    """The command line of an image-to-image speed bench (bench/pix2pix_speed.py,
+    bench/cyclegan_speed.py): for each ``--precision`` x ``--xla`` setting, one fresh
+    process runs ``measure`` (so dtype policies and XLA caches do not leak between
+    settings) and one line is printed::
+
+        NAME fit_img_s=... loop_img_s=... ratio=... precision=... xla=... size=... batch=... gflops_per_img=...
+    """
+    import argparse
+    import platform
+
+    from efficiency import result_fields
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--xla", nargs="+", default=["off"], choices=["on", "off"])
+    parser.add_argument("--image-size", type=int, default=image_size)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        print(json.dumps(measure(**json.loads(args.child))))
+        return
+
+    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
+          f"{args.image_size} px, batch {args.batch_size}; best of {args.rounds} rounds of {args.steps} steps "
+          f"after {args.warmup} warm-up")
+    for precision in args.precision:
+        for xla in args.xla:
+            setting = dict(precision=precision, xla=xla == "on", image_size=args.image_size,
+                           batch_size=args.batch_size, steps=args.steps, warmup=args.warmup, rounds=args.rounds)
+            try:
+                result = run_in_child(script, setting)
+            except RuntimeError as error:
+                print(f"{name} precision={precision} xla={xla} FAILED:\n{error}")
+                continue
+            print(
+                f"{name} fit_img_s={result['fit_img_s']:.3f} loop_img_s={result['loop_img_s']:.3f} "
+                f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla} "
+                f"size={args.image_size} batch={args.batch_size} {result_fields(result)}",
+                flush=True,
+            )

@@ -3,7 +3,9 @@
 For each model and setting, trains the same G and D on the same in-memory
 batches both ways and prints one line::
 
-    dcgan fit_img_s=... loop_img_s=... ratio=... precision=... xla=...
+    dcgan fit_img_s=... loop_img_s=... ratio=... precision=... xla=... gflops_per_img=... achieved_gflops=...
+          peak_share=... loop_gflops_per_img=... loop_achieved_gflops=... loop_peak_share=...
+          peak_gflops_float32=... peak_gflops_bfloat16=...
 
 The plain loop is the textbook GAN step (one D update, one G update, BCE,
 Adam), written without any tfgan_zoo training code, so ``ratio`` is what the
@@ -18,6 +20,10 @@ fresh process so dtype policies and XLA caches do not leak between them.
 With ``--aids`` the tfgan_zoo model also runs DiffAugment (colour,
 translation, cutout) and the EMA generator update; the plain loop does not,
 so ``ratio`` then is the price of the aids plus the machinery.
+
+``gflops_per_img`` is counted from each side's traced step, and
+``peak_share`` is the achieved GFLOP/s over the device's matmul peak in the
+step's compute dtype, measured in the same process (see bench/efficiency.py).
 """
 
 from __future__ import annotations
@@ -26,12 +32,19 @@ import argparse
 import json
 import os
 
-from timing import fit_and_loop_throughput, run_in_child
+from efficiency import result_fields
+from timing import run_in_child, throughput_and_efficiency
 
 
 def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: int, warmup: int,
             rounds: int, steps_per_execution: int, image_size: int = 28, channels: int = 1,
-            aids: bool = False) -> dict:
+            aids: bool = False, peak_size: int | None = None,
+            gflops: list | None = None, peaks: dict | None = None) -> dict:
+    """Images/s of ``fit`` and of the plain loop in one setting, with their GFLOPs per
+    image and peak shares (see efficiency.add_efficiency; ``peak_size``: side of the
+    peak's matmuls). ``gflops`` (fit's and the loop's) and ``peaks``, when given, are
+    figures already measured in this run (the count does not change with precision
+    or XLA), which are then not measured again."""
     import keras
     import numpy as np
     import tensorflow as tf
@@ -66,6 +79,9 @@ def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: 
     d_opt, g_opt = adam(), adam()
     if precision == "mixed_float16":
         d_opt, g_opt = keras.optimizers.LossScaleOptimizer(d_opt), keras.optimizers.LossScaleOptimizer(g_opt)
+    # Built now: variables made inside the step's first call would have tf.function trace it twice.
+    d_opt.build(discriminator.trainable_variables)
+    g_opt.build(generator.trainable_variables)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
     def g_in(noise, y):
@@ -96,7 +112,8 @@ def measure(model_name: str, precision: str, xla: bool, batch_size: int, steps: 
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return d_loss, g_loss
 
-    return fit_and_loop_throughput(gan, dataset, lambda batch: plain_step(batch)[0], batch_size, steps, warmup, rounds)
+    return throughput_and_efficiency(gan, dataset, plain_step, batch_size, steps, warmup, rounds, precision,
+                                     gflops, peak_size, peaks)
 
 
 def main():
@@ -140,7 +157,8 @@ def main():
                     continue
                 print(
                     f"{model_name} fit_img_s={result['fit_img_s']:.0f} loop_img_s={result['loop_img_s']:.0f} "
-                    f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla}",
+                    f"ratio={result['fit_img_s'] / result['loop_img_s']:.3f} precision={precision} xla={xla} "
+                    f"{result_fields(result)}",
                     flush=True,
                 )
 

@@ -52,4 +52,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    experiment.main(main)

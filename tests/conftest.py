@@ -81,6 +81,25 @@ def script_parser(script: str):
     return _script_parsers[script]
 
 
+# Seconds each file's tests take on 2 cores (pytest --durations=0, 2026-11-28), the
+# files over about 20 s. pytest-xdist hands out whole files in collection order
+# (pytest.ini: --dist loadfile --no-loadscope-reorder): starting the longest ones
+# first keeps one worker from running a long file alone at the end. Its own
+# reordering, by number of tests, put the multi-worker and experiment files last
+# and left a tail of about a minute and a half.
+LONGEST_FILES = {
+    "test_family_contract.py": 206, "test_run_safety.py": 130, "test_multiworker.py": 90,
+    "test_experiment.py": 80, "test_device_check.py": 150, "test_metrics.py": 65, "test_pix2pix.py": 55,
+    "test_tflite.py": 54, "test_keras_contract.py": 49, "test_demo.py": 41, "test_small_data.py": 38,
+    "test_diagnostics.py": 32, "test_training.py": 31, "test_folder_experiments.py": 31,
+    "test_cyclegan.py": 29, "test_serving.py": 29,
+}
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: -LONGEST_FILES.get(item.path.name, 0))  # stable: file order kept within
+
+
 @pytest.fixture(scope="session")
 def study_module():
     """``study_module("pix2pix_vs_tutorial", "pix2pix_reference")``: the script
@@ -105,14 +124,17 @@ def float32_policy():
 
 @pytest.fixture(scope="session")
 def mirrored():
-    """One MirroredStrategy over the 2 logical CPUs for the whole session.
+    """One MirroredStrategy for the whole session: over two GPUs where there are
+    two (bench/device_check.py runs the replica tests there), else over the 2 logical CPUs.
 
     Each strategy numbers its collective ops from the same start, so a second
     strategy in the same process can pair its synchronized batch-norm
     all-reduce with a stale one of the first ("Shape mismatch in the
     collective instance").
     """
-    devices = tf.config.list_logical_devices("CPU")
+    devices = tf.config.list_logical_devices("GPU")
+    if len(devices) < 2:
+        devices = tf.config.list_logical_devices("CPU")
     if len(devices) < 2:
         pytest.skip("needs 2 logical CPU devices (configured above)")
     return tf.distribute.MirroredStrategy([d.name for d in devices[:2]])

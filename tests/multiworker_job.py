@@ -1,11 +1,11 @@
 """A tiny training job run by the multi-worker tests, one process per worker.
 
     TF_CONFIG=... python tests/multiworker_job.py step OUT.npz
-    TF_CONFIG=... python tests/multiworker_job.py train FAMILY RUN_DIR EPOCHS
+    TF_CONFIG=... python tests/multiworker_job.py train RUN_DIR EPOCHS
 
 ``step``: one SGD step of each family of tests/families.py on a fixed global
 batch; the chief writes the weight changes and logs to OUT.npz. Without TF_CONFIG it
-runs on one device: the reference. ``train``: a tiny DCGAN or CycleGAN run
+runs on one device: the reference. ``train``: a tiny CycleGAN run
 through the experiment plumbing (checkpoints in RUN_DIR, resumable).
 """
 
@@ -49,24 +49,14 @@ def step(out: str):
         np.savez(out, **arrays)
 
 
-def train(family: str, run_dir: str, epochs: int):
+def train(run_dir: str, epochs: int):
+    """A tiny CycleGAN run through experiment.run, with 50-image pools that take
+    one image per replica per step."""
     from tfgan_zoo import experiment
 
     common = ["--out", run_dir, "--epochs", str(epochs), "--precision", "float32", "--eval-every", "0",
               "--verbose", "2", "--strategy", STRATEGY]
     rng = np.random.default_rng(0)
-    if family == "dcgan":
-        parser = experiment.family_parser("", tfgan_zoo.DCGAN)
-        args = parser.parse_args([*common, "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
-                                  "--latent-dim", "8"])
-        strategy = experiment.configure(args)
-        images = rng.integers(0, 256, (16 * 10, 16, 16, 1), dtype=np.uint8)
-        dataset = tfgan_zoo.data.image_dataset(images, batch_size=16, seed=0)
-        with strategy.scope():
-            gan = experiment.build(tfgan_zoo.DCGAN, args, image_shape=(16, 16, 1))
-        experiment.run(gan, dataset, args, experiment.Generation(), parser)
-        return
-    # CycleGAN, with 50-image pools that take one image per replica per step.
     parser = experiment.add_linear_decay_arguments(experiment.family_parser("", tfgan_zoo.CycleGAN))
     args = parser.parse_args([*common, "--batch-size", "2", "--image-size", "16", "--filters", "4",
                               "--num-blocks", "1", "--disc-layers", "1", "--steps-per-epoch", "6"])
@@ -84,4 +74,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "step":
         step(sys.argv[2])
     else:
-        train(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        train(sys.argv[2], int(sys.argv[3]))

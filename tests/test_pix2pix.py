@@ -190,6 +190,7 @@ def test_d_every_is_refused_under_a_strategy(mirrored):
         skipping.fit(dataset(*paired(8), batch=8), epochs=1, verbose=0)
 
 
+@pytest.mark.gpu
 def test_train_step_compiles_under_xla():
     model = tiny_pix2pix(g_depth=3, d_layers=1, g_filters=4, d_filters=4)
     model.compile(d_every=2, jit_compile=True)

@@ -407,3 +407,32 @@ def test_full_tmpfs_stops_cleanly_and_resumes_after_space_is_freed(tmp_path, dat
         check_finished_run(run_dir, 3)
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "emptied"])
+def test_a_damaged_checkpoint_is_named_with_the_way_out(tmp_path, damage):
+    model = tfgan_zoo.DCGAN(latent_dim=4, image_shape=(8, 8, 1), g_filters=4, d_filters=4)
+    model.compile(run_eagerly=True)
+    images = np.zeros((4, 8, 8, 1), np.uint8)
+    model.fit(images, epochs=1, verbose=0, callbacks=[gan_callbacks.SafeBackupAndRestore(tmp_path)])
+    weights = next(tmp_path.glob("*.weights.h5"))
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"")
+    with pytest.raises(gan_callbacks.CheckpointError, match="cannot be read.*move the checkpoints folder away"):
+        model.fit(images, epochs=2, verbose=0, callbacks=[gan_callbacks.SafeBackupAndRestore(tmp_path)])
+
+
+def test_scripts_end_on_data_problems_with_the_message_alone(capsys):
+    def bad_labels():
+        raise tfgan_zoo.data.DataError("labels.csv gives 0.png two labels. Keep one row per image.")
+
+    with pytest.raises(SystemExit) as stop:
+        experiment.main(bad_labels)
+    assert stop.value.code == "error: labels.csv gives 0.png two labels. Keep one row per image."
+    assert stop.value.__cause__ is None and stop.value.__suppress_context__
+
+    def a_bug():
+        raise ValueError("not the user's data")
+
+    with pytest.raises(ValueError):  # a programming error keeps its traceback
+        experiment.main(a_bug)

@@ -139,6 +139,7 @@ def test_spectral_norm_keeps_the_top_singular_value_near_one(layer, inputs):
     assert np.linalg.svd(normalized, compute_uv=False)[0] == pytest.approx(1.0, abs=0.02)
 
 
+@pytest.mark.gpu
 def test_all_aids_train_under_xla():
     gan = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 3), g_filters=8, d_filters=8, ema_decay=0.9,
                           d_spectral_norm=True, d_norm="none", diffaugment="color,translation,cutout")

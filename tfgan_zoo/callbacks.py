@@ -203,6 +203,10 @@ def describe_checkpoint(backup_dir) -> str | None:
     return state["path"] + ("" if state["epoch"] is None else f" (after epoch {state['epoch']})")
 
 
+class CheckpointError(RuntimeError):
+    """A run's checkpoint exists but cannot be read; the message says how to go on."""
+
+
 class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that never overwrites a good backup with a non-finite epoch.
 
@@ -255,7 +259,14 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _load_model(self):
         if not self.read_only:
             remove_stale_temporaries(self.backup_dir)
-        super()._load_model()
+        try:
+            super()._load_model()
+        except OSError as error:  # h5py: a truncated, emptied or overwritten file
+            raise CheckpointError(
+                f"The checkpoint {self._weights_path} cannot be read ({error}). It was damaged outside "
+                "training (checkpoints are written to a temporary file and renamed into place). Put back "
+                "a good copy of it, or move the checkpoints folder away to start the run from its first epoch."
+            ) from error
         try:
             state = read_checkpoint(self.backup_dir)
         except OSError:

@@ -53,6 +53,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -62,6 +63,8 @@ import tensorflow as tf
 from tfgan_zoo import callbacks as gan_callbacks
 from tfgan_zoo import distribute, export, metrics, options, rundir
 from tfgan_zoo import gallery as gallery_lib
+from tfgan_zoo.data import DataError, DataNotFoundError, ImageReadError
+from tfgan_zoo.data.images import walk_files
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.visualize import interpolation_strip
 
@@ -70,6 +73,17 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # mismatched weights or silently change the experiment.
 IDENTITY = ("model", "model_config", "compile_config", "data")
 _DATA_GROUP = "data"
+
+
+def main(script_main: Callable[[], object]) -> None:
+    """Runs an experiment script's ``main``. A problem the user can fix in their data
+    or run directory (missing, unreadable or inconsistent files, a damaged
+    checkpoint) ends it with that one message, not a traceback: the message already
+    names the files and the fix."""
+    try:
+        script_main()
+    except (DataNotFoundError, DataError, ImageReadError, gan_callbacks.CheckpointError) as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 def _cpu_has_bf16() -> bool:
@@ -381,12 +395,10 @@ def _path_identity(path: Path) -> dict:
     # Names and sizes, not contents: fast on large folders, and what an added,
     # removed, renamed or replaced image changes. Hidden files (.DS_Store) are not data.
     entries = []
-    for folder, subfolders, files in os.walk(path, followlinks=True):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in files:
-            if not name.startswith("."):
-                file = Path(folder) / name
-                entries.append((file.relative_to(path).as_posix(), file.stat().st_size))
+    for file in walk_files(path):
+        name = file.relative_to(path)
+        if not any(part.startswith(".") for part in name.parts):
+            entries.append((name.as_posix(), file.stat().st_size))
     digest = hashlib.sha256(json.dumps(sorted(entries)).encode())
     return {"path": str(path), "files": len(entries), "fingerprint": digest.hexdigest()[:16]}
 

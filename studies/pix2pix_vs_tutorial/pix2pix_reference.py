@@ -331,7 +331,7 @@ def train(steps: int, data_dir=None, seed: int = 0, warmup_steps: int = 10, log_
     ``on_checkpoint(steps_done, generator)`` runs after every that many
     steps (the last one included), outside the clock. Returns the speed,
     the timed step count and seconds, the final losses (floats) and the
-    trained ``generator`` (and ``discriminator``).
+    trained ``generator`` (and ``discriminator``, and the ``train_step`` function).
     """
     steps, warmup_steps = int(steps), int(warmup_steps)
     if warmup_steps < 1 or steps <= warmup_steps:
@@ -378,6 +378,7 @@ def train(steps: int, data_dir=None, seed: int = 0, warmup_steps: int = 10, log_
         "losses": final,
         "generator": generator,
         "discriminator": discriminator,
+        "train_step": train_step,
     }
 
 

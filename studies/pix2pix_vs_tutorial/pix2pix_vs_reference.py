@@ -19,6 +19,10 @@ facades val pairs, in two modes:
 
 With ``--eval-every N`` both are also scored every N steps, outside the
 speed clock: one run then shows whether a gap grows or closes with training.
+``--speed-only`` skips the scoring (e.g. for bench/device_check.py). Each
+speed comes with its GFLOPs per image, counted from the traced step, and its
+share of the device's matmul peak in the step's compute dtype, measured in
+the same process (see bench/efficiency.py).
 ``--ablation NAME`` changes one of ours' choices to the tutorial's (see
 ``ablations.py``); ``--decode`` and ``--file-order`` change how ours gets
 its training images.
@@ -45,7 +49,8 @@ import numpy as np
 import ablations
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "bench"))  # timing.py, shared with the benches
+sys.path.insert(0, str(HERE.parents[1] / "bench"))  # timing.py and efficiency.py, shared with the benches
+from efficiency import compute_dtype, efficiency, fields, gflops_per_image, measured_peaks, peak_fields  # noqa: E402
 from timing import after_warmup_clock  # noqa: E402
 
 MODES = {"paper": True, "inference": False}
@@ -62,9 +67,11 @@ def _scores(reference, generator, facades: Path) -> dict:
     return {mode: reference.evaluate(generator, facades, training=training) for mode, training in MODES.items()}
 
 
-def _final_scores(reference, generator, facades: Path, trajectory: list, steps: int) -> dict:
-    """Scores after the last step: the trajectory's last point when it was taken there."""
-    if trajectory and trajectory[-1]["step"] == steps:
+def _final_scores(reference, generator, facades: Path, trajectory: list, args) -> dict | None:
+    """Scores after the last step: the trajectory's last point when it was taken there; None with --speed-only."""
+    if args.speed_only:
+        return None
+    if trajectory and trajectory[-1]["step"] == args.steps:
         return trajectory[-1]["scores"]
     return _scores(reference, generator, facades)
 
@@ -76,6 +83,13 @@ def _trajectory_recorder(reference, facades: Path, trajectory: list):
     return record
 
 
+def _efficiency(images_per_second: float, per_image_gflops: float, precision: str, args) -> dict:
+    """The speed's :func:`efficiency.efficiency` and the matmul peaks it is compared with."""
+    dtype = compute_dtype(precision)
+    peaks = measured_peaks(dtype, args.peak_size)
+    return {"efficiency": efficiency(images_per_second, per_image_gflops, peaks, dtype), "peaks": peaks}
+
+
 def run_reference(args) -> dict:
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
@@ -84,11 +98,14 @@ def run_reference(args) -> dict:
         args.steps, facades, seed=args.seed, warmup_steps=args.warmup_steps, verbose=False,
         checkpoint_every=args.eval_every, on_checkpoint=_trajectory_recorder(reference, facades, trajectory),
     )
+    input_image, target = next(iter(reference.load_split(facades, "train", seed=args.seed)))
+    step_gflops = gflops_per_image(result["train_step"], input_image, target, np.int64(0))
     return {
         "name": "reference (TF tutorial)", "precision": "float32", "jit_compile": False,
         "images_per_second": result["images_per_second"], "final_losses": result["losses"],
-        "scores": _final_scores(reference, result["generator"], facades, trajectory, args.steps),
+        "scores": _final_scores(reference, result["generator"], facades, trajectory, args),
         "trajectory": trajectory,
+        **_efficiency(result["images_per_second"], step_gflops, "float32", args),
     }
 
 
@@ -135,12 +152,15 @@ def run_ours(args) -> dict:
     history = model.fit(
         dataset.repeat(), epochs=1, steps_per_epoch=args.steps, callbacks=[clock, evaluations], verbose=0
     )
+    images_per_second = (args.steps - args.warmup_steps) / (clock.seconds - evaluations.seconds)
+    step_gflops = gflops_per_image(model.train_step, next(iter(dataset)))
     return {
         "name": "tfgan_zoo Pix2Pix", "options": args.ours_args, "precision": model.dtype_policy.name, "jit_compile": model.jit_compile,
-        "images_per_second": (args.steps - args.warmup_steps) / (clock.seconds - evaluations.seconds),
+        "images_per_second": images_per_second,
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "scores": _final_scores(reference, model.generator, facades, trajectory, args.steps),
+        "scores": _final_scores(reference, model.generator, facades, trajectory, args),
         "trajectory": trajectory,
+        **_efficiency(images_per_second, step_gflops, model.dtype_policy.name, args),
     }
 
 
@@ -180,6 +200,9 @@ def main():
                         help="ours: JPEG decoder of the training images (default opencv)")
     parser.add_argument("--file-order", choices=("natural", "sorted"), default=None,
                         help="ours: order of the training files, which the shuffle starts from (default natural)")
+    parser.add_argument("--speed-only", action="store_true", help="skip the scoring on the val pairs")
+    parser.add_argument("--peak-size", type=int, default=None,
+                        help="side of the matmuls that measure the device's peak (default: see bench/efficiency.py)")
     parser.add_argument("--only", choices=("ours", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     try:
@@ -197,6 +220,10 @@ def main():
                    "--warmup-steps", str(args.warmup_steps), "--seed", str(args.seed), "--eval-every", str(args.eval_every), "--precision", args.precision, f"--ours-args={args.ours_args}"]
         if args.data_dir:
             command += ["--data-dir", args.data_dir]
+        if args.speed_only:
+            command += ["--speed-only"]
+        if args.peak_size:
+            command += ["--peak-size", str(args.peak_size)]
         if args.ablations:
             command += ["--ablation", ",".join(args.ablations)]
         for flag, value in (("--decode", args.decode), ("--file-order", args.file_order)):
@@ -209,9 +236,10 @@ def main():
 
     for result in results:
         scores = " ".join(
-            f"{mode}: l1={s['l1']:.4f} psnr={s['psnr']:.2f} ssim={s['ssim']:.4f}" for mode, s in result["scores"].items()
+            f"{mode}: l1={s['l1']:.4f} psnr={s['psnr']:.2f} ssim={s['ssim']:.4f}" for mode, s in (result["scores"] or {}).items()
         )
-        print(f"{result['name']} {result.get('options', '')}: img_s={result['images_per_second']:.3f} ({result['precision']}) | {scores}")
+        print(f"{result['name']} {result.get('options', '')}: img_s={result['images_per_second']:.3f} ({result['precision']}) "
+              f"{fields(result['efficiency'])} {peak_fields(result['peaks'])} | {scores or 'not scored (--speed-only)'}")
         for point in result["trajectory"]:
             print(f"  step {point['step']}: " + " ".join(
                 f"{mode} ssim={s['ssim']:.4f} l1={s['l1']:.4f}" for mode, s in point["scores"].items()))
@@ -220,7 +248,7 @@ def main():
         print(f"speed ratio ours/reference = {ours['images_per_second'] / reference['images_per_second']:.2f}")
     record = {
         "steps": args.steps, "warmup_steps": args.warmup_steps, "seed": args.seed, "batch_size": 1, "eval_every": args.eval_every,
-        "precision_requested": args.precision,
+        "precision_requested": args.precision, "speed_only": args.speed_only,
         "direction": "label map -> photo (BtoA)", "val_images": 100, "results": results,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
     }

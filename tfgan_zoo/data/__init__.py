@@ -5,6 +5,7 @@ import importlib
 from tfgan_zoo.data.folder import ImageFolder, load_image_folder
 from tfgan_zoo.data.idx import (
     DATA_ENV_VAR,
+    DataError,
     DataNotFoundError,
     load_idx_dataset,
     load_idx_split,
@@ -29,6 +30,7 @@ from tfgan_zoo.ranges import to_uint8, to_unit_range
 
 __all__ = [
     "DATA_ENV_VAR",
+    "DataError",
     "DataNotFoundError",
     "IMAGE_EXTENSIONS",
     "ImageFolder",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan_zoo.data.idx import DataNotFoundError
+from tfgan_zoo.data.idx import DataError, DataNotFoundError
 from tfgan_zoo.data.images import ImageReadError, list_images, read_rgb, resize_square
 
 logger = logging.getLogger("tfgan_zoo.data")
@@ -210,7 +210,7 @@ def _from_subfolders(root: Path) -> tuple[list[Path], list[str]]:
     files = list_images(root, recursive=True)
     loose = [path for path in files if path.parent == root]
     if loose:
-        raise ValueError(
+        raise DataError(
             f"labels='subfolders' takes each image's class from its sub-folder of {root}, but "
             f"{len(loose)} image(s) sit directly in it (e.g. {loose[0].name}). Move them into a class "
             "folder, or load without labels."
@@ -228,12 +228,12 @@ def _read_csv(csv_path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
             reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
             rows = [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError as error:
-        raise ValueError(
+        raise DataError(
             f"{csv_path} is not UTF-8 text ({error.reason} at byte {error.start}). Save it as UTF-8 "
             "(in Excel: Save As > 'CSV UTF-8 (Comma delimited)')."
         ) from error
     except csv.Error as error:  # e.g. NUL bytes: a spreadsheet's binary file passed as the CSV
-        raise ValueError(
+        raise DataError(
             f"{csv_path} is not a readable CSV file (line {reader.line_num}: {error}). Fix that line, or export "
             "the sheet as 'CSV UTF-8'."
         ) from error
@@ -247,7 +247,7 @@ def _from_csv(root: Path, csv_path: Path, label_column: str | None, filename_col
         raise DataNotFoundError(f"Labels file {csv_path} does not exist.")
     columns, rows = _read_csv(csv_path)
     if label_column is None or label_column not in columns or filename_column not in columns:
-        raise ValueError(
+        raise DataError(
             f"{csv_path} has columns {columns}; it needs a file-name column {filename_column!r} and the "
             f"label column to use ({'none given' if label_column is None else repr(label_column)}). "
             f"Pass label_column= (--label-column NAME), and name the file-name column {filename_column!r} "
@@ -255,19 +255,19 @@ def _from_csv(root: Path, csv_path: Path, label_column: str | None, filename_col
         )
     repeated = sorted({name for name in (label_column, filename_column) if columns.count(name) > 1})
     if repeated:
-        raise ValueError(
+        raise DataError(
             f"{csv_path} has more than one column named {', '.join(map(repr, repeated))}; rename all but one "
             "in its header row, so that it is clear which one holds the labels."
         )
     if not rows:
-        raise ValueError(f"{csv_path} has a header row but no data rows; add one row per image.")
+        raise DataError(f"{csv_path} has a header row but no data rows; add one row per image.")
     # A short row leaves its missing cells None.
     blank = [
         f"line {line}" for line, row in rows
         if not (row[filename_column] or "").strip() or not (row[label_column] or "").strip()
     ]
     if blank:
-        raise ValueError(
+        raise DataError(
             f"{csv_path} has rows with an empty {filename_column!r} or {label_column!r} value: {_lines(blank)}. "
             "Give every row a file name and a label, or delete the row."
         )
@@ -292,7 +292,7 @@ def _from_csv(root: Path, csv_path: Path, label_column: str | None, filename_col
             missing.append(f"{name!r} (line {line})")
     if ambiguous:
         also = f" Also, {len(missing)} listed file(s) are not found: {_lines(missing, 5)}." if missing else ""
-        raise ValueError(
+        raise DataError(
             f"{csv_path} names files by a base name that several images under {root} share: "
             f"{_lines([entry for entry, _ in ambiguous])}. Write the path relative to {root} in the "
             f"{filename_column!r} column instead (e.g. {ambiguous[0][1]}).{also}"
@@ -309,7 +309,7 @@ def _from_csv(root: Path, csv_path: Path, label_column: str | None, filename_col
         if len({label for _, _, label in entries}) > 1
     ]
     if conflicts:
-        raise ValueError(
+        raise DataError(
             f"{csv_path} gives {len(conflicts)} image(s) more than one {label_column!r} label: "
             f"{_lines(conflicts)}. Keep one row per image (rows that repeat the same label are fine)."
         )

@@ -36,6 +36,12 @@ class DataNotFoundError(FileNotFoundError):
     """Raised when a dataset's files are missing; the message says how to fix it."""
 
 
+class DataError(ValueError):
+    """Raised when the user's data files cannot be used as they are (unreadable,
+    inconsistent, too few); the message names the files and how to fix them.
+    The experiment scripts print it as one line, without a traceback."""
+
+
 def idx_file_names(split: str) -> tuple[str, str]:
     prefix = _SPLIT_PREFIX[split]
     return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
@@ -101,17 +107,17 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as handle:
             raw = handle.read()
     except (OSError, EOFError) as error:
-        raise ValueError(f"Cannot read IDX file {path}: {error}. Re-download the file.") from error
+        raise DataError(f"Cannot read IDX file {path}: {error}. Re-download the file.") from error
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number). Re-download it.")
+        raise DataError(f"{path} is not an unsigned-byte IDX file (bad magic number). Re-download it.")
     rank = raw[3]
     header_size = 4 + 4 * rank
     if len(raw) < header_size:
-        raise ValueError(f"{path} is truncated inside its header. Re-download it.")
+        raise DataError(f"{path} is truncated inside its header. Re-download it.")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(rank))
     expected = int(np.prod(shape)) + header_size
     if len(raw) != expected:
-        raise ValueError(
+        raise DataError(
             f"{path} holds {len(raw)} bytes but its header {shape} implies {expected}: "
             "the file is truncated or corrupt. Re-download it."
         )
@@ -132,7 +138,7 @@ def load_idx_split(folder: str | os.PathLike, split: str = "train") -> tuple[np.
         raise DataNotFoundError(f"{folder} lacks {images_stem}(.gz) or {labels_stem}(.gz).")
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(
+        raise DataError(
             f"{images_path} ({images.shape}) and {labels_path} ({labels.shape}) do not form "
             "an image set: expected [N, H, W] images and N labels."
         )
@@ -149,7 +155,7 @@ def _check_labels(path: Path, labels: np.ndarray) -> None:
     values, counts = np.unique(labels[bad], return_counts=True)
     positions = np.flatnonzero(bad)
     listing = ", ".join(f"{value} ({count}x)" for value, count in zip(values.tolist(), counts.tolist()))
-    raise ValueError(
+    raise DataError(
         f"{path} holds {int(bad.sum())} label(s) outside 0-{NUM_CLASSES - 1}: {listing}, first at "
         f"position(s) {', '.join(map(str, positions[:5].tolist()))}. MNIST and Fashion-MNIST labels are "
         "0-9; the file is corrupt or from another dataset. Re-download it."

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from tfgan_zoo.data.idx import DATA_ENV_VAR, DataNotFoundError
+from tfgan_zoo.data.idx import DATA_ENV_VAR, DataError, DataNotFoundError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 _JPEG_MAGIC = b"\xff\xd8"
@@ -51,16 +52,32 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
+def walk_files(directory: str | os.PathLike) -> Iterator[Path]:
+    """Every file under ``directory``, following links to folders but entering each
+    real folder once: a link back up the tree (``ln -s .. again``) would otherwise
+    be walked until the path is too long."""
+    entered = set()
+    for folder, subfolders, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in entered:
+            subfolders[:] = []
+            continue
+        entered.add(real)
+        subfolders.sort()
+        yield from (Path(folder) / name for name in sorted(files))
+
+
 def list_images(directory: str | os.PathLike, recursive: bool = False) -> list[Path]:
-    """Image files in ``directory`` (see :data:`IMAGE_EXTENSIONS`), in natural order."""
+    """Image files in ``directory`` (see :data:`IMAGE_EXTENSIONS`), in natural order;
+    with ``recursive``, in its sub-folders too (see :func:`walk_files`)."""
     directory = Path(directory)
-    candidates = directory.rglob("*") if recursive else directory.iterdir()
+    candidates = walk_files(directory) if recursive else directory.iterdir()
     files = [path for path in candidates if path.is_file() and is_image_file(path)]
     return sorted(files, key=lambda path: natural_key(path.relative_to(directory).as_posix()))
 
 
 def index_by_stem(files: list[Path], root: str | os.PathLike) -> dict[str, Path]:
-    """``{name without extension: path}`` for files under ``root``; clashing names raise ValueError."""
+    """``{name without extension: path}`` for files under ``root``; clashing names raise DataError."""
     by_stem: dict[str, list[Path]] = {}
     for path in files:
         by_stem.setdefault(path.stem, []).append(path)
@@ -71,7 +88,7 @@ def index_by_stem(files: list[Path], root: str | os.PathLike) -> dict[str, Path]
     ]
     if clashes:
         more = f" and {len(clashes) - 10} more" if len(clashes) > 10 else ""
-        raise ValueError(
+        raise DataError(
             f"Images under {root} share a name once the extension is dropped: "
             f"{'; '.join(clashes[:10])}{more}. Files are matched by that name, so rename or "
             "remove the duplicates."

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.data.idx import DATA_ENV_VAR, DataNotFoundError
+from tfgan_zoo.data.idx import DATA_ENV_VAR, DataError, DataNotFoundError
 from tfgan_zoo.data.images import (
     IMAGE_EXTENSIONS,
     index_by_stem,
@@ -92,7 +92,7 @@ def load_side_by_side(
         image = read_rgb(path)
         height, width = image.shape[:2]
         if width != 2 * height:
-            raise ValueError(
+            raise DataError(
                 f"{path} is {width}×{height} (width × height), but a side-by-side pair must be "
                 "exactly twice as wide as tall (A left, B right). Remove or re-export it, or keep "
                 "inputs and targets in two folders (load_folder_pairs)."
@@ -123,7 +123,7 @@ def load_folder_pairs(
     if only_inputs or only_targets:
         no_target = _list_more([input_files[stem].name for stem in only_inputs]) or "none"
         no_input = _list_more([target_files[stem].name for stem in only_targets]) or "none"
-        raise ValueError(
+        raise DataError(
             "Input and target images must pair up by name (extension ignored). "
             f"Without a target in {target_dir}: {no_target}. Without an input in {input_dir}: "
             f"{no_input}. Add the missing partners or remove the unpaired files."
@@ -134,7 +134,7 @@ def load_folder_pairs(
     for i, name in enumerate(names):
         input_image, target_image = read_rgb(input_files[name]), read_rgb(target_files[name])
         if input_image.shape != target_image.shape:
-            raise ValueError(
+            raise DataError(
                 f"{input_files[name]} is {input_image.shape[1]}×{input_image.shape[0]} but its "
                 f"target {target_files[name]} is {target_image.shape[1]}×{target_image.shape[0]}; "
                 "a pair must be pixel-aligned, so re-export them at the same size."
@@ -166,9 +166,9 @@ def paired_dataset(
             "images of the same height and width; only the channel counts may differ."
         )
     if len(inputs) == 0:
-        raise ValueError("inputs and targets are empty: there are no pairs to batch.")
+        raise DataError("inputs and targets are empty: there are no pairs to batch.")
     if drop_remainder and batch_size > len(inputs):
-        raise ValueError(f"batch_size {batch_size} exceeds the {len(inputs)} pairs available.")
+        raise DataError(f"batch_size {batch_size} exceeds the {len(inputs)} pairs available.")
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:
         dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)

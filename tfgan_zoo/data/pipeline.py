@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfgan_zoo.data.idx import DataError
 from tfgan_zoo.ranges import to_unit_range
 
 
@@ -42,7 +43,7 @@ def image_dataset(
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels.")
     if batch_size > len(images) and drop_remainder:
-        raise ValueError(f"batch_size {batch_size} exceeds the {len(images)} images available.")
+        raise DataError(f"batch_size {batch_size} exceeds the {len(images)} images available.")
     tensors = images if labels is None else (images, np.asarray(labels, np.int32))
     dataset = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.data.idx import DATA_ENV_VAR, DataNotFoundError
+from tfgan_zoo.data.idx import DATA_ENV_VAR, DataError, DataNotFoundError
 from tfgan_zoo.data.images import IMAGE_EXTENSIONS, read_rgb, require_images, resize_square
 from tfgan_zoo.data.pipeline import uint8_image_array
 from tfgan_zoo.data.tfds_errors import tfds_load_error
@@ -117,7 +117,7 @@ def split_files(
     """
     groups = _duplicate_groups(files)
     if not 0 <= val_count < len(groups):
-        raise ValueError(
+        raise DataError(
             f"val_count must be from 0 to {len(groups) - 1} (the domain has {len(groups)} distinct "
             f"pictures in {files[0].parent}), got {val_count}."
         )
@@ -152,7 +152,7 @@ def _split_selection(
             files = {domain: _domain_files(directory, f"test{domain}") for domain in DOMAINS}
         return {domain: _dedupe(paths) if dedupe else paths for domain, paths in files.items()}
     if split == "val" and val_count == 0:
-        raise ValueError(
+        raise DataError(
             f"{directory} has no testA/ and testB/, so split='val' needs val_count > 0 "
             "images per domain held out of trainA/trainB."
         )
@@ -330,7 +330,7 @@ def unpaired_dataset(
     images_b = uint8_image_array("images_b", images_b, "load_unpaired")
     for name, images in (("images_a", images_a), ("images_b", images_b)):
         if len(images) == 0:
-            raise ValueError(f"{name} is empty: there are no images to batch.")
+            raise DataError(f"{name} is empty: there are no images to batch.")
     if images_a.shape[1:] != images_b.shape[1:]:
         raise ValueError(
             f"images_a {images_a.shape} and images_b {images_b.shape} must have the same height, "

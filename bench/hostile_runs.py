@@ -1638,7 +1638,8 @@ def count_line(cases: list[dict]) -> str:
 def _cell(entry: dict | None) -> str:
     if entry is None:
         return "not run"
-    return f"**{entry['class']}**: {entry['detail']}".replace("|", "\\|").replace("\n", " ")
+    detail = re.sub(r"\$WORK/cases/[^/\s']+/run\b", "RUN", entry["detail"])  # as _short writes them now
+    return f"**{entry['class']}**: {detail}".replace("|", "\\|").replace("\n", " ")
 
 
 def table(before_path: Path, after_path: Path, checked_by: bool = False) -> str:

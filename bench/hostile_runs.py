@@ -1,15 +1,15 @@
 """Hostile runs: replays the failure cases of issue 18 ("Runs you can trust")
 against a source tree and classifies each outcome from what can be observed.
 
-    git worktree add /tmp/before c95d176                                        # the tree before the fixes
-    python bench/hostile_runs.py --tree /tmp/before --out bench/results/hostile_runs_before.json
+    git worktree add ../tfgan_zoo_before c95d176                                        # the tree before the fixes
+    python bench/hostile_runs.py --tree ../tfgan_zoo_before --out bench/results/hostile_runs_before.json
     python bench/hostile_runs.py --out bench/results/hostile_runs_after.json    # this tree
     python bench/hostile_runs.py --table before.json after.json > table.md      # markdown table + count lines
-    python bench/hostile_runs.py --only 1,2,37 --out /tmp/some.json             # a few cases (by number)
+    python bench/hostile_runs.py --only 1,2,37 --out some.json                  # a few cases (by number)
 
 "This tree" includes its uncommitted changes (the JSON lists the changed files);
 to measure a commit alone, pass ``--tree`` a worktree of it (``git worktree add
-/tmp/after HEAD``).
+../tfgan_zoo_after HEAD``).
 
 Each case runs the tree's experiment scripts as subprocesses
 (``python TREE/experiments/<script>.py``, with ``PYTHONPATH=TREE`` so that the

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import runpy
 import sys
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def load_script(path: Path):
     return module
 
 
+def run_script(path: Path, *argv) -> None:
+    """``python PATH ARGV...`` in this process: the script runs as ``__main__``
+    (``runpy``), its output goes to the test's ``capsys`` and its ``SystemExit``
+    to the test. A subprocess would add a TensorFlow start, about 5 CPU-seconds;
+    the tests that need one (kills, races, a fresh interpreter) start processes."""
+    saved = sys.argv
+    sys.argv = [str(path), *map(str, argv)]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = saved
+
+
 class _Parsed(Exception):
     pass
 
@@ -81,18 +95,18 @@ def script_parser(script: str):
     return _script_parsers[script]
 
 
-# Seconds each file's tests take on 2 cores (pytest --durations=0, 2026-11-28), the
+# Seconds each file's tests take on 2 cores (pytest --durations=0, 2026-11-29), the
 # files over about 20 s. pytest-xdist hands out whole files in collection order
 # (pytest.ini: --dist loadfile --no-loadscope-reorder): starting the longest ones
-# first keeps one worker from running a long file alone at the end. Its own
-# reordering, by number of tests, put the multi-worker and experiment files last
-# and left a tail of about a minute and a half.
+# first keeps one worker from running a long file alone at the end (measured: both
+# workers then finish within 2 s of each other). Its own reordering, by number of
+# tests, put the multi-worker and experiment files last and left a tail of about a
+# minute and a half.
 LONGEST_FILES = {
-    "test_family_contract.py": 206, "test_run_safety.py": 130, "test_multiworker.py": 90,
-    "test_experiment.py": 80, "test_device_check.py": 150, "test_metrics.py": 65, "test_pix2pix.py": 55,
-    "test_tflite.py": 54, "test_keras_contract.py": 49, "test_demo.py": 41, "test_small_data.py": 38,
-    "test_diagnostics.py": 32, "test_training.py": 31, "test_folder_experiments.py": 31,
-    "test_cyclegan.py": 29, "test_serving.py": 29,
+    "test_family_contract.py": 159, "test_multiworker.py": 105, "test_run_safety.py": 104,
+    "test_device_check.py": 98, "test_metrics.py": 61, "test_experiment.py": 54, "test_tflite.py": 42,
+    "test_pix2pix.py": 40, "test_demo.py": 34, "test_small_data.py": 30, "test_diagnostics.py": 28,
+    "test_keras_contract.py": 25, "test_training.py": 21, "test_serving.py": 21, "test_cyclegan.py": 19,
 }
 
 

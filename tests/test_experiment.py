@@ -4,13 +4,10 @@ pix2pix and CycleGAN runs with gallery and export; a missing data folder.
 CycleGAN run: test_multiworker.py.)"""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import tensorflow as tf
-from conftest import REPO
+from conftest import REPO, run_script
 
 import tfgan_zoo
 from tfgan_zoo import metrics
@@ -23,13 +20,11 @@ TINY = ["--steps-per-epoch", "4", "--batch-size", "16", "--g-filters", "8", "--d
 
 
 def test_missing_data_dir_fails_with_instructions(tmp_path):
-    out = subprocess.run(
-        [sys.executable, str(REPO / "experiments" / "cgan_mnist.py"), "--out", str(tmp_path / "r"),
-         "--data-dir", str(tmp_path / "missing"), *TINY],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert out.returncode != 0
-    assert "train-images-idx3-ubyte.gz" in out.stderr and "--data-dir" in out.stderr
+    with pytest.raises(SystemExit) as stop:
+        run_script(REPO / "experiments" / "cgan_mnist.py", "--out", tmp_path / "r",
+                   "--data-dir", tmp_path / "missing", *TINY)
+    message = str(stop.value.code)
+    assert message.startswith("error: ") and "train-images-idx3-ubyte.gz" in message and "--data-dir" in message
 
 
 def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
@@ -40,12 +35,7 @@ def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
                               epochs=1)
     run_dir = tmp_path / "run"
     flags = [*TINY[:-2], "--eval-every", "1", "--eval-samples", "200", "--cache-dir", str(tmp_path / "cache")]
-    out = subprocess.run(
-        [sys.executable, str(REPO / "experiments" / "cgan_mnist.py"), "--out", str(run_dir),
-         "--data-dir", str(data_dir), "--epochs", "2", *flags],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    run_script(REPO / "experiments" / "cgan_mnist.py", "--out", run_dir, "--data-dir", data_dir, "--epochs", "2", *flags)
     header = (run_dir / "logs" / "training.csv").read_text().splitlines()[0].split(",")
     for column in ("domain_fid", "domain_kid", "domain_precision", "label_accuracy", "g_grad_norm", "sample_diversity"):
         assert column in header
@@ -67,13 +57,8 @@ def facades_dir(data_dir):
 
 
 def run_experiment(script, run_dir, data_dir, flags, epochs=2):
-    out = subprocess.run(
-        [sys.executable, str(REPO / "experiments" / script), "--out", str(run_dir), "--data-dir", str(data_dir),
-         "--epochs", str(epochs), "--precision", "float32", "--verbose", "2", *flags],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out
+    run_script(REPO / "experiments" / script, "--out", run_dir, "--data-dir", data_dir, "--epochs", epochs,
+               "--precision", "float32", "--verbose", "2", *flags)
 
 
 def test_pix2pix_facades_run_writes_gallery_scores_and_export(tmp_path, data_dir):

@@ -1,14 +1,11 @@
 """Line art from colour images, pair-folder generation and its CLI."""
 
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO
 from tfgan_zoo import data
+from tfgan_zoo.data import lineart
 from tfgan_zoo.data.lineart import line_art, make_lineart_pairs
 
 
@@ -80,19 +77,13 @@ def test_clashing_source_names_are_rejected(tmp_path):
         make_lineart_pairs(tmp_path / "source", tmp_path / "out")
 
 
-def test_cli_prints_counts(tmp_path):
+def test_cli_prints_counts(tmp_path, capsys):
     source, out = tmp_path / "source", tmp_path / "out"
     write_png(source / "a.png", two_regions())
     (source / "bad.png").write_bytes(b"")
-    result = subprocess.run(
-        [sys.executable, "-m", "tfgan_zoo.data.lineart", str(source), str(out), "--size", "8", "--threshold", "128"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "1 pairs written, 0 already present, 1 unreadable files skipped" in result.stdout
-    assert "bad.png" in result.stdout
+    lineart.main([str(source), str(out), "--size", "8", "--threshold", "128"])  # python -m tfgan_zoo.data.lineart
+    printed = capsys.readouterr().out
+    assert "1 pairs written, 0 already present, 1 unreadable files skipped" in printed
+    assert "bad.png" in printed
     color = cv2.imdecode(np.fromfile(out / "color" / "a.png", np.uint8), cv2.IMREAD_UNCHANGED)
     assert color.shape == (8, 8, 3)

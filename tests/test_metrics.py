@@ -117,6 +117,12 @@ def test_precision_recall_matches_brute_force_in_any_batch_size():
         result = metrics.precision_recall(real, fake, k=3, batch_size=batch_size)
         assert (result["precision"], result["recall"]) == pytest.approx(expected)
     assert 0.05 < expected[0] < 0.95 and 0.05 < expected[1] < 0.95  # a non-trivial case
+    # The real manifold computed once serves every fake set scored against it.
+    radii = metrics.reference_radii(real, k=3)
+    scores = metrics.precision_recall(real, fake, k=3, real_radii=radii)
+    assert (scores["precision"], scores["recall"]) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="holds 149 radii for 150 real samples"):
+        metrics.precision_recall(real, fake, k=3, real_radii=radii[1:])
 
 
 def test_precision_recall_extremes():

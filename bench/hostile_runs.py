@@ -57,6 +57,7 @@ import signal
 import struct
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import traceback
@@ -1552,7 +1553,15 @@ def preflight(bench: Bench) -> dict:
     package, tf_version, keras_version = out.stdout.split()[-3:]
     if not Path(package).resolve().is_relative_to(bench.tree.resolve()):
         raise SystemExit(f"The subprocesses import {package}, not the tree's {bench.tree}/tfgan_zoo.")
-    return {"package": package, "tensorflow": tf_version, "keras": keras_version}
+    # Relative to the tree: the results say which files ran, not where this machine keeps them.
+    package = Path(package).resolve().relative_to(bench.tree.resolve())
+    return {"package": str(package), "tensorflow": tf_version, "keras": keras_version}
+
+
+def _named(text: str, names: dict) -> str:
+    for path, name in names.items():
+        text = text.replace(path, name)
+    return text
 
 
 def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> dict:
@@ -1564,10 +1573,15 @@ def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> 
     # Tracked files changed since that commit: then the results are not the commit's alone.
     changed = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
                              capture_output=True, text=True).stdout.splitlines()
-    report = {"machine": machine(), "tree": str(tree), "commit": commit, "uncommitted": changed, **preflight(bench),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "cases": []}
+    report = {"machine": machine(), "tree": tree.resolve().name, "commit": commit, "uncommitted": changed,
+              **preflight(bench), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "cases": []}
     print(f"tree {tree} at {commit[:10]}{f' with {len(changed)} changed files' if changed else ''}, "
           f"tfgan_zoo from {report['package']}; work in {work}", file=sys.stderr)
+    # This machine's folders and interpreter by name in the results: the same on every machine
+    # (site-packages before the standard library, which holds it).
+    paths = sysconfig.get_paths()
+    names = {str(work): "$WORK", str(tree): "$TREE", str(data_dir): "$DATA", sys.executable: "python",
+             paths["purelib"]: "$SITE_PACKAGES", paths["stdlib"]: "$STDLIB"}
     began = time.monotonic()
     try:
         for number, (text, tests, function) in enumerate(CASES, start=1):
@@ -1589,9 +1603,9 @@ def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> 
                      "checked_by": tests or "`bench/hostile_runs.py`"}
             if kind not in ("ok", "clear error", "skipped") and bench.last is not None:
                 # What to rerun by hand: the case's latest command and the end of its stderr.
-                entry["command"] = shlex.join(bench.last.command).replace(str(work), "$WORK")
+                entry["command"] = _named(shlex.join(bench.last.command), names)
                 tail = _lines(bench.last.err_path.read_text(errors="replace"))[-12:]
-                entry["stderr_tail"] = "\n".join(tail).replace(str(work), "$WORK")
+                entry["stderr_tail"] = _named("\n".join(tail), names)
             report["cases"].append(entry)
             print(f"{number:>2} {kind:<11} {seconds:>6.1f}s  {text}\n   {detail}", file=sys.stderr, flush=True)
     finally:

@@ -4,7 +4,6 @@ no NaN, logs/training.csv holds only logged columns, evaluations show progress."
 import csv
 import math
 import re
-import sys
 
 import keras
 import numpy as np
@@ -17,16 +16,6 @@ from tfgan_zoo.callbacks import CSVLogger, ProgbarLogger
 
 SCRIPTS = sorted(path.name for path in (REPO / "experiments").glob("*.py"))
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
-
-
-def experiment_script(name):
-    """``experiments/<name>`` as a module (experiments/ is scripts, not a package)."""
-    return load_script(REPO / "experiments" / name)
-
-
-def run_main(module, monkeypatch, *argv):
-    monkeypatch.setattr(sys, "argv", [module.__file__, *argv])
-    module.main()
 
 
 def read_rows(path):
@@ -47,14 +36,13 @@ def test_help_of_a_script_shows_defaults_and_the_docstring_as_written(monkeypatc
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
-def test_help_of_every_script(name, monkeypatch, capsys):
-    module = experiment_script(name)
+def test_help_of_every_script(name, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        run_main(module, monkeypatch, "--help")
+        run_script(REPO / "experiments" / name, "--help")
     assert exit_info.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     assert any("(default: " in line or re.search(r" default: \S", line) for line in lines)
-    for line in module.__doc__.strip().splitlines():
+    for line in load_script(REPO / "experiments" / name).__doc__.strip().splitlines():
         assert line.rstrip() in lines, f"{line!r} is not a line of its own in --help"
     assert not any("default: None" in line or "default: False" in line for line in lines)
 
@@ -132,13 +120,13 @@ def test_progress_lines_per_verbose(verbose, capsys):
         assert re.fullmatch(r"Scoring\.\.\.\nScoring \(\ds\): fid=1\n", printed)
 
 
-def test_experiment_console_and_training_csv(tmp_path, monkeypatch, capsys):
+def test_experiment_console_and_training_csv(tmp_path, capsys):
     rng = np.random.default_rng(0)
     for i in range(24):
         write_image(tmp_path / "pictures" / f"{i}.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
     run_dir = tmp_path / "run"
-    run_main(experiment_script("dcgan_folder.py"), monkeypatch, "--images", str(tmp_path / "pictures"),
-             "--out", str(run_dir), "--epochs", "3", "--cache-dir", str(tmp_path / "cache"), *TINY)
+    run_script(REPO / "experiments" / "dcgan_folder.py", "--images", tmp_path / "pictures", "--out", run_dir,
+               "--epochs", "3", "--cache-dir", tmp_path / "cache", *TINY)
     printed = capsys.readouterr().out
     assert not NAN.search(printed), printed
     # --verbose 2 (a log file): a line as each evaluation starts, one with the seconds and figures at its end.

@@ -54,7 +54,11 @@ def main():
     train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache / "decoded")
     val_a, val_b, _, _ = load_unpaired(root, size, "val", val_count, cache_dir=cache / "decoded")
     classifier = keras.saving.load_model(classifier_path)
-    evaluator = metrics.TranslationEvaluator(classifier, val_a, val_b, seed=config["run"]["seed"])
+    # Real targets the classifier trained on stand in for a perfect translator's output: the floor.
+    evaluator = metrics.TranslationEvaluator(
+        classifier, val_a, val_b, held_out_a=train_a, held_out_b=train_b, seed=config["run"]["seed"],
+        network_key=classifier_path.name,
+    )
     accuracy = metrics.classifier_accuracy(
         classifier, np.concatenate([val_a, val_b]), np.repeat([0, 1], [len(val_a), len(val_b)])
     )
@@ -65,9 +69,9 @@ def main():
         return lambda images: served.signatures[name](image=tf.constant(images))["image"].numpy()
 
     rows = {
-        "run": evaluator.evaluate(signature("a_to_b"), signature("b_to_a")),
-        "identity": evaluator.evaluate(lambda images: images, lambda images: images),
-        "real targets": evaluator.floor(train_a, train_b),
+        "run": evaluator.evaluate(signature("a_to_b"), signature("b_to_a")).figures,
+        "identity": evaluator.evaluate(lambda images: images, lambda images: images).figures,
+        "real targets": evaluator.floor(),
     }
     print(f"{args.run} ({config['epochs']} epochs, {size} px); classifier accuracy on val {accuracy:.3f}")
     for name, figures in rows.items():

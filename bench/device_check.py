@@ -116,7 +116,7 @@ DRY_CASES = [
                                           warmup=1, rounds=1, steps_per_execution=1)),
     ("pix2pix 32 px b1", "pix2pix_speed", dict(image_size=32, batch_size=1, steps=2, warmup=1, rounds=1)),
     ("CycleGAN 32 px b1", "cyclegan_speed", dict(image_size=32, batch_size=1, steps=2, warmup=1, rounds=1,
-                                                 model_options={"num_blocks": 1, "disc_layers": 1})),
+                                                 model_options={"num_blocks": 1, "d_layers": 1})),
 ]
 # One throughput setting may not take more of the part's time than this (real run).
 SETTING_LIMIT_S = 120

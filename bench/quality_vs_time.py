@@ -51,29 +51,30 @@ def main():
     parser.add_argument("--every", type=int, default=3, help="evaluate every N epochs (and at the last)")
     parser.add_argument("--num-samples", type=int, default=10000)
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where the domain classifier is cached")
-    args = parser.parse_args()
+    spec = parser.parse_spec()
+    bench = spec.extra  # this bench's own options
 
-    train_images, train_labels = load_idx_dataset(args.dataset, "train", args.data_dir)
-    test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
+    train_images, train_labels = load_idx_dataset(bench["dataset"], "train", spec.run.data_dir)
+    test_images, _ = load_idx_dataset(bench["dataset"], "test", spec.run.data_dir)
     # Built before configure() sets the GAN's dtype policy: the classifier stays float32.
     classifier = metrics.domain_classifier(
-        train_images, train_labels, 10, cache_path=Path(args.cache) / f"{args.dataset}_classifier.keras"
+        train_images, train_labels, 10, cache_path=Path(bench['cache']) / f"{bench['dataset']}_classifier.keras"
     )
-    experiment.configure(args)
-    conditional = args.model == "cgan"
+    experiment.configure(spec)
+    conditional = bench["model"] == "cgan"
     evaluator = metrics.GANEvaluator(
-        metrics.DomainFeatures(classifier), train_images, held_out=test_images[: args.num_samples],
+        metrics.DomainFeatures(classifier), train_images, held_out=test_images[: bench["num_samples"]],
         classifier=classifier if conditional else None, num_classes=10 if conditional else 0,
     )
 
-    dataset = image_dataset(train_images, train_labels if conditional else None, args.batch_size, seed=args.seed)
+    dataset = image_dataset(train_images, train_labels if conditional else None, spec.data["batch_size"], seed=spec.run.seed)
     if conditional:
-        gan = experiment.build(tfgan_zoo.ConditionalGAN, args, num_classes=10, image_shape=train_images.shape[1:])
+        gan = experiment.build(tfgan_zoo.ConditionalGAN, spec, num_classes=10, image_shape=train_images.shape[1:])
     else:
-        gan = experiment.build(tfgan_zoo.DCGAN, args, image_shape=train_images.shape[1:])
-    scorer = EvaluateGAN(evaluator, num_samples=args.num_samples, every=args.every, verbose=False)
+        gan = experiment.build(tfgan_zoo.DCGAN, spec, image_shape=train_images.shape[1:])
+    scorer = EvaluateGAN(evaluator, num_samples=bench["num_samples"], every=bench["every"], verbose=False)
     history = gan.fit(
-        dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+        dataset, epochs=spec.run.epochs, steps_per_epoch=spec.run.steps_per_epoch,
         callbacks=[TrainingClock(), scorer, ProgbarLogger()], verbose=2, shuffle=False,
     ).history
 
@@ -84,15 +85,15 @@ def main():
         for epoch in range(len(history["train_minutes"]))
         if math.isfinite(history[names[0]][epoch])
     ]
-    protocol = evaluator.protocol(args.num_samples)
-    result = {"model": f"{args.model}_{args.dataset}", "precision": gan.dtype_policy.name,
+    protocol = evaluator.protocol(bench["num_samples"])
+    result = {"model": f"{bench['model']}_{bench['dataset']}", "precision": gan.dtype_policy.name,
               "cores": os.cpu_count(), "rows": rows, "protocol": protocol}
-    out = HERE / "results" / f"quality_vs_time_{args.model}.json"
+    out = HERE / "results" / f"quality_vs_time_{bench['model']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
 
-    print(f"\n{args.model}_{args.dataset}, {gan.dtype_policy.name}, {os.cpu_count()} cores; protocol: "
-          f"{args.num_samples} samples vs {protocol['num_reference']} {protocol['reference_split']} images")
+    print(f"\n{bench['model']}_{bench['dataset']}, {gan.dtype_policy.name}, {os.cpu_count()} cores; protocol: "
+          f"{bench['num_samples']} samples vs {protocol['num_reference']} {protocol['reference_split']} images")
     print("| epoch | train min | " + " | ".join(names) + " |")
     print("|" + " --- |" * (len(names) + 2))
     for row in rows:

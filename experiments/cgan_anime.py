@@ -23,23 +23,22 @@ SMALL_DATA_RECIPE = {"diffaugment": "color,translation,cutout", "ema_decay": 0.9
 
 def main():
     parser = experiment.family_parser(__doc__, ConditionalGAN, exclude=("num_classes",), epochs=40, batch_size=64,
-                                      eval_every=10, **SMALL_DATA_RECIPE)
+                                      eval_every=10, out="runs/cgan_anime_{label_column}", **SMALL_DATA_RECIPE)
     parser = experiment.add_image_folder_arguments(parser)
     parser.set_defaults(label_column="hair")
-    args = parser.parse_args()
-    if not args.images:
-        anime = resolve_paired_dir("anime_faces", args.data_dir)
-        args.images, args.labels = str(anime / "images"), args.labels or str(anime / "tags.csv")
-    args.out = args.out or f"runs/cgan_anime_{args.label_column}"
-    strategy = experiment.configure(args)
+    spec = parser.parse_spec()
+    if not spec.data["images"]:
+        anime = resolve_paired_dir("anime_faces", spec.run.data_dir)
+        spec = spec.with_data(images=str(anime / "images"), labels=spec.data["labels"] or str(anime / "tags.csv"))
+    strategy = experiment.configure(spec)
 
-    folder = experiment.load_folder(args, labelled=True)
-    evaluator = experiment.folder_evaluator(args, folder, conditional=True)
-    dataset = image_dataset(folder.images, folder.labels, batch_size=args.batch_size, seed=args.seed)
+    folder, spec = experiment.load_folder(spec, labelled=True)
+    evaluator = experiment.folder_evaluator(spec, folder, conditional=True)
+    dataset = image_dataset(folder.images, folder.labels, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
-        gan = experiment.build(ConditionalGAN, args, num_classes=folder.num_classes,
+        gan = experiment.build(ConditionalGAN, spec, num_classes=folder.num_classes,
                                image_shape=folder.images.shape[1:])
-    experiment.run(gan, dataset, args, experiment.Generation(evaluator, folder.class_names), parser)
+    experiment.run(gan, dataset, spec, experiment.Generation(evaluator, folder.class_names))
 
 
 if __name__ == "__main__":

@@ -19,37 +19,34 @@ HTML gallery of the validation split and one SavedModel with signatures a_to_b
 and b_to_a. Re-run the same command to resume.
 """
 
-from pathlib import Path
-
 from tfgan_zoo import CycleGAN, experiment, options
 from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir, unpaired_dataset
 
 
 def main():
     parser = experiment.family_parser(__doc__, CycleGAN, exclude=("channels",), epochs=200, batch_size=1,
-                                      eval_every=5, image_size=128)
+                                      eval_every=5, image_size=128, out="runs/cyclegan_horse2zebra_{image_size}")
     experiment.data_arguments(parser).add_argument(
-        "--val-count", type=options.ranged(options.Count), default=100,
+        "--val-count", type=experiment.ranged(options.Count), default=100,
         help="pictures per domain held out for validation",
     )
-    args = experiment.add_linear_decay_arguments(parser).parse_args()
-    args.out = args.out or f"runs/cyclegan_horse2zebra_{args.image_size}"
-    strategy = experiment.configure(args)
+    spec = experiment.add_linear_decay_arguments(parser).parse_spec()
+    strategy = experiment.configure(spec)
 
-    root = resolve_unpaired_dir("horse2zebra", args.data_dir)
-    cache = Path(args.cache_dir) / "decoded"
-    train_a, train_b, _, _ = load_unpaired(root, args.image_size, "train", args.val_count, cache_dir=cache)
-    validation = load_unpaired(root, args.image_size, "val", args.val_count, cache_dir=cache)
-    experiment.record_data(args, source=root, train_count=[len(train_a), len(train_b)])
-    dataset = unpaired_dataset(train_a, train_b, batch_size=args.batch_size, seed=args.seed)
+    root = resolve_unpaired_dir("horse2zebra", spec.run.data_dir)
+    cache, size, val_count = spec.run.cache_dir / "decoded", spec.model["image_size"], spec.data["val_count"]
+    train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache)
+    validation = load_unpaired(root, size, "val", val_count, cache_dir=cache)
+    spec = spec.with_sources(source=root, train_count=[len(train_a), len(train_b)])
+    batch_size = spec.data["batch_size"]
+    dataset = unpaired_dataset(train_a, train_b, batch_size=batch_size, seed=spec.run.seed)
     # An epoch covers the larger domain once (the schedule counts in those epochs).
-    args.steps_per_epoch = args.steps_per_epoch or max(len(train_a), len(train_b)) // args.batch_size
+    spec = spec.with_run(steps_per_epoch=spec.run.steps_per_epoch or max(len(train_a), len(train_b)) // batch_size)
     with strategy.scope():
-        model = experiment.build(CycleGAN, args, learning_rate=experiment.linear_decay(args, args.steps_per_epoch),
+        model = experiment.build(CycleGAN, spec, learning_rate=experiment.linear_decay(spec, spec.run.steps_per_epoch),
                                  channels=train_a.shape[-1])
-    evaluator = experiment.translation_evaluator(args, (train_a, train_b), validation[:2], "horse2zebra")
-    experiment.run(model, dataset, args, experiment.UnpairedTranslation(validation, evaluator), parser)
-
+    evaluator = experiment.translation_evaluator(spec, (train_a, train_b), validation[:2], "horse2zebra")
+    experiment.run(model, dataset, spec, experiment.UnpairedTranslation(validation, evaluator))
 
 if __name__ == "__main__":
     experiment.main(main)

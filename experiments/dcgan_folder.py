@@ -21,18 +21,17 @@ SMALL_DATA_RECIPE = {"diffaugment": "color,translation,cutout", "ema_decay": 0.9
 
 
 def main():
-    parser = experiment.family_parser(__doc__, DCGAN, epochs=50, batch_size=64, eval_every=10, **SMALL_DATA_RECIPE)
-    args = experiment.add_image_folder_arguments(parser).parse_args()
-    args.out = args.out or "runs/dcgan_folder"
-    strategy = experiment.configure(args)
+    parser = experiment.family_parser(__doc__, DCGAN, epochs=50, batch_size=64, eval_every=10,
+                                      out="runs/dcgan_folder", **SMALL_DATA_RECIPE)
+    spec = experiment.add_image_folder_arguments(parser).parse_spec()
+    strategy = experiment.configure(spec)
 
-    folder = experiment.load_folder(args, labelled=False)
-    args.labels = None  # unconditional: labels, if given, only pick the images
-    evaluator = experiment.folder_evaluator(args, folder, conditional=False)
-    dataset = image_dataset(folder.images, batch_size=args.batch_size, seed=args.seed)
+    folder, spec = experiment.load_folder(spec, labelled=False)
+    evaluator = experiment.folder_evaluator(spec, folder, conditional=False)
+    dataset = image_dataset(folder.images, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
-        gan = experiment.build(DCGAN, args, image_shape=folder.images.shape[1:])
-    experiment.run(gan, dataset, args, experiment.Generation(evaluator), parser)
+        gan = experiment.build(DCGAN, spec, image_shape=folder.images.shape[1:])
+    experiment.run(gan, dataset, spec, experiment.Generation(evaluator))
 
 
 if __name__ == "__main__":

@@ -12,21 +12,21 @@ from tfgan_zoo.data import image_dataset, load_idx_dataset, resolve_idx_dir
 
 
 def main():
-    parser = experiment.family_parser(__doc__, DCGAN, epochs=15, batch_size=64)
+    parser = experiment.family_parser(__doc__, DCGAN, epochs=15, batch_size=64, out="runs/dcgan_{dataset}")
     experiment.data_arguments(parser).add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
-    args = parser.parse_args()
-    args.out = args.out or f"runs/dcgan_{args.dataset}"
-    strategy = experiment.configure(args)
+    spec = parser.parse_spec()
+    strategy = experiment.configure(spec)
 
-    images, labels = load_idx_dataset(args.dataset, "train", args.data_dir)
-    test_images, _ = load_idx_dataset(args.dataset, "test", args.data_dir)
-    source = resolve_idx_dir(args.dataset, args.data_dir) or f"tensorflow_datasets:{args.dataset}"
-    experiment.record_data(args, source=source, train=(images, labels))
-    evaluator = experiment.domain_evaluator(args, images, labels, test_images, conditional=False)
-    dataset = image_dataset(images, batch_size=args.batch_size, seed=args.seed)
+    name, data_dir = spec.data["dataset"], spec.run.data_dir
+    images, labels = load_idx_dataset(name, "train", data_dir)
+    test_images, _ = load_idx_dataset(name, "test", data_dir)
+    spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
+                             train=(images, labels))
+    evaluator = experiment.domain_evaluator(spec, images, labels, test_images, conditional=False)
+    dataset = image_dataset(images, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
-        gan = experiment.build(DCGAN, args, image_shape=images.shape[1:])
-    experiment.run(gan, dataset, args, experiment.Generation(evaluator), parser)
+        gan = experiment.build(DCGAN, spec, image_shape=images.shape[1:])
+    experiment.run(gan, dataset, spec, experiment.Generation(evaluator))
 
 
 if __name__ == "__main__":

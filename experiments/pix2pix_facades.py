@@ -16,23 +16,23 @@ from tfgan_zoo.data import load_side_by_side, paired_dataset, resolve_paired_dir
 
 def main():
     parser = experiment.family_parser(__doc__, Pix2Pix, exclude=("input_channels", "output_channels"),
-                                      epochs=200, batch_size=1, eval_every=1)
+                                      epochs=200, batch_size=1, eval_every=1, out="runs/pix2pix_facades")
     experiment.data_arguments(parser).add_argument(
         "--direction", choices=("AtoB", "BtoA"), default="BtoA", help="BtoA: label map (right half) -> photo (left half)"
     )
-    args = parser.parse_args()
-    args.out = args.out or "runs/pix2pix_facades"
-    strategy = experiment.configure(args)
+    spec = parser.parse_spec()
+    strategy = experiment.configure(spec)
 
-    root = resolve_paired_dir("facades", args.data_dir)
-    train_inputs, train_targets, _ = load_side_by_side(root / "train", args.direction, args.image_size)
-    validation = load_side_by_side(root / "val", args.direction, args.image_size)
-    experiment.record_data(args, source=root, train_count=len(train_inputs), val_count=len(validation[0]))
-    dataset = paired_dataset(train_inputs, train_targets, batch_size=args.batch_size, seed=args.seed)
+    root = resolve_paired_dir("facades", spec.run.data_dir)
+    direction, size = spec.data["direction"], spec.model["image_size"]
+    train_inputs, train_targets, _ = load_side_by_side(root / "train", direction, size)
+    validation = load_side_by_side(root / "val", direction, size)
+    spec = spec.with_sources(source=root, train_count=len(train_inputs), val_count=len(validation[0]))
+    dataset = paired_dataset(train_inputs, train_targets, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
-        model = experiment.build(Pix2Pix, args, input_channels=train_inputs.shape[-1],
+        model = experiment.build(Pix2Pix, spec, input_channels=train_inputs.shape[-1],
                                  output_channels=train_targets.shape[-1])
-    experiment.run(model, dataset, args, experiment.PairedTranslation(validation), parser)
+    experiment.run(model, dataset, spec, experiment.PairedTranslation(validation))
 
 
 if __name__ == "__main__":

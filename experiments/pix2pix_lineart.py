@@ -18,30 +18,29 @@ from tfgan_zoo.data import load_folder_pairs, make_lineart_pairs, paired_dataset
 
 def main():
     parser = experiment.family_parser(__doc__, Pix2Pix, exclude=("input_channels", "output_channels"),
-                                      epochs=20, batch_size=4, eval_every=1, image_size=96, g_depth=5)
+                                      epochs=20, batch_size=4, eval_every=1, image_size=96, g_depth=5,
+                                      out="runs/pix2pix_lineart")
     data = experiment.data_arguments(parser)
-    positive = options.ranged(options.Count)
+    positive = experiment.ranged(options.Count)
     data.add_argument("--val-count", type=positive, default=191, help="pairs held out for validation")
     data.add_argument("--kernel-size", type=positive, default=3, help="dilation kernel of the line-art maker")
     parser.add_argument("--pairs-dir", default=None,
                         help="where the (lineart, color) pairs are written (default: CACHE_DIR/anime_faces_lineart)")
-    args = parser.parse_args()
-    args.out = args.out or "runs/pix2pix_lineart"
-    strategy = experiment.configure(args)
+    spec = parser.parse_spec()
+    strategy = experiment.configure(spec)
 
-    source = resolve_paired_dir("anime_faces", args.data_dir) / "images"
-    pairs = Path(args.pairs_dir or Path(args.cache_dir) / "anime_faces_lineart")
-    print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=args.kernel_size)}")
-    inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", args.image_size)
-    split = len(inputs) - args.val_count
+    source = resolve_paired_dir("anime_faces", spec.run.data_dir) / "images"
+    pairs = Path(spec.extra["pairs_dir"] or spec.run.cache_dir / "anime_faces_lineart")
+    print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=spec.data['kernel_size'])}")
+    inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", spec.model["image_size"])
+    split = len(inputs) - spec.data["val_count"]
     # The pairs are made from the source images: those (and --kernel-size) are the data.
-    experiment.record_data(args, source=source, pair_count=len(inputs))
-    dataset = paired_dataset(inputs[:split], targets[:split], batch_size=args.batch_size, seed=args.seed)
+    spec = spec.with_sources(source=source, pair_count=len(inputs))
+    dataset = paired_dataset(inputs[:split], targets[:split], batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
-        model = experiment.build(Pix2Pix, args, input_channels=inputs.shape[-1], output_channels=targets.shape[-1])
+        model = experiment.build(Pix2Pix, spec, input_channels=inputs.shape[-1], output_channels=targets.shape[-1])
     validation = (inputs[split:], targets[split:], names[split:])
-    experiment.run(model, dataset, args, experiment.PairedTranslation(validation), parser)
-
+    experiment.run(model, dataset, spec, experiment.PairedTranslation(validation))
 
 if __name__ == "__main__":
     experiment.main(main)

@@ -67,7 +67,7 @@ _script_parsers = {}
 
 def script_parser(script: str):
     """The full parser of ``experiments/<script>.py``, with the options the script
-    adds itself (the script's ``main`` runs up to its ``parse_args``); its
+    adds itself (the script's ``main`` runs up to its ``parse_spec``); its
     ``excluded`` attribute names the family options the script sets from its data."""
     from tfgan_zoo import experiment
 
@@ -83,7 +83,7 @@ def script_parser(script: str):
             def stop(*_, **__):
                 raise _Parsed
 
-            parser.parse_args = stop  # the script has added its own options by the time it parses
+            parser.parse_spec = stop  # the script has added its own options by the time it parses
             return parser
 
         experiment.family_parser = capture

@@ -1,7 +1,8 @@
-"""A fifth family in one file, to prove the family contract (tfgan_zoo/models/base.py,
+"""A family in one file, to prove the family contract (tfgan_zoo/models/base/,
 docs/adding_a_family.md): a hinge-loss GAN of two small MLPs, written against
-:class:`~tfgan_zoo.models.base.AdversarialModel` alone. With one line in
-tests/families.py it passes the same contract suite as the four families."""
+:class:`~tfgan_zoo.models.base.AdversarialModel` and the base's public helpers
+alone. With one line in tests/families.py it passes the same contract suite as
+the package's families."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import keras
 import numpy as np
 
 from tfgan_zoo import losses as gan_losses
-from tfgan_zoo.models.base import AdversarialModel, check_image_shape, unpack_batch
+from tfgan_zoo.models.base import AdversarialModel, Metric, check_image_shape, training_noise, unpack_batch
+from tfgan_zoo.options import Count, Seed
 from tfgan_zoo.ranges import to_model_range
 
 
@@ -62,16 +64,27 @@ class MLPDiscriminator(keras.Model):
 
 @keras.saving.register_keras_serializable(package="tests")
 class MinimalGAN(AdversarialModel):
-    """Noise -> image with MLPs. Args: latent_dim: noise size. units: hidden width. seed: noise seed."""
+    """Noise -> image with MLPs.
+
+    Args:
+        latent_dim: size of the noise vector.
+        image_shape: ``(height, width, channels)`` of the images.
+        units: width of the hidden layer of G and of D.
+        seed: seed of the training noise stream.
+    """
 
     num_classes = 0
 
-    def __init__(self, latent_dim: int = 8, image_shape=(8, 8, 1), units: int = 32, seed: int = 0, **kwargs):
+    def __init__(self, latent_dim: Count = 8, image_shape=(8, 8, 1), units: Count = 32, seed: Seed = 0, **kwargs):
         super().__init__(**kwargs)
-        self.latent_dim, self.image_shape, self.units, self.seed = int(latent_dim), tuple(image_shape), int(units), seed
+        self.latent_dim, self.image_shape = int(latent_dim), tuple(image_shape)
+        self.units, self.seed = int(units), int(seed)
         self.generator = MLPGenerator(self.latent_dim, self.image_shape, self.units, name="generator")
         self.discriminator = MLPDiscriminator(self.image_shape, self.units, name="discriminator")
-        self.build_training_state(("d_loss", "g_loss"))
+        self.build_training_state((
+            Metric("d_loss", "minimized", role="d_loss"),
+            Metric("g_loss", "minimized", role="g_adversarial_loss"),
+        ))
 
     @property
     def sampling_generator(self):
@@ -90,19 +103,34 @@ class MinimalGAN(AdversarialModel):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def compile(self, *, g_optimizer=None, d_optimizer=None, loss: gan_losses.LossName = "hinge", **kwargs):
+    def noise(self, local_batch, salt: int, step):
+        """This replica's share of the global batch's noise for one sub-step."""
+        return training_noise(local_batch, self.latent_dim, self.seed, salt, step)
+
+    def compile(self, *, g_optimizer=None, d_optimizer=None, loss: gan_losses.PenaltyFreeLossName = "hinge",
+                **kwargs):
+        """Configures training.
+
+        Args:
+            g_optimizer, d_optimizer: optimizers (instances or names); default
+                ``Adam(2e-4, beta_1=0.5)`` each.
+            loss: the GAN loss: hinge, bce or lsgan.
+            **kwargs: passed to ``keras.Model.compile``.
+        """
         self.gan_loss = gan_losses.get(loss)
+        if self.gan_loss.uses_gradient_penalty:
+            raise ValueError(f"MinimalGAN has no gradient penalty, which loss {self.gan_loss.name!r} needs.")
         self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
 
     def train_step(self, data):
         images = self.split_batch(data)
         batch = keras.ops.shape(images)[0]
         with self.update(self.d_optimizer, [self.discriminator]) as update:
-            fake = self.generator(self.training_noise(batch, 1, self.d_optimizer.iterations), training=True)
+            fake = self.generator(self.noise(batch, 1, self.d_optimizer.iterations), training=True)
             d_loss = self.gan_loss.discriminator_loss(self.discriminator(images), self.discriminator(fake))
             update.minimize(d_loss)
         with self.update(self.g_optimizer, [self.generator]) as update:
-            fake = self.generator(self.training_noise(batch, 2, self.g_optimizer.iterations), training=True)
+            fake = self.generator(self.noise(batch, 2, self.g_optimizer.iterations), training=True)
             g_loss = self.gan_loss.generator_loss(self.discriminator(fake))
             update.minimize(g_loss)
         self.record({"d_loss": d_loss, "g_loss": g_loss})
@@ -110,7 +138,7 @@ class MinimalGAN(AdversarialModel):
 
     def test_step(self, data):
         images = self.split_batch(data)
-        fake = self.generator(self.training_noise(keras.ops.shape(images)[0], 3, self.g_optimizer.iterations))
+        fake = self.generator(self.noise(keras.ops.shape(images)[0], 3, self.g_optimizer.iterations))
         fake_logits = self.discriminator(fake)
         self.record({
             "d_loss": self.gan_loss.discriminator_loss(self.discriminator(images), fake_logits),

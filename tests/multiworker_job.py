@@ -58,16 +58,16 @@ def train(run_dir: str, epochs: int):
               "--verbose", "2", "--strategy", STRATEGY]
     rng = np.random.default_rng(0)
     parser = experiment.add_linear_decay_arguments(experiment.family_parser("", tfgan_zoo.CycleGAN))
-    args = parser.parse_args([*common, "--batch-size", "2", "--image-size", "16", "--filters", "4",
-                              "--num-blocks", "1", "--disc-layers", "1", "--steps-per-epoch", "6"])
-    strategy = experiment.configure(args)
+    spec = parser.parse_spec([*common, "--batch-size", "2", "--image-size", "16", "--g-filters", "4",
+                              "--d-filters", "4", "--num-blocks", "1", "--d-layers", "1", "--steps-per-epoch", "6"])
+    strategy = experiment.configure(spec)
     domains = rng.integers(0, 256, (2, 30, 16, 16, 3), dtype=np.uint8)
     dataset = tfgan_zoo.data.unpaired_dataset(domains[0], domains[1], batch_size=2, seed=0)
     with strategy.scope():
-        model = experiment.build(tfgan_zoo.CycleGAN, args, learning_rate=experiment.linear_decay(args, 6))
+        model = experiment.build(tfgan_zoo.CycleGAN, spec, learning_rate=experiment.linear_decay(spec, 6))
     names = [f"{i}.png" for i in range(4)]
     validation = (domains[0][:4], domains[1][:4], names, names)
-    experiment.run(model, dataset, args, experiment.UnpairedTranslation(validation), parser)
+    experiment.run(model, dataset, spec, experiment.UnpairedTranslation(validation))
 
 
 if __name__ == "__main__":

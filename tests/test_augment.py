@@ -1,10 +1,11 @@
-"""Paired random jitter: one crop and flip per pair, drawn per sample, stateless, XLA-compilable."""
+"""Paired random jitter: one crop and flip per pair, drawn per sample, stateless, XLA-compilable;
+the DiffAugment component's streams."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_zoo.augment import default_load_size, paired_random_jitter, step_seed
+from tfgan_zoo.augment import DiffAugment, default_load_size, paired_random_jitter, step_seed
 
 SIZE, LOAD, BATCH = 8, 11, 32
 
@@ -139,3 +140,16 @@ def test_clear_errors():
         paired_random_jitter(images, images, tf.constant([0, 0]), load_size=6)
     with pytest.raises(ValueError, match="only the channel counts"):
         paired_random_jitter(images, coordinate_batch(3), tf.constant([0, 0]))
+
+
+def test_diffaugment_component_draws_one_stream_per_salt_and_step():
+    images = tf.random.stateless_uniform([4, SIZE, SIZE, 3], [0, 1], minval=-1.0, maxval=1.0)
+    assert DiffAugment("", seed=3)(images, salt=4, step=0) is images
+    augment = DiffAugment("translation,cutout", seed=3)
+    first = augment(images, salt=4, step=0).numpy()
+    np.testing.assert_array_equal(augment(images, salt=4, step=0), first)  # stateless: repeatable
+    for other in (augment(images, salt=5, step=0), augment(images, salt=4, step=1),
+                  DiffAugment("translation,cutout", seed=4)(images, salt=4, step=0)):
+        assert not np.array_equal(other, first)
+    with pytest.raises(ValueError, match="zoom"):
+        DiffAugment("zoom")

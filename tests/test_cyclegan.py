@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from families import FAMILIES
+
 import tfgan_zoo
 from tfgan_zoo import losses
 from tfgan_zoo.augment import paired_random_jitter, random_jitter
@@ -35,9 +37,10 @@ def dataset(images_a, images_b, batch=2):
     return tf.data.Dataset.from_tensor_slices((images_a, images_b)).batch(batch)
 
 
-def tiny_cyclegan(**kwargs):
-    kwargs = {"image_size": SIZE, "filters": 8, "num_blocks": 1, "disc_layers": 2, **kwargs}
-    return CycleGAN(**kwargs)
+def tiny_cyclegan(**options):
+    """The registry's CycleGAN at this file's size, with the paper's identity term."""
+    return FAMILIES["cyclegan"].build(**{"image_size": SIZE, "g_filters": 8, "d_filters": 8, "d_layers": 2,
+                                         "identity_weight": 0.5, **options})
 
 
 def to_unit(images):
@@ -99,11 +102,11 @@ def test_reflection_padding_matches_numpy_and_compiles():
 
 
 def test_unconditional_patch_discriminator():
-    discriminator = PatchDiscriminator(SIZE, input_channels=0, target_channels=3, filters=4, norm="instance")
+    discriminator = PatchDiscriminator(SIZE, input_channels=0, output_channels=3, filters=4, norm="instance")
     logits = discriminator(tf.zeros([2, SIZE, SIZE, 3]))
     assert logits.shape == (2, 2, 2, 1) and logits.dtype == tf.float32
     assert discriminator.get_config()["input_channels"] == 0
-    gan = tiny_cyclegan(disc_layers=3)
+    gan = tiny_cyclegan(d_layers=3)
     norms = [
         [isinstance(layer, keras.layers.GroupNormalization) for layer in block.layers]
         for block in gan.discriminator_a.body.layers[:4]
@@ -232,7 +235,7 @@ def test_compile_checks_and_defaults():
 def test_training_reduces_the_cycle_loss():
     keras.utils.set_random_seed(0)  # weight init; earlier tests must not change the outcome
     images_a, images_b = domains(4)
-    gan = tiny_cyclegan(seed=1, num_blocks=0, disc_layers=1)
+    gan = tiny_cyclegan(seed=1, num_blocks=0, d_layers=1)
     gan.compile(g_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5))
     before = gan.evaluate(images_a, images_b, batch_size=4, verbose=0, return_dict=True)["cycle"]
     history = gan.fit(dataset(images_a, images_b).repeat(), steps_per_epoch=30, epochs=1, verbose=0).history

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import write_image
+from families import FAMILIES
 
 import tfgan_zoo
 
@@ -34,7 +35,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr
 SERVER_START_S = 120  # TensorFlow and gradio imports alone take ~10 s on 2 slow cores
 ACTION_TIMEOUT_MS = 30_000
 CLASS_NAMES = ["cat", "dog", "bird"]
-LATENT_DIM = 16
 
 
 # ------------------------------------------------------------------ servers
@@ -101,17 +101,16 @@ def vivid(*networks, gain: float = 10.0) -> None:
 
 
 def conditional_export(root: Path) -> Path:
-    gan = tfgan_zoo.ConditionalGAN(
-        latent_dim=LATENT_DIM, num_classes=len(CLASS_NAMES), g_filters=4, d_filters=4
-    )
+    gan = FAMILIES["cgan"].build()
+    assert gan.num_classes == len(CLASS_NAMES)
     vivid(gan.generator)
-    return tfgan_zoo.export.save_generator(gan, root / "cgan", class_names=CLASS_NAMES)
+    return tfgan_zoo.export.save(gan, root / "cgan", class_names=CLASS_NAMES)
 
 
 def cyclegan_export(root: Path) -> Path:
-    gan = tfgan_zoo.CycleGAN(image_size=32, filters=4)
-    vivid(gan.generator_ab, gan.generator_ba)
-    return tfgan_zoo.export.save_cycle_translators(gan, root / "cyclegan")
+    gan = FAMILIES["cyclegan"].build()
+    vivid(*gan.translators.values())
+    return tfgan_zoo.export.save(gan, root / "cyclegan")
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +183,9 @@ def keep_screenshot(page, name: str) -> None:
 
 
 # -------------------------------------------------------------------- tests
-def expected_samples(model, seed: int, count: int, class_id: int) -> np.ndarray:
+def expected_samples(model, latent_dim: int, seed: int, count: int, class_id: int) -> np.ndarray:
     """What the page should show: the export's images of the seed's noise, tiled as the page tiles."""
-    noise = np.random.default_rng(seed).standard_normal((count, LATENT_DIM)).astype(np.float32)
+    noise = np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
     labels = tf.fill([count], tf.constant(class_id, tf.int32))
     images = model.signatures["generate"](noise=tf.constant(noise), labels=labels)["images"].numpy()
     return demo.grid(images)
@@ -205,15 +204,17 @@ def test_generator_page(page, servers):
     keep_screenshot(page, "demo_generator.png")
 
     model = tf.saved_model.load(str(export_dir))
-    bird = expected_samples(model, seed=3, count=4, class_id=CLASS_NAMES.index("bird"))
-    cat = expected_samples(model, seed=3, count=4, class_id=0)
-    assert samples.shape == bird.shape  # 4 enlarged 28x28 tiles in one row, grey
+    metadata = tfgan_zoo.export.read_metadata(export_dir)
+    latent_dim, image_shape = metadata["latent_dim"], metadata["image_shape"]
+    bird = expected_samples(model, latent_dim, seed=3, count=4, class_id=CLASS_NAMES.index("bird"))
+    cat = expected_samples(model, latent_dim, seed=3, count=4, class_id=0)
+    assert samples.shape == bird.shape  # 4 enlarged tiles in one row, grey
     assert min(samples.shape) >= demo.TILE_PX
     # The page batches the walk with the samples; a batch of another size
     # may round a pixel the other way.
     assert np.abs(samples.astype(int) - bird).max() <= 1
     assert np.abs(cat.astype(int) - bird).max() > 1, "the classes draw alike: the check above proves nothing"
-    assert walk.shape == demo.grid(np.zeros((demo.WALK_FRAMES, 28, 28, 1), np.uint8), demo.WALK_FRAMES).shape
+    assert walk.shape == demo.grid(np.zeros((demo.WALK_FRAMES, *image_shape), np.uint8), demo.WALK_FRAMES).shape
     first_frame = slice(0, walk.shape[1] // demo.WALK_FRAMES)
     assert np.array_equal(walk[:, first_frame], samples[:, first_frame]), "the walk starts elsewhere"
 
@@ -251,27 +252,36 @@ def test_translator_page(page, servers, tmp_path):
     assert not np.array_equal(a_to_b, b_to_a), "both directions show the same image"
 
 
-def test_other_families_without_a_browser(tmp_path):
-    """DCGAN (no classes) and pix2pix (one direction) through the functions
-    their pages call, without a server."""
-    dcgan = tfgan_zoo.DCGAN(latent_dim=LATENT_DIM, g_filters=4, d_filters=4)
-    pix2pix = tfgan_zoo.Pix2Pix(image_size=32, g_filters=4, d_filters=4)
-    dcgan_dir = tfgan_zoo.export.save_generator(dcgan, tmp_path / "dcgan")
-    pix2pix_dir = tfgan_zoo.export.save_translator(pix2pix, tmp_path / "pix2pix")
-    for export_dir in (dcgan_dir, pix2pix_dir):
-        assert isinstance(demo.build_demo(export_dir), demo.gr.Blocks)
+@pytest.fixture(scope="module")
+def family_exports(tmp_path_factory):
+    """``{family: version folder}``: each registry family exported once, for the page's handlers."""
+    root = tmp_path_factory.mktemp("families")
+    return {name: tfgan_zoo.export.save(family.build(), root / name) for name, family in FAMILIES.items()}
 
-    metadata = tfgan_zoo.export.read_metadata(dcgan_dir)
-    samples, walk = demo.draw(tf.saved_model.load(str(dcgan_dir)), metadata, seed=5, count=10)
-    # 10 images: 2 rows of 5 28-px tiles with 2-px gaps, enlarged 5 times; the walk: one row of 8.
-    assert samples.shape == (5 * (2 * 30 + 2), 5 * (5 * 30 + 2))
-    assert walk.shape == (5 * (30 + 2), 5 * (8 * 30 + 2))
 
-    metadata = tfgan_zoo.export.read_metadata(pix2pix_dir)
-    grey = Image.new("L", (30, 20), 100)
-    seen, output = demo.translate(tf.saved_model.load(str(pix2pix_dir)), metadata, grey, "translate")
-    assert seen.shape == output.shape == (demo.TRANSLATION_PX, demo.TRANSLATION_PX, 3)
-    assert (seen == 100).all()
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_family_through_its_pages_handlers_without_a_browser(family_exports, name):
+    """The functions a family's page calls, without a server (the browser tests
+    above cover one page of each kind)."""
+    export_dir = family_exports[name]
+    assert isinstance(demo.build_demo(export_dir), demo.gr.Blocks)
+    model, metadata = tf.saved_model.load(str(export_dir)), tfgan_zoo.export.read_metadata(export_dir)
+    if "image_size" in metadata:  # a translator: every direction
+        grey = Image.new("L", (30, 20), 100)
+        for direction in metadata["signatures"]:
+            seen, output = demo.translate(model, metadata, grey, direction)
+            channels, pixels = metadata["channels"][direction], demo.TRANSLATION_PX ** 2
+            assert seen.shape[:2] == output.shape[:2] == (demo.TRANSLATION_PX, demo.TRANSLATION_PX)
+            assert (seen.size // pixels, output.size // pixels) == (channels["input"], channels["output"])
+            assert (seen == 100).all(), "the grey upload should reach the model unchanged"
+        return
+    class_id = metadata["num_classes"] - 1 if metadata["num_classes"] else None  # the page's choice
+    samples, walk = demo.draw(model, metadata, seed=5, count=10, class_id=class_id)
+    tiles = np.zeros((10, *metadata["image_shape"]), np.uint8)
+    # 10 images: 2 rows of 8 tiles enlarged to at least TILE_PX; the walk: one row of WALK_FRAMES.
+    assert samples.shape == demo.grid(tiles).shape and min(samples.shape[:2]) >= demo.TILE_PX
+    assert walk.shape == demo.grid(tiles[: demo.WALK_FRAMES], demo.WALK_FRAMES).shape
+    assert samples.any() and not np.array_equal(samples, demo.draw(model, metadata, seed=6, count=10, class_id=class_id)[0])
 
 
 @pytest.mark.parametrize(

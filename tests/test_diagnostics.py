@@ -5,10 +5,12 @@ import json
 import keras
 import numpy as np
 import pytest
+from minimal_family import MinimalGAN
 
 import tfgan_zoo
 from tfgan_zoo.data import image_dataset, load_idx_dataset
 from tfgan_zoo.diagnostics import HealthMonitor, HealthThresholds, mean_pairwise_distance
+from tfgan_zoo.models.base import Metric
 
 QUICK = HealthThresholds(check_every=25, warmup_batches=50)
 
@@ -112,6 +114,45 @@ def test_non_finite_loss_stops_training():
     feed(monitor, steady(5) + steady(1, g_loss=float("nan")))
     assert monitor.model.stop_training
     assert [event["condition"] for event in monitor.events] == ["non_finite"]
+
+
+def monitor_of_figures_named_otherwise():
+    """A monitor of a model that logs its figures under names of its own, in the health monitor's roles."""
+    model = MinimalGAN()
+    model.build_training_state((
+        Metric("critic_loss", "minimized", role="d_loss"),
+        Metric("adversarial", "minimized", role="g_adversarial_loss"),
+        Metric("reconstruction", "minimized"),
+        Metric("p_real", "neither", role="d_real_score"),
+        Metric("p_fake", "neither", role="d_fake_score"),
+    ))
+    monitor = HealthMonitor(HealthThresholds(check_every=10, warmup_batches=0, patience=2))
+    monitor.set_model(model)
+    return monitor
+
+
+def renamed(batches, **overrides):
+    values = {"critic_loss": 1.2, "adversarial": 0.9, "reconstruction": 3.0, "p_real": 0.6, "p_fake": 0.4,
+              "g_grad_norm": 5.0}
+    return [{**values, **overrides} for _ in range(batches)]
+
+
+def test_figures_are_found_by_their_declared_roles():
+    monitor = monitor_of_figures_named_otherwise()
+    feed(monitor, renamed(30) + renamed(30, p_real=0.99, p_fake=0.01))
+    assert [event["condition"] for event in monitor.events] == ["d_overpowering"]
+    assert monitor.events[0]["p_real"] > 0.9 and monitor.events[0]["p_fake"] < 0.1
+    monitor = monitor_of_figures_named_otherwise()
+    feed(monitor, renamed(30) + renamed(30, g_grad_norm=1e-4))
+    assert [event["condition"] for event in monitor.events] == ["vanishing_g_gradients"]
+
+
+def test_only_the_adversarial_part_of_gs_loss_is_judged_for_divergence():
+    monitor = monitor_of_figures_named_otherwise()
+    feed(monitor, renamed(50, reconstruction=500.0))  # a large weighted term: no role, not judged
+    assert monitor.events == []
+    feed(monitor, renamed(50, adversarial=500.0))
+    assert [event["condition"] for event in monitor.events] == ["divergence"]
 
 
 class ConstantGAN(tfgan_zoo.DCGAN):

@@ -1,4 +1,6 @@
-"""Export the generator, reload it in a fresh process, check its signatures."""
+"""Every registry family's export (tests/families.py) reloads and serves in a
+fresh process, and its signatures refuse bad inputs clearly (tests/test_export_translator.py:
+the options of image-to-image exports)."""
 
 import json
 import os
@@ -9,82 +11,96 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from families import FAMILIES, expected_images, signature_inputs, signature_names
 
 import tfgan_zoo
+from tfgan_zoo.models.base import Translating
 
 RELOAD = textwrap.dedent(
     """
     import json, sys
     import numpy as np
     import tensorflow as tf
-    for path, conditional in zip(sys.argv[1::2], (flag == "1" for flag in sys.argv[2::2])):
+    for path in sys.argv[1:]:
         model = tf.saved_model.load(path)
-        noise = tf.random.normal([3, 16])
-        kwargs = {"noise": noise}
-        if conditional:
-            kwargs["labels"] = tf.constant([0, 1, 2], tf.int32)
-        images = model.signatures["generate"](**kwargs)["images"]
-        sample_kwargs = {"seed": tf.constant(5)}
-        if conditional:
-            sample_kwargs["labels"] = tf.constant([2, 2], tf.int32)
-        else:
-            sample_kwargs["num_samples"] = tf.constant(2)
-        sampled = model.signatures["sample"](**sample_kwargs)["images"]
-        print(json.dumps({
-            "signatures": sorted(model.signatures.keys()),
-            "dtype": images.dtype.name, "shape": images.shape.as_list(),
-            "min": int(tf.reduce_min(images)), "max": int(tf.reduce_max(images)),
-            "sample_shape": sampled.shape.as_list(),
-        }))
+        with np.load(f"{path}.inputs.npz") as inputs:
+            outputs = {}
+            for key in inputs.files:  # "signature/input name"
+                signature, name = key.split("/")
+                outputs.setdefault(signature, {})[name] = tf.constant(inputs[key])
+        served = {signature: next(iter(model.signatures[signature](**args).values())).numpy()
+                  for signature, args in outputs.items()}
+        np.savez(f"{path}.outputs.npz", **served)
+        print(json.dumps(sorted(model.signatures.keys())))
     """
 )
 
 
-def export_tiny(tmp_path, conditional):
-    if conditional:
-        gan = tfgan_zoo.ConditionalGAN(latent_dim=16, num_classes=3, g_filters=4, d_filters=4)
-    else:
-        gan = tfgan_zoo.DCGAN(latent_dim=16, g_filters=4, d_filters=4)
-    return gan, tfgan_zoo.export.save_generator(gan, tmp_path / "generator")
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """``{family: (model, version folder)}``: each registry family exported once."""
+    root = tmp_path_factory.mktemp("exports")
+    exported = {}
+    for name, family in FAMILIES.items():
+        model = family.build()
+        exported[name] = (model, tfgan_zoo.export.save(model, root / name))
+    return exported
 
 
-def test_reload_in_fresh_process(tmp_path):
-    """Both kinds of export load and serve in a process that never imported tfgan_zoo
-    (one process for both: a TensorFlow start costs more than the checks)."""
-    paths = {conditional: export_tiny(tmp_path / f"conditional_{conditional}", conditional)[1]
-             for conditional in (False, True)}
-    argv = [part for conditional, path in paths.items() for part in (str(path), "1" if conditional else "0")]
-    out = subprocess.run([sys.executable, "-c", RELOAD, *argv], capture_output=True, text=True, check=True,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", **os.environ})
-    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    assert len(results) == 2
-    for result, path in zip(results, paths.values()):
-        assert {"generate", "sample", "serving_default"} <= set(result["signatures"])
-        assert result["dtype"] == "uint8" and result["shape"] == [3, 28, 28, 1]
-        assert result["sample_shape"] == [2, 28, 28, 1]
-        assert 0 <= result["min"] <= result["max"] <= 255
-        assert json.loads((path / "tfgan_zoo.json").read_text())["latent_dim"] == 16
+def test_every_family_reloads_and_serves_its_images_in_a_fresh_process(exports):
+    """One process for all families, that never imported tfgan_zoo (a TensorFlow
+    start costs more than the checks)."""
+    requests = {}
+    for name, (model, version) in exports.items():
+        requests[name] = {signature: signature_inputs(model, signature, count=3, seed=5)
+                          for signature in signature_names(model)}
+        np.savez(f"{version}.inputs.npz", **{f"{signature}/{input_name}": value
+                                             for signature, inputs in requests[name].items()
+                                             for input_name, value in inputs.items()})
+    paths = [str(version) for _, version in exports.values()]
+    out = subprocess.run([sys.executable, "-c", RELOAD, *paths], capture_output=True, text=True, check=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    listed = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("[")]
+    assert len(listed) == len(exports)
+    for (name, (model, version)), signatures in zip(exports.items(), listed):
+        assert signatures == sorted({*signature_names(model), "serving_default"}), name
+        with np.load(f"{version}.outputs.npz") as served:
+            for signature, inputs in requests[name].items():
+                expected = expected_images(model, signature, inputs)
+                assert served[signature].dtype == np.uint8 and served[signature].shape == expected.shape
+                assert np.abs(served[signature].astype(int) - expected.astype(int)).max() <= 1, (name, signature)
 
 
-def test_exported_images_match_the_keras_generator(tmp_path):
-    gan, path = export_tiny(tmp_path, True)
-    loaded = tf.saved_model.load(str(path))
-    noise, labels = tf.random.normal([4, 16]), tf.constant([0, 1, 2, 0])
-    served = loaded.signatures["generate"](noise=noise, labels=labels)["images"].numpy()
-    direct = np.round((gan.generate(noise, labels).numpy() + 1) * 127.5)
-    assert np.abs(served.astype(int) - direct.astype(int)).max() <= 1
+def check_bad_images(model, signatures):
+    size = model.image_size
+    for signature, network in model.translators.items():
+        translate, channels = signatures[signature], network.input_channels
+        shape = rf"\[batch, {size}, {size}, {channels}\]"
+        with pytest.raises(tf.errors.InvalidArgumentError, match=rf"{shape}; resize images to {size}x{size}"):
+            translate(image=tf.zeros([1, 2 * size, 2 * size, channels], tf.uint8))
+        with pytest.raises(tf.errors.InvalidArgumentError, match=shape):
+            translate(image=tf.zeros([1, size, size, channels + 1], tf.uint8))
+        with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError), match="uint8"):
+            translate(image=tf.zeros([1, size, size, channels], tf.float32))
 
 
-def test_bad_inputs_get_clear_errors(tmp_path):
-    _, path = export_tiny(tmp_path, True)
-    generate = tf.saved_model.load(str(path)).signatures["generate"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"class ids in \[0, 2\]"):
-        generate(noise=tf.zeros([2, 16]), labels=tf.constant([0, 3]))
+@pytest.mark.parametrize("name", FAMILIES)
+def test_bad_inputs_get_clear_errors(exports, name):
+    model, version = exports[name]
+    signatures = tf.saved_model.load(str(version)).signatures
+    if isinstance(model, Translating):
+        check_bad_images(model, signatures)
+        return
+    generate = signatures["generate"]
+    inputs = {key: tf.constant(value) for key, value in signature_inputs(model, "generate", count=2).items()}
+    latent_dim = model.latent_dim
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError), match=f"{latent_dim}|shape"):
+        generate(**{**inputs, "noise": tf.zeros([2, latent_dim - 1])})
+    if not model.num_classes:
+        return
+    with pytest.raises(tf.errors.InvalidArgumentError, match=rf"class ids in \[0, {model.num_classes - 1}\]"):
+        generate(**{**inputs, "labels": tf.constant([0, model.num_classes])})
     with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
-        generate(noise=tf.zeros([2, 16]), labels=tf.constant([0]))
-    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError), match="16|shape"):
-        generate(noise=tf.zeros([2, 15]), labels=tf.constant([0, 1]))
+        generate(**{**inputs, "labels": tf.constant([0])})
     with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError), match="int32|dtype"):
-        generate(noise=tf.zeros([2, 16]), labels=tf.constant([0.0, 1.0]))
-
-
+        generate(**{**inputs, "labels": tf.constant([0.0, 1.0])})

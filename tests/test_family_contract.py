@@ -1,5 +1,5 @@
-"""The contract every family passes (tfgan_zoo/models/base.py): registered in
-tests/families.py, each trains under XLA and mixed_bfloat16, takes the same
+"""The contract every family passes (tfgan_zoo/models/base/): registered in
+tests/families.py, each declares what it logs, trains under XLA and mixed_bfloat16, takes the same
 step on two replicas as on one device, survives a .keras file, an export and a
 resume exactly, holds to the input contract and evaluates."""
 
@@ -57,6 +57,20 @@ def test_follows_one_protocol_and_names_its_networks(name):
     assert isinstance(model, Sampling) != isinstance(model, Translating)
     assert model.generators and model.discriminators
     assert not {id(n) for n in model.generators.values()} & {id(n) for n in model.discriminators.values()}
+
+
+def test_logged_figures_are_declared_with_directions_and_roles(name):
+    model = FAMILIES[name].build()
+    declared = {metric.name: metric for metric in model.logged_metrics()}
+    assert [tracker.name for tracker in model.trackers()] == list(declared)
+    keras_direction = {"minimized": "down", "maximized": "up", "neither": None}
+    for tracker in model.trackers():
+        assert getattr(tracker, "_direction", None) == keras_direction[declared[tracker.name].direction]
+    assert all(metric.direction == "minimized" for metric in declared.values() if metric.name.endswith("loss"))
+    # What the health monitor reads: one gradient norm per generator, and D's two scores once each (if logged).
+    assert len(model.names_in_role("g_gradient_norm")) == len(model.generators)
+    assert len(model.names_in_role("d_real_score")) == len(model.names_in_role("d_fake_score")) <= 1
+    assert model.names_in_role("g_adversarial_loss") and model.names_in_role("d_loss")
 
 
 def test_compile_is_keyword_only_and_defaults_to_the_papers_adam(name):

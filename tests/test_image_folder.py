@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import write_image
 
-from tfgan_zoo import experiment
+from tfgan_zoo.runs.identity import source_identity
 from tfgan_zoo.data import DataNotFoundError, ImageReadError, load_image_folder
 
 
@@ -96,5 +96,5 @@ def test_a_link_back_up_the_tree_is_entered_once(folder):
     (folder / "dogs" / "again").symlink_to(folder, target_is_directory=True)
     images = load_image_folder(folder, image_size=16).images
     assert len(images) == 4  # the four good images, not again/cats/..., again/again/...
-    fingerprint = experiment._path_identity(folder)
+    fingerprint = source_identity(folder)
     assert fingerprint["files"] == 6  # four images, the corrupt one, notes.txt

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan_zoo import losses
+from tfgan_zoo.models.base import GradientPenalty
 
 
 def softplus(x):
@@ -83,3 +84,22 @@ def test_bad_names_and_options_are_explained():
         losses.get("hinge", label_smoothing=0.1)
     with pytest.raises(ValueError, match=r"\[0, 0.5\)"):
         losses.get("bce", label_smoothing=0.7)
+
+
+def test_gradient_penalty_component_draws_its_points_from_seed_and_step(mirrored):
+    # A linear critic's gradient is the same everywhere: only the draws can differ.
+    real, fake = tf.zeros([4, 2, 2, 1]), tf.ones([4, 2, 2, 1])
+
+    def critic(x):  # D(x) = |x|^2: its gradient 2x, so the penalty tells where x was taken
+        return tf.reduce_sum(tf.square(x), axis=[1, 2, 3])
+
+    penalty = GradientPenalty(weight=10.0, seed=1)
+    first = penalty(critic, real, fake, step=0).numpy()
+    assert first.shape == (4,) and len(set(first.round(6))) == 4  # one point per example
+    np.testing.assert_array_equal(penalty(critic, real, fake, step=0), first)
+    assert not np.array_equal(penalty(critic, real, fake, step=1), first)
+    # Two replicas, two examples each, penalize the points one device takes for the four.
+    per_replica = mirrored.run(tf.function(lambda: penalty(critic, real[:2], fake[:2], step=0)))
+    np.testing.assert_allclose(np.concatenate(mirrored.experimental_local_results(per_replica)), first, rtol=1e-6)
+    with pytest.raises(ValueError, match="gp_weight must be >= 0"):
+        GradientPenalty(weight=-1.0)

@@ -237,6 +237,7 @@ def test_domain_features_work_at_any_size_and_channels(tmp_path):
     assert extracted.shape == (10, 128) and extracted.dtype == np.float32
     reloaded = metrics.DomainFeatures.train(images, labels, 3, cache_path=cache, key="colour")
     assert np.allclose(reloaded(images[:10]), extracted, atol=1e-5)
+    assert reloaded.network_key == "colour.keras"  # the cache file names the network in protocols
 
 
 # ------------------------------------------------------------- MNIST
@@ -322,7 +323,8 @@ def test_evaluator_reports_labels_and_protocol(mnist_scores):
     assert protocol["score_names"]["domain_fid"] == "domain-FID"
     assert protocol["num_reference"] == 5000 and protocol["reference_split"] == "train"
     assert protocol["held_out_split"] == "test" and protocol["feature_dim"] == 128
-    assert protocol["real_floor"] == mnist_scores["real"]  # computed once, then cached
+    assert protocol["real_floor"] == {"num_samples": SAMPLES, **mnist_scores["real"]}  # computed once, then cached
+    assert protocol["network_key"] == "mnist_classifier.keras"
     assert "none" in protocol["resize"]
 
 

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 from conftest import adam
+from families import mnist_sized
 
-import tfgan_zoo
 from tfgan_zoo import metrics
 from tfgan_zoo.callbacks import EvaluateGAN
 from tfgan_zoo.data import image_dataset
@@ -34,12 +34,6 @@ def real_images(n=256, seed=0):
     for image, (row, col) in zip(images, rng.integers(0, 20, (n, 2))):
         image[row : row + 8, col : col + 8] = 255
     return images
-
-
-def tiny_gan(conditional):
-    if conditional:
-        return tfgan_zoo.ConditionalGAN(latent_dim=16, num_classes=10, g_filters=8, d_filters=8)
-    return tfgan_zoo.DCGAN(latent_dim=16, g_filters=8, d_filters=8)
 
 
 def evaluator(**kwargs):
@@ -75,7 +69,7 @@ def drive(callback, gan, values):
 
 
 def test_figures_reach_history_and_csv_and_the_best_epoch_is_kept(tmp_path):
-    gan = tiny_gan(False)
+    gan = mnist_sized()
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     data = image_dataset(real_images(), batch_size=32, seed=0)
     callback = EvaluateGAN(evaluator(), num_samples=64, directory=tmp_path / "best", verbose=False)
@@ -97,7 +91,7 @@ def test_figures_reach_history_and_csv_and_the_best_epoch_is_kept(tmp_path):
     assert record["value"] == pytest.approx(min(history["pixels_fid"]))
     assert record["protocol"]["num_samples"] == 64 and record["protocol"]["real_floor"]["num_samples"] == 64
     assert not list((tmp_path / "best").glob("*tmp*"))
-    restored = tiny_gan(False)
+    restored = mnist_sized()
     restored.load_weights(tmp_path / "best" / "best.weights.h5")
     if best_epoch == 2:  # the weights at the end of training
         for saved, trained in zip(restored.generator.weights, gan.generator.weights):
@@ -105,7 +99,7 @@ def test_figures_reach_history_and_csv_and_the_best_epoch_is_kept(tmp_path):
 
 
 def test_off_epochs_log_nan_and_the_last_epoch_is_always_evaluated():
-    gan = tiny_gan(False)
+    gan = mnist_sized()
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     callback = EvaluateGAN(evaluator(measures=("fid",)), num_samples=32, every=5, verbose=False)
     data = image_dataset(real_images(), batch_size=32)
@@ -114,7 +108,7 @@ def test_off_epochs_log_nan_and_the_last_epoch_is_always_evaluated():
 
 
 def test_conditional_model_gets_balanced_labels_and_label_figures():
-    gan = tiny_gan(True)
+    gan = mnist_sized(True)
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     classifier = metrics.build_domain_classifier((28, 28, 1), 10)  # untrained: plumbing only
     scorer = evaluator(classifier=classifier, num_classes=10)
@@ -137,7 +131,7 @@ def test_conditional_model_gets_balanced_labels_and_label_figures():
     "mode, values, best_epoch", [("min", [3.0, 1.0, 2.0, math.nan], 2), ("max", [3.0, 1.0, 4.0, math.nan], 3)]
 )
 def test_best_epoch_follows_mode_and_ignores_nan(tmp_path, mode, values, best_epoch):
-    gan = tiny_gan(False)
+    gan = mnist_sized()
     callback = EvaluateGAN(
         ScriptedEvaluator(values), num_samples=4, mode=mode, directory=tmp_path, verbose=False
     )
@@ -147,7 +141,7 @@ def test_best_epoch_follows_mode_and_ignores_nan(tmp_path, mode, values, best_ep
 
 
 def test_resumed_run_keeps_a_better_best_and_exports_improvements(tmp_path):
-    gan = tiny_gan(False)
+    gan = mnist_sized()
     export_dir = tmp_path / "export" / "best_generator"
     options = dict(num_samples=4, directory=tmp_path, export_dir=export_dir, verbose=False)
     first = EvaluateGAN(ScriptedEvaluator([1.0]), **options)
@@ -172,6 +166,24 @@ def test_unknown_monitor_and_mode_are_rejected():
     with pytest.raises(ValueError, match="mode"):
         EvaluateGAN(ScriptedEvaluator([]), mode="lowest")
     callback = EvaluateGAN(ScriptedEvaluator([]), monitor="fid")
-    callback.set_model(tiny_gan(False))
+    callback.set_model(mnist_sized())
     with pytest.raises(ValueError, match="not among the figures"):
         callback.on_train_begin()
+
+
+def test_console_lines_mark_the_best_and_skipped_epochs_stay_silent(capsys):
+    gan = mnist_sized()
+    callback = EvaluateGAN(ScriptedEvaluator([2.0, 3.0]), num_samples=4, every=2, verbose=2)
+    callback.set_model(gan)
+    callback.set_params({"epochs": 3})
+    callback.on_train_begin()
+    logged = []
+    for epoch in range(3):
+        logs = {}
+        callback.on_epoch_end(epoch, logs)
+        logged.append(logs["score"])
+    assert math.isnan(logged[0]) and logged[1:] == [2.0, 3.0]  # every 2nd epoch and the last
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert lines[0] == "Epoch 2 evaluation..." and lines[1].endswith(": score=2 (best so far)")
+    assert lines[2] == "Epoch 3 evaluation..." and lines[3].endswith(": score=3")
+    assert len(lines) == 4

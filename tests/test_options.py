@@ -6,20 +6,21 @@ import argparse
 import json
 
 import pytest
-from conftest import script_parser
+from conftest import REPO, script_parser
+from families import FAMILIES
 
 import tfgan_zoo
 from tfgan_zoo import experiment
-from tfgan_zoo.options import add_family_arguments, family_arguments, family_options
+from tfgan_zoo.experiment.flags import add_family_arguments, family_arguments
+from tfgan_zoo.options import family_options
+from tfgan_zoo.runs import admit, run_config
 
-FAMILIES = (tfgan_zoo.DCGAN, tfgan_zoo.ConditionalGAN, tfgan_zoo.Pix2Pix, tfgan_zoo.CycleGAN)
-SCRIPTS = {"cgan_mnist": tfgan_zoo.ConditionalGAN, "dcgan_mnist": tfgan_zoo.DCGAN, "dcgan_folder": tfgan_zoo.DCGAN,
-           "cgan_anime": tfgan_zoo.ConditionalGAN, "pix2pix_facades": tfgan_zoo.Pix2Pix,
-           "pix2pix_lineart": tfgan_zoo.Pix2Pix, "cyclegan_horse2zebra": tfgan_zoo.CycleGAN}
+SCRIPTS = sorted(path.stem for path in (REPO / "experiments").glob("*.py"))
 
 
-@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.__name__)
-def test_every_option_is_documented_and_typed(family):
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_option_is_documented_and_typed(name):
+    family = type(FAMILIES[name].build())
     options = {option.name: option for option in family_options(family)}
     assert all(option.help for option in options.values()), [n for n, o in options.items() if not o.help]
     assert {"seed", "loss"} <= set(options)
@@ -59,7 +60,7 @@ def test_flags_parse_back_into_constructor_and_compile_arguments():
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_each_experiment_reaches_every_option_of_its_family(script):
     parser = script_parser(script)
-    for option in family_options(SCRIPTS[script]):
+    for option in family_options(parser.family):
         assert option.name in parser.excluded or option.flag in parser._option_string_actions, \
             f"{script} lacks {option.flag}"
 
@@ -69,16 +70,18 @@ def test_the_run_identity_covers_every_option_and_refuses_changes(tmp_path):
     experiment.data_arguments(parser).add_argument("--direction", default="BtoA")
 
     def config(*flags):
-        args = parser.parse_args(["--g-filters", "4", "--d-filters", "4", "--d-layers", "1", *flags])
-        model = experiment.build(tfgan_zoo.Pix2Pix, args)
-        data = {action.dest: getattr(args, action.dest) for action in experiment.data_arguments(parser)._group_actions}
-        return experiment.run_config(model, args, data)
+        spec = parser.parse_spec(["--g-filters", "4", "--d-filters", "4", "--d-layers", "1", *flags])
+        return spec, run_config(experiment.build(tfgan_zoo.Pix2Pix, spec), spec)
 
-    experiment._check_resume_config(tmp_path, config())
+    def check(*flags):
+        spec, recorded = config(*flags)
+        return admit(tmp_path, recorded, force=spec.run.force_resume)
+
+    check()
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["model"] == "Pix2Pix" and saved["data"] == {"batch_size": 64, "direction": "BtoA"}
     assert saved["model_config"]["l1_weight"] == 100.0 and saved["compile_config"]["d_every"] == 1
-    experiment._check_resume_config(tmp_path, config("--epochs", "9", "--eval-every", "3"))  # not identity
+    check("--epochs", "9", "--eval-every", "3")  # not identity
     # The options the hand-kept key list used to miss, and the data options.
     for flags, changed in [(("--l1-weight", "10"), "model_config.l1_weight"),
                            (("--jitter-resize", "nearest"), "model_config.jitter_resize"),
@@ -88,7 +91,7 @@ def test_the_run_identity_covers_every_option_and_refuses_changes(tmp_path):
                            (("--direction", "AtoB"), "data.direction"),
                            (("--batch-size", "4"), "data.batch_size")]:
         with pytest.raises(SystemExit, match=rf"other settings (?s:.*)\n  {changed}: "):
-            experiment._check_resume_config(tmp_path, config(*flags))
+            check(*flags)
 
 
 def test_a_range_declared_in_the_signature_is_checked_by_the_command_line(capsys):

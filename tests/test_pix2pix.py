@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from families import without_dropout
+from families import FAMILIES, without_dropout
 
 import tfgan_zoo
 from tfgan_zoo.augment import paired_random_jitter
@@ -38,9 +38,9 @@ def dataset(inputs, targets, batch=4):
     return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch)
 
 
-def tiny_pix2pix(**kwargs):
-    kwargs = {"image_size": 32, "g_filters": 8, "d_filters": 8, "d_layers": 2, **kwargs}
-    return tfgan_zoo.Pix2Pix(**kwargs)
+def tiny_pix2pix(**options):
+    """The registry's pix2pix at 32 px with 8 filters (two D layers), the options of a test on top."""
+    return FAMILIES["pix2pix"].build(**{"image_size": 32, "g_filters": 8, "d_filters": 8, "d_layers": 2, **options})
 
 
 # ------------------------------------------------------------------ networks
@@ -84,7 +84,7 @@ def test_instance_norm_normalizes_each_image_and_channel():
 
 @pytest.mark.parametrize("num_layers, size, patches", [(3, 256, 30), (2, 32, 6), (3, 32, 2)])
 def test_patch_discriminator_output_shape(num_layers, size, patches):
-    discriminator = PatchDiscriminator(size, input_channels=1, target_channels=3, filters=4, num_layers=num_layers)
+    discriminator = PatchDiscriminator(size, input_channels=1, output_channels=3, filters=4, num_layers=num_layers)
     logits = discriminator((tf.zeros([2, size, size, 1]), tf.zeros([2, size, size, 3])))
     assert logits.shape == (2, patches, patches, 1) and logits.dtype == tf.float32
     assert patch_output_size(size, num_layers) == patches

@@ -126,3 +126,35 @@ def test_cli(run_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="not a run directory"):
         report.main([str(tmp_path / "empty")])
+
+
+def test_the_configuration_reads_as_a_page_with_the_record_folded(tmp_path):
+    """The section lists what the run trains and the options set otherwise than
+    their defaults; the optimizer internals are only in the folded full record."""
+    import tfgan_zoo
+    from tfgan_zoo import experiment
+    from tfgan_zoo.runs import RunOptions, RunSpec, run_config
+
+    gan = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(8, 8, 1), g_filters=4, d_filters=4, ema_decay=0.9)
+    gan.compile(loss="lsgan")
+    spec = RunSpec("DCGAN", RunOptions(out=tmp_path / "run", epochs=7), data={"batch_size": 16})
+    spec = spec.with_sources(train=np.zeros((3, 8, 8, 1), np.uint8))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config = run_config(gan, spec, changed=experiment.changed_settings(gan, spec))
+    (run_dir / "config.json").write_text(json.dumps(config))
+    page = report.build_report(run_dir).read_text(encoding="utf-8")
+    section = page.split('<h2 id="config">')[1].split("<h2")[0]
+    shown, folded = section.split("<details>")
+    changed = {row[0] for row in re.findall(r"<tr><th>([\w.: ]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>", shown)}
+    assert {"latent_dim", "g_filters", "d_filters", "ema_decay", "loss", "epochs"} <= changed
+    assert "d_norm" not in changed and "label_smoothing" not in changed  # at their defaults
+    assert "data: batch_size" in shown and "3 in memory" in shown
+    assert "beta_1" not in shown and "beta_1" in folded
+
+
+def test_a_run_recorded_before_changed_options_gets_a_note_and_its_record(run_dir):
+    page = report.build_report(run_dir).read_text(encoding="utf-8")
+    section = page.split('<h2 id="config">')[1].split("<h2")[0]
+    assert "recorded before runs listed their changed options" in section and "<details>" in section
+    assert "&lt;b&gt;&amp;" in section  # escaped, never markup

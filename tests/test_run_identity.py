@@ -3,29 +3,28 @@ its data: resolved paths, counts, fingerprints, class names) is checked before
 anything in the run directory changes; --force-resume continues on purpose.
 And every experiment refuses impossible option values when it parses them."""
 
-import argparse
+import csv
 import json
+import shutil
 
 import keras
 import numpy as np
 import pytest
-from conftest import script_parser, solid, write_image
+from conftest import REPO, run_script, script_parser, solid, write_image
+from families import FAMILIES
 
 import tfgan_zoo
-from tfgan_zoo import experiment
+from tfgan_zoo import experiment, options
+from tfgan_zoo.experiment import ExperimentParser
+from tfgan_zoo.runs import RunOptions, RunSpec, admit, run_config
+from tfgan_zoo.runs.identity import KeepLearningRates
 from tfgan_zoo.data import image_dataset
 
 SCRIPTS = ("cgan_mnist", "dcgan_mnist", "dcgan_folder", "cgan_anime", "pix2pix_facades", "pix2pix_lineart",
            "cyclegan_horse2zebra")
 TINY_DCGAN = ["--image-size", "8", "--g-filters", "2", "--d-filters", "2", "--latent-dim", "2", "--eval-every", "0"]
-def parse(script: str, *flags: str) -> argparse.Namespace:
-    parser = script_parser(script)
-    return argparse.ArgumentParser.parse_args(parser, list(flags))
-
-
-def data_options(script: str, args) -> dict:
-    return {action.dest: getattr(args, action.dest)
-            for action in experiment.data_arguments(script_parser(script))._group_actions}
+def parse(script: str, *flags: str) -> RunSpec:
+    return ExperimentParser.parse_spec(script_parser(script), list(flags))
 
 
 def image_folder(root, count=4, classes=None):
@@ -37,16 +36,20 @@ def image_folder(root, count=4, classes=None):
 
 def folder_config(images: str, *flags: str, class_names=None) -> dict:
     """config.json of a tiny dcgan_folder run on ``images`` (``--images`` as typed)."""
-    args = parse("dcgan_folder", "--images", images, *TINY_DCGAN, *flags)
-    folder = experiment.load_folder(args, labelled=False)
-    model = experiment.build(tfgan_zoo.DCGAN, args, image_shape=folder.images.shape[1:])
-    return experiment.run_config(model, args, data_options("dcgan_folder", args),
-                                 **experiment.Generation(None, class_names).config())
+    folder, spec = experiment.load_folder(parse("dcgan_folder", "--images", images, *TINY_DCGAN, *flags),
+                                          labelled=False)
+    model = experiment.build(tfgan_zoo.DCGAN, spec, image_shape=folder.images.shape[1:])
+    return run_config(model, spec, class_names)
+
+
+def check(run_dir, config) -> dict:
+    """The admission check as a run makes it, forced when the config's run was."""
+    return admit(run_dir, config, force=config["run"]["force_resume"])
 
 
 def refusal(run_dir, config) -> str:
     with pytest.raises(SystemExit) as refused:
-        experiment._check_resume_config(run_dir, config)
+        check(run_dir, config)
     return str(refused.value)
 
 
@@ -65,7 +68,7 @@ def good(tmp_path, monkeypatch):
 # ----------------------------------------------------------------- identity
 def test_a_changed_learning_rate_is_refused(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     message = refusal(run_dir, folder_config("good", "--lr", "1e-3"))
     # The checkpoint's optimizer state holds the rate: resuming would silently keep the old one.
     assert "compile_config.g_optimizer.config.learning_rate: 0.0002 -> 0.001" in message
@@ -78,12 +81,12 @@ def test_a_changed_initial_rate_of_a_schedule_is_refused_but_not_more_epochs(tmp
     tiny = ["--image-size", "8", "--filters", "2", "--num-blocks", "0", "--disc-layers", "1", "--pool-size", "0"]
 
     def config(*flags):
-        args = parser.parse_args([*tiny, *flags])
-        model = experiment.build(tfgan_zoo.CycleGAN, args, learning_rate=experiment.linear_decay(args, 10))
-        return experiment.run_config(model, args, {})
+        spec = parser.parse_spec([*tiny, *flags])
+        model = experiment.build(tfgan_zoo.CycleGAN, spec, learning_rate=experiment.linear_decay(spec, 10))
+        return run_config(model, spec)
 
-    experiment._check_resume_config(tmp_path, config("--epochs", "4"))
-    experiment._check_resume_config(tmp_path, config("--epochs", "8"))  # extending a run is a resume
+    check(tmp_path, config("--epochs", "4"))
+    check(tmp_path, config("--epochs", "8"))  # extending a run is a resume
     message = refusal(tmp_path, config("--epochs", "8", "--lr", "1e-3"))
     assert "g_optimizer.config.learning_rate.initial_learning_rate: 0.0002 -> 0.001" in message
 
@@ -98,13 +101,13 @@ def test_a_changed_initial_rate_of_a_schedule_is_refused_but_not_more_epochs(tmp
 ], ids=lambda value: value[0] if isinstance(value, list) else None)
 def test_each_changed_model_compile_or_data_option_is_refused(good, tmp_path, flags, key):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     assert f"\n  {key}\n" in refusal(run_dir, folder_config("good", *flags)) + "\n"
 
 
 def test_one_message_lists_every_difference_and_the_ways_out(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     image_folder(tmp_path / "other", count=3)
     message = refusal(run_dir, folder_config("other", "--lr", "1e-3", "--g-filters", "3", "--batch-size", "4"))
     listed = [line.split(":")[0].strip() for line in message.splitlines() if line.startswith("  ")]
@@ -117,7 +120,7 @@ def test_one_message_lists_every_difference_and_the_ways_out(good, tmp_path):
 
 def test_another_folder_with_the_same_images_is_other_data(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     image_folder(tmp_path / "copy")
     message = refusal(run_dir, folder_config("copy"))
     assert f"data.sources.images.path: '{good}' -> '{tmp_path / 'copy'}'" in message
@@ -126,7 +129,7 @@ def test_another_folder_with_the_same_images_is_other_data(good, tmp_path):
 
 def test_an_added_file_changes_the_data(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     write_image(good / "more" / "extra.png", solid(7, size=8))
     message = refusal(run_dir, folder_config("good"))
     assert "data.sources.images.files: 4 -> 5" in message and "data.sources.image_count: 4 -> 5" in message
@@ -135,7 +138,7 @@ def test_an_added_file_changes_the_data(good, tmp_path):
 
 def test_a_replaced_image_of_another_size_changes_the_fingerprint(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     write_image(good / "0.png", np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8))
     message = refusal(run_dir, folder_config("good"))
     assert "data.sources.images.fingerprint" in message and "files" not in message
@@ -143,9 +146,9 @@ def test_a_replaced_image_of_another_size_changes_the_fingerprint(good, tmp_path
 
 def test_spellings_of_one_folder_are_one_run(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     for spelling in ("./good", "good/", str(good), "../" + tmp_path.name + "/good"):
-        experiment._check_resume_config(run_dir, folder_config(spelling))
+        check(run_dir, folder_config(spelling))
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["data"]["images"] == str(good) and saved["data"]["sources"]["images"]["path"] == str(good)
     assert saved["data"]["sources"]["image_count"] == 4 and saved["data"]["sources"]["images"]["files"] == 4
@@ -156,7 +159,7 @@ def test_the_same_relative_path_from_another_directory_is_other_data(tmp_path, m
         image_folder(tmp_path / place / "good")  # identical content, another place
     run_dir = tmp_path / "run"
     monkeypatch.chdir(tmp_path / "a")
-    experiment._check_resume_config(run_dir, folder_config("good"))
+    check(run_dir, folder_config("good"))
     monkeypatch.chdir(tmp_path / "b")
     message = refusal(run_dir, folder_config("good"))
     assert f"data.images: '{tmp_path / 'a' / 'good'}' -> '{tmp_path / 'b' / 'good'}'" in message
@@ -164,8 +167,8 @@ def test_the_same_relative_path_from_another_directory_is_other_data(tmp_path, m
 
 def test_class_names_are_part_of_the_data(good, tmp_path):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good", class_names=["cat", "dog"]))
-    experiment._check_resume_config(run_dir, folder_config("good", class_names=["cat", "dog"]))
+    check(run_dir, folder_config("good", class_names=["cat", "dog"]))
+    check(run_dir, folder_config("good", class_names=["cat", "dog"]))
     message = refusal(run_dir, folder_config("good", class_names=["cat", "fox"]))
     assert "data.classes: ['cat', 'dog'] -> ['cat', 'fox']" in message
     assert json.loads((run_dir / "config.json").read_text())["class_names"] == ["cat", "dog"]
@@ -176,39 +179,90 @@ def test_labels_from_subfolders_and_csv_are_part_of_the_data(tmp_path, monkeypat
     image_folder(tmp_path / "pets", classes=["cat", "dog"])
     (tmp_path / "labels.csv").write_text("filename,kind\ncat/0.png,a\ndog/1.png,b\ncat/2.png,a\n")
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("pets", "--labels", "labels.csv", "--label-column", "kind"))
+    check(run_dir, folder_config("pets", "--labels", "labels.csv", "--label-column", "kind"))
     saved = json.loads((run_dir / "config.json").read_text())["data"]
-    assert saved["labels"] == str(tmp_path / "labels.csv") and saved["sources"]["image_count"] == 3
+    # An unconditional run has no labels option: the CSV only picks the images, a source.
+    assert saved["labels"] is None and saved["sources"]["labels"]["path"] == str(tmp_path / "labels.csv")
+    assert saved["sources"]["image_count"] == 3
     (tmp_path / "labels.csv").write_text("filename,kind\ncat/0.png,a\ndog/1.png,b\ncat/2.png,b\n")
     message = refusal(run_dir, folder_config("pets", "--labels", "labels.csv", "--label-column", "kind"))
     assert "data.sources.labels.fingerprint" in message
 
 
 def test_in_memory_arrays_are_fingerprinted():
-    args = argparse.Namespace()
+    spec = RunSpec("DCGAN", RunOptions(out="run"))
     images = np.zeros((5, 4, 4, 1), np.uint8)
-    first = experiment.record_data(args, source="tensorflow_datasets:mnist", train=(images, np.arange(5)))["train"]
+    first = spec.with_sources(source="tensorflow_datasets:mnist", train=(images, np.arange(5)))
     images[2, 1, 1] = 1
-    second = experiment.record_data(args, train=(images, np.arange(5)))
-    assert first["count"] == 5 and second["train"]["fingerprint"] != first["fingerprint"]
-    assert second["source"] == "tensorflow_datasets:mnist"  # earlier records stay
-    with pytest.raises(TypeError, match="record_data takes paths"):
-        experiment.record_data(args, train=object())
+    second = first.with_sources(train=(images, np.arange(5)))
+    assert first.sources["train"]["count"] == 5
+    assert second.sources["train"]["fingerprint"] != first.sources["train"]["fingerprint"]
+    assert second.sources["source"] == "tensorflow_datasets:mnist"  # earlier records stay
+    assert "train" not in spec.sources  # a spec never changes: each record is a new one
+    with pytest.raises(TypeError, match="sources are paths"):
+        spec.with_sources(train=object())
 
 
 def test_the_dataset_folder_of_an_experiment_is_recorded(data_dir, tmp_path):
-    args = parse("dcgan_mnist", "--data-dir", str(data_dir))
+    spec = parse("dcgan_mnist", "--data-dir", str(data_dir))
     from tfgan_zoo.data import resolve_idx_dir
 
-    recorded = experiment.record_data(args, source=resolve_idx_dir(args.dataset, args.data_dir))["source"]
+    recorded = spec.with_sources(source=resolve_idx_dir(spec.data["dataset"], spec.run.data_dir)).sources["source"]
     assert recorded["path"] == str((data_dir / "mnist").resolve()) and recorded["files"] >= 4
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_family_option_is_part_of_the_identity(name, tmp_path):
+    """For each registered family: the same model is admitted again, and a model
+    differing in one constructor option is refused, naming that option."""
+    model = FAMILIES[name].build()
+    model.compile()
+    spec = RunSpec(type(model).__name__, RunOptions(out=tmp_path), data={"batch_size": 2})
+    check(tmp_path, run_config(model, spec))
+    check(tmp_path, run_config(model, spec))
+    config = model.get_config()
+    integers = [option for option in options.family_options(type(model))
+                if option.kind is int and isinstance(config.get(option.name), int)]
+    # The seed changes no shape, so any family builds with it changed.
+    option = next((option for option in integers if option.name == "seed"), integers[0])
+    other = type(model).from_config({**config, option.name: config[option.name] + 1})
+    other.compile()
+    message = refusal(tmp_path, run_config(other, spec))
+    assert f"model_config.{option.name}: {config[option.name]} -> {config[option.name] + 1}" in message
+
+
+# A run directory that the code of 2026-12-07 (commit 703bf4c) wrote, under the
+# option spellings of then (--filters, --disc-layers): see tests/fixtures/recorded_runs/.
+RECORDED_RUN = REPO / "tests" / "fixtures" / "recorded_runs" / "cyclegan_2026-12-07"
+RECORDED_FLAGS = ["--image-size", "32", "--num-blocks", "1", "--steps-per-epoch", "2", "--eval-every", "0",
+                  "--val-count", "2", "--precision", "float32", "--verbose", "2"]
+
+
+def test_a_run_recorded_under_older_option_spellings_resumes_unchanged(data_dir, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(RECORDED_RUN, run_dir)
+    recorded = run_dir / "config.json"
+    # The data was at /work/shared/data there; here it is wherever the tests find it.
+    recorded.write_text(recorded.read_text().replace(
+        '"/work/shared/data/horse2zebra"', json.dumps(str((data_dir / "horse2zebra").resolve()))))
+    script = REPO / "experiments" / "cyclegan_horse2zebra.py"
+    common = [*RECORDED_FLAGS, "--out", run_dir, "--data-dir", data_dir, "--cache-dir", tmp_path / "cache"]
+    run_script(script, *common, "--filters", "4", "--disc-layers", "1", "--epochs", "2")  # the same command
+    run_script(script, *common, "--g-filters", "4", "--d-filters", "4", "--d-layers", "1", "--epochs", "3")
+    printed = capsys.readouterr()
+    assert "other settings" not in printed.out + printed.err and "--force-resume" not in printed.err
+    rows = list(csv.DictReader((run_dir / "logs" / "training.csv").open()))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]  # epoch 1 as recorded, then two resumed ones
+    saved = json.loads(recorded.read_text())
+    assert saved["model_config"]["d_layers"] == 1 and "disc_layers" not in saved["model_config"]
+    assert "forced_resumes" not in saved
 
 
 # ------------------------------------------------------------- force, writes
 def test_force_resume_continues_prints_and_records_the_new_settings(good, tmp_path, capsys):
     run_dir = tmp_path / "run"
-    experiment._check_resume_config(run_dir, folder_config("good"))
-    changed = experiment._check_resume_config(run_dir, folder_config("good", "--lr", "1e-3", "--force-resume"))
+    check(run_dir, folder_config("good"))
+    changed = check(run_dir, folder_config("good", "--lr", "1e-3", "--force-resume"))
     assert changed["compile_config.g_optimizer.config.learning_rate"] == (0.0002, 0.001)
     printed = capsys.readouterr().err
     assert "--force-resume" in printed and "learning_rate: 0.0002 -> 0.001" in printed
@@ -216,7 +270,7 @@ def test_force_resume_continues_prints_and_records_the_new_settings(good, tmp_pa
     assert saved["compile_config"]["g_optimizer"]["config"]["learning_rate"] == 0.001
     assert saved["forced_resumes"] == [{key: list(values) for key, values in changed.items()}]
     # The new settings are now the run's: the same command resumes without forcing, the history stays.
-    experiment._check_resume_config(run_dir, folder_config("good", "--lr", "1e-3"))
+    check(run_dir, folder_config("good", "--lr", "1e-3"))
     assert len(json.loads((run_dir / "config.json").read_text())["forced_resumes"]) == 1
     refusal(run_dir, folder_config("good"))
 
@@ -229,7 +283,7 @@ def test_a_forced_learning_rate_wins_over_the_checkpoint(tmp_path):
 
     model(1e-3).save_weights(tmp_path / "latest.weights.h5")
     resumed = model(5e-2)
-    keep = experiment._KeepLearningRates(resumed)
+    keep = KeepLearningRates(resumed)
     resumed.load_weights(tmp_path / "latest.weights.h5")  # what the backup's restore does
     assert float(resumed.g_optimizer.learning_rate) == pytest.approx(1e-3)
     keep.set_model(resumed)
@@ -240,20 +294,20 @@ def test_a_forced_learning_rate_wins_over_the_checkpoint(tmp_path):
 
 def test_a_refused_run_changes_nothing_in_the_run_directory(good, tmp_path):
     run_dir = tmp_path / "run"
-    args = parse("dcgan_folder", "--images", "good", "--out", str(run_dir), *TINY_DCGAN)
-    folder = experiment.load_folder(args, labelled=False)
-    model = experiment.build(tfgan_zoo.DCGAN, args, image_shape=folder.images.shape[1:])
-    experiment._check_resume_config(run_dir, experiment.run_config(model, args, data_options("dcgan_folder", args)))
+    folder, spec = experiment.load_folder(parse("dcgan_folder", "--images", "good", "--out", str(run_dir), *TINY_DCGAN),
+                                          labelled=False)
+    model = experiment.build(tfgan_zoo.DCGAN, spec, image_shape=folder.images.shape[1:])
+    check(run_dir, run_config(model, spec))
     (run_dir / "checkpoints").mkdir()
     (run_dir / "checkpoints" / "latest.weights.h5").write_bytes(b"weights")
     before = snapshot(run_dir)
 
-    args = parse("dcgan_folder", "--images", "good", "--out", str(run_dir), *TINY_DCGAN, "--lr", "1e-3")
-    folder = experiment.load_folder(args, labelled=False)
-    model = experiment.build(tfgan_zoo.DCGAN, args, image_shape=folder.images.shape[1:])
+    spec = parse("dcgan_folder", "--images", "good", "--out", str(run_dir), *TINY_DCGAN, "--lr", "1e-3")
+    folder, spec = experiment.load_folder(spec, labelled=False)
+    model = experiment.build(tfgan_zoo.DCGAN, spec, image_shape=folder.images.shape[1:])
     dataset = image_dataset(folder.images, batch_size=2, seed=0)
     with pytest.raises(SystemExit, match="other settings"):
-        experiment.run(model, dataset, args, experiment.Generation(), script_parser("dcgan_folder"))
+        experiment.run(model, dataset, spec, experiment.Generation())
     assert snapshot(run_dir) == before  # config.json byte for byte, and no new file
 
 
@@ -263,7 +317,7 @@ def test_checkpoints_without_a_config_are_refused_unless_forced(good, tmp_path):
     (run_dir / "checkpoints" / "latest.weights.h5").write_bytes(b"weights")
     assert "no config.json" in refusal(run_dir, folder_config("good"))
     assert not (run_dir / "config.json").exists()
-    experiment._check_resume_config(run_dir, folder_config("good", "--force-resume"))
+    check(run_dir, folder_config("good", "--force-resume"))
     assert json.loads((run_dir / "config.json").read_text())["model"] == "DCGAN"
 
 
@@ -273,7 +327,7 @@ def test_an_unreadable_config_is_refused_unless_forced(good, tmp_path):
     (run_dir / "config.json").write_text('{"model": "DCG')
     assert "cannot be read" in refusal(run_dir, folder_config("good"))
     assert (run_dir / "config.json").read_text() == '{"model": "DCG'
-    experiment._check_resume_config(run_dir, folder_config("good", "--force-resume"))
+    check(run_dir, folder_config("good", "--force-resume"))
     assert json.loads((run_dir / "config.json").read_text())["model"] == "DCGAN"
 
 
@@ -345,8 +399,8 @@ def test_the_epochs_error_says_how_to_rewrite_a_finished_run(capsys):
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_accepts_its_defaults_and_the_edges_of_the_ranges(script):
-    args = parse(script)
-    assert args.force_resume is False and args.epochs >= 1
+    spec = parse(script)
+    assert spec.run.force_resume is False and spec.run.epochs >= 1
     edges = parse(script, "--eval-every", "0", "--eval-samples", "0", "--batch-size", "1", "--epochs", "1",
                   "--seed", "0", "--force-resume")
-    assert edges.eval_every == 0 and edges.force_resume is True
+    assert edges.run.eval_every == 0 and edges.run.force_resume is True

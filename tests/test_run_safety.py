@@ -5,7 +5,6 @@ costs ~5 s of TensorFlow import); the in-process ones cover the same code
 paths by simulating the failures.
 """
 
-import argparse
 import csv
 import errno
 import json
@@ -16,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import h5py
@@ -24,10 +24,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import REPO, shared_data_dir
+from families import mnist_sized
 
 import tfgan_zoo
 from tfgan_zoo import callbacks as gan_callbacks
-from tfgan_zoo import experiment, export, rundir
+from tfgan_zoo import experiment, export
+from tfgan_zoo.runs import RunDirectory, RunOptions, RunSpec, lock as run_lock, writes
+from tfgan_zoo.runs.logs import purge_events
 from tfgan_zoo.export import latest_export, version_dirs
 
 STEPS = 2
@@ -94,7 +97,7 @@ def check_finished_run(run_dir, epochs):
     images = served.signatures["sample"](num_samples=tf.constant(2), seed=tf.constant(0))["images"]
     assert images.shape == (2, 28, 28, 1)
     assert temporaries(run_dir) == []
-    assert not (run_dir / rundir.LOCK_FILE).exists(), "the lock is released at exit"
+    assert not (run_dir / run_lock.LOCK_FILE).exists(), "the lock is released at exit"
 
 
 # ----------------------------------------------------------------- the lock
@@ -105,41 +108,40 @@ def _dead_pid() -> int:
 
 
 def test_lock_refuses_a_second_holder_and_is_released(tmp_path):
-    with rundir.lock(tmp_path / "run"):
+    with run_lock.lock(tmp_path / "run"):
         owner = json.loads((tmp_path / "run" / ".lock").read_text())
         assert owner["pid"] == os.getpid() and owner["host"] == socket.gethostname()
-        with pytest.raises(rundir.RunDirectoryInUse, match=f"in use by pid {os.getpid()} on host "):
-            rundir.acquire(tmp_path / "run")
+        with pytest.raises(run_lock.RunDirectoryInUse, match=f"in use by pid {os.getpid()} on host "):
+            run_lock.acquire(tmp_path / "run")
     assert not (tmp_path / "run" / ".lock").exists()
-    rundir.acquire(tmp_path / "run").release()  # free again
+    run_lock.acquire(tmp_path / "run").release()  # free again
 
 
 def test_stale_lock_is_taken_over_with_a_message(tmp_path):
     (tmp_path / ".lock").write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
     said = []
-    with rundir.lock(tmp_path, announce=said.append):
+    with run_lock.lock(tmp_path, announce=said.append):
         assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
     assert len(said) == 1 and "Taking over the lock" in said[0] and "no longer running" in said[0]
 
 
 def test_lock_of_another_host_is_refused_with_the_way_out(tmp_path):
     (tmp_path / ".lock").write_text(json.dumps({"pid": 1, "host": "elsewhere.example"}))
-    with pytest.raises(rundir.RunDirectoryInUse, match="pid 1 on host elsewhere.example.*delete"):
-        rundir.acquire(tmp_path)
+    with pytest.raises(run_lock.RunDirectoryInUse, match="pid 1 on host elsewhere.example.*delete"):
+        run_lock.acquire(tmp_path)
 
 
 def test_non_chief_worker_locks_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
                                                  "task": {"type": "worker", "index": 1}}))
-    args = argparse.Namespace(out=str(tmp_path))
-    with rundir.lock(tmp_path):  # the chief's
-        with rundir.lock(experiment._output_dir(args)) as worker:
+    with run_lock.lock(tmp_path):  # the chief's
+        with RunDirectory(tmp_path).for_this_worker().lock() as worker:
             assert worker.path == tmp_path / ".workers" / "1" / ".lock"
 
 
 # --------------------------------------------------- simulated write failures
-def _tiny_gan():
-    gan = tfgan_zoo.DCGAN(latent_dim=8, g_filters=4, d_filters=4)
+def _compiled_gan():
+    gan = mnist_sized()
     gan.compile(g_optimizer=keras.optimizers.Adam(), d_optimizer=keras.optimizers.Adam())
     return gan
 
@@ -150,14 +152,14 @@ def _images():
 
 
 def _fit(run_dir, epochs):
-    """experiment._fit with the run's CSV, TensorBoard and checkpoint callbacks, in this process."""
-    args = argparse.Namespace(out=str(run_dir), epochs=epochs, steps_per_epoch=STEPS, verbose=0)
+    """experiment.fit with the run's CSV, TensorBoard and checkpoint callbacks, in this process."""
+    spec = RunSpec("DCGAN", RunOptions(out=run_dir, epochs=epochs, steps_per_epoch=STEPS, verbose=0))
     callbacks = [
         gan_callbacks.CSVLogger(run_dir / "logs" / "training.csv"),
         gan_callbacks.TensorBoard(run_dir / "logs" / "tensorboard"),
         gan_callbacks.SafeBackupAndRestore(run_dir / "checkpoints"),
     ]
-    experiment._fit(_tiny_gan(), _images(), args, run_dir, callbacks, argparse.Namespace(stopped_at=None))
+    experiment.fit(_compiled_gan(), _images(), spec, callbacks, types.SimpleNamespace(stopped_at=None))
 
 
 def test_full_disk_during_checkpoint_gives_one_message_and_resumes(tmp_path, monkeypatch):
@@ -203,9 +205,9 @@ def test_full_disk_in_the_csv_log_names_it(tmp_path, monkeypatch):
 def test_h5py_style_failures_count_as_write_failures():
     error = RuntimeError("Can't decrement id ref count (file write failed: errno = 28, "
                          "error message = 'No space left on device')")
-    assert rundir.is_write_failure(error)
-    assert not rundir.is_write_failure(RuntimeError("shapes do not match"))
-    message = str(rundir.write_failure(rundir.WriteFailed("/x/y.h5", error), "/x", checkpoint=None).code)
+    assert writes.is_write_failure(error)
+    assert not writes.is_write_failure(RuntimeError("shapes do not match"))
+    message = str(writes.write_failure(writes.WriteFailed("/x/y.h5", error), "/x", checkpoint=None).code)
     assert message.startswith("Could not write /x/y.h5: No space left on device.")
 
 
@@ -216,16 +218,16 @@ def test_tensorboard_purge_drops_redone_steps(tmp_path):
             tf.summary.scalar("epoch_loss", float(step), step=step)
     writer.close()
     path = next(tmp_path.glob("*tfevents*"))
-    assert gan_callbacks.purge_events(path, 2) == 3
+    assert purge_events(path, 2) == 3
     steps = [tf.compat.v1.Event.FromString(r.numpy()).step for r in tf.data.TFRecordDataset(str(path))
              if tf.compat.v1.Event.FromString(r.numpy()).summary.value]
     assert steps == [0, 1]
-    assert gan_callbacks.purge_events(path, 2) == 0 and not list(tmp_path.glob("*tmp*"))
+    assert purge_events(path, 2) == 0 and not list(tmp_path.glob("*tmp*"))
 
 
 # ------------------------------------------------------------------- exports
 def test_failed_export_leaves_previous_version_and_no_numbered_half(tmp_path, monkeypatch):
-    gan, base = _tiny_gan(), tmp_path / "generator"
+    gan, base = _compiled_gan(), tmp_path / "generator"
     export.save_generator(gan, base)
     real_write = export._write_archive
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import adam
+from families import FAMILIES
 
 import tfgan_zoo
 from tfgan_zoo.augment import diff_augment, parse_policy
@@ -60,8 +61,9 @@ def test_unknown_policy_is_an_error():
         parse_policy("color,zoom")
 
 
-def tiny_gan(**options):
-    gan = tfgan_zoo.DCGAN(latent_dim=8, image_shape=(16, 16, 3), g_filters=8, d_filters=8, **options)
+def compiled_gan(**options):
+    """The registry's DCGAN at 16x16 colour, G learning fast (1e-2) so that EMA and G differ after a step."""
+    gan = FAMILIES["dcgan"].build(image_shape=(16, 16, 3), g_filters=8, d_filters=8, **options)
     gan.compile(d_optimizer=adam(), g_optimizer=keras.optimizers.Adam(1e-2))
     return gan
 
@@ -72,7 +74,7 @@ def fit_steps(gan, steps=1, batch=8):
 
 
 def test_ema_moves_towards_g_at_the_given_rate():
-    gan = tiny_gan(ema_decay=0.5)
+    gan = compiled_gan(ema_decay=0.5)
     before = [np.array(v) for v in gan.ema_generator.weights]
     assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, gan.generator.weights))
     fit_steps(gan, steps=1)
@@ -88,7 +90,7 @@ def test_ema_moves_towards_g_at_the_given_rate():
 
 
 def test_ema_decay_caps_the_warm_up():
-    gan = tiny_gan(ema_decay=0.5)
+    gan = compiled_gan(ema_decay=0.5)
     fit_steps(gan, steps=3)  # t = 3: (1 + 3) / (10 + 3) < 0.5, t large: 0.5
     gan.g_optimizer.iterations.assign(100)
     before = [np.array(v) for v in gan.ema_generator.weights]
@@ -99,7 +101,7 @@ def test_ema_decay_caps_the_warm_up():
 
 
 def test_samples_and_export_use_the_ema_generator(tmp_path):
-    gan = tiny_gan(ema_decay=0.9)
+    gan = compiled_gan(ema_decay=0.9)
     fit_steps(gan, steps=2)
     noise = np.random.default_rng(0).standard_normal((4, 8)).astype("float32")
     ema_images = np.asarray(gan.ema_generator(noise))
@@ -112,10 +114,10 @@ def test_samples_and_export_use_the_ema_generator(tmp_path):
 
 
 def test_ema_weights_survive_a_checkpoint(tmp_path):
-    gan = tiny_gan(ema_decay=0.9)
+    gan = compiled_gan(ema_decay=0.9)
     fit_steps(gan, steps=2)
     gan.save_weights(tmp_path / "w.weights.h5")
-    again = tiny_gan(ema_decay=0.9)
+    again = compiled_gan(ema_decay=0.9)
     again.load_weights(tmp_path / "w.weights.h5")
     for a, b in zip(gan.ema_generator.weights, again.ema_generator.weights):
         np.testing.assert_array_equal(np.array(a), np.array(b))
@@ -156,7 +158,7 @@ def test_all_aids_train_under_xla():
 
 def test_diffaugment_and_ema_under_two_replicas(mirrored):
     with mirrored.scope():
-        gan = tiny_gan(ema_decay=0.9, diffaugment="translation,cutout")
+        gan = compiled_gan(ema_decay=0.9, diffaugment="translation,cutout")
     fit_steps(gan, steps=2)
     assert all(np.all(np.isfinite(np.array(v))) for v in gan.ema_generator.weights)
     assert not all(np.array_equal(np.array(a), np.array(b))

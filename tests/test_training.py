@@ -1,14 +1,17 @@
 """Real training steps on tiny models: weights move, losses stay finite,
-update ratios hold, XLA compiles each family's step, mixed precision works."""
+update ratios hold, XLA compiles each family's step, mixed precision works;
+what the noise-to-image base is called and how families declare their figures."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import adam
+from families import mnist_sized
 
 import tfgan_zoo
 from tfgan_zoo.data import image_dataset
+from tfgan_zoo.models.base import Metric
 
 
 def tiny_data(conditional, n=64, batch=16, seed=0):
@@ -18,16 +21,10 @@ def tiny_data(conditional, n=64, batch=16, seed=0):
     return image_dataset(images, labels, batch_size=batch, seed=seed)
 
 
-def tiny_gan(conditional, **kwargs):
-    if conditional:
-        return tfgan_zoo.ConditionalGAN(latent_dim=16, num_classes=10, g_filters=8, d_filters=8, **kwargs)
-    return tfgan_zoo.DCGAN(latent_dim=16, g_filters=8, d_filters=8, **kwargs)
-
-
 @pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("loss", ["bce", "lsgan", "hinge"])
 def test_fit_updates_both_networks(conditional, loss):
-    gan = tiny_gan(conditional)
+    gan = mnist_sized(conditional)
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss=loss)
     g_before = [w.numpy().copy() for w in gan.generator.trainable_weights]
     d_before = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
@@ -41,7 +38,7 @@ def test_fit_updates_both_networks(conditional, loss):
 
 
 def test_discriminator_learns_to_separate_real_from_fake():
-    gan = tiny_gan(False)
+    gan = mnist_sized()
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-3), g_optimizer=keras.optimizers.Adam(1e-6))
     history = gan.fit(tiny_data(False, n=128), epochs=4, verbose=0).history
     assert history["d_loss"][-1] < history["d_loss"][0]
@@ -50,7 +47,7 @@ def test_discriminator_learns_to_separate_real_from_fake():
 
 @pytest.mark.parametrize("d_steps, g_steps", [(1, 2), (3, 1)])
 def test_update_ratio(d_steps, g_steps):
-    gan = tiny_gan(True)
+    gan = mnist_sized(True)
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), d_steps=d_steps, g_steps=g_steps)
     gan.fit(tiny_data(True, n=48), epochs=1, verbose=0)  # 3 batches
     assert int(gan.d_optimizer.iterations) == 3 * d_steps
@@ -59,8 +56,8 @@ def test_update_ratio(d_steps, g_steps):
 
 def test_wgan_gp_needs_layer_norm_and_trains_with_it():
     with pytest.raises(ValueError, match="d_norm='layer'"):
-        tiny_gan(False).compile(d_optimizer=adam(), g_optimizer=adam(), loss="wgan-gp")
-    gan = tiny_gan(False, d_norm="layer")
+        mnist_sized().compile(d_optimizer=adam(), g_optimizer=adam(), loss="wgan-gp")
+    gan = mnist_sized(False, d_norm="layer")
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="wgan-gp", d_steps=2)
     history = gan.fit(tiny_data(False), epochs=1, verbose=0).history
     assert np.isfinite(history["gp"][0]) and history["gp"][0] > 0
@@ -68,7 +65,7 @@ def test_wgan_gp_needs_layer_norm_and_trains_with_it():
 
 def test_mixed_float16_wraps_optimizers_and_keeps_outputs_float32():
     keras.mixed_precision.set_dtype_policy("mixed_float16")
-    gan = tiny_gan(True)
+    gan = mnist_sized(True)
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
@@ -80,7 +77,7 @@ def test_mixed_float16_wraps_optimizers_and_keeps_outputs_float32():
 
 
 def test_conditional_gan_rejects_unlabelled_batches():
-    gan = tiny_gan(True)
+    gan = mnist_sized(True)
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     with pytest.raises(ValueError, match=r"\(images, labels\)"):
         gan.fit(tiny_data(False), epochs=1, verbose=0)
@@ -89,7 +86,7 @@ def test_conditional_gan_rejects_unlabelled_batches():
 def test_backup_torn_between_weights_and_metadata_resumes_after_the_saved_weights(tmp_path):
     # A kill after the new weights are renamed into place but before the
     # metadata is: the weights already hold epoch 3, the metadata says 2.
-    gan = tiny_gan(conditional=False)
+    gan = mnist_sized()
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     gan.fit(tiny_data(False), epochs=2, verbose=0,
             callbacks=[tfgan_zoo.callbacks.SafeBackupAndRestore(tmp_path)])
@@ -98,10 +95,27 @@ def test_backup_torn_between_weights_and_metadata_resumes_after_the_saved_weight
     gan.save_weights(tmp_path / "latest.weights.h5")
     (tmp_path / "training_metadata.json").write_text(metadata)
 
-    resumed = tiny_gan(conditional=False)
+    resumed = mnist_sized()
     resumed.compile(d_optimizer=adam(), g_optimizer=adam())
     backup = tfgan_zoo.callbacks.SafeBackupAndRestore(tmp_path)
     backup.set_model(resumed)
     backup.on_train_begin()
     assert resumed._initial_epoch == 3
     assert int(resumed.g_optimizer.iterations) == 3 * 4
+
+
+def test_the_noise_to_image_base_keeps_its_old_name():
+    assert tfgan_zoo.GAN is tfgan_zoo.NoiseToImageGAN is tfgan_zoo.models.GAN
+    assert isinstance(mnist_sized(True), tfgan_zoo.GAN)
+
+
+def test_metric_declarations_are_checked():
+    gan = mnist_sized()
+    with pytest.raises(TypeError, match=r"Metric\(name, direction, role=None\)"):
+        gan.build_training_state(("d_loss", "g_loss"))
+    with pytest.raises(ValueError, match="direction must be one of"):
+        gan.build_training_state((Metric("d_loss", "down"),))
+    with pytest.raises(ValueError, match="role must be one of"):
+        gan.build_training_state((Metric("d_loss", "minimized", role="d_real"),))
+    with pytest.raises(ValueError, match=r"\['d_loss'\] are declared more than once"):
+        gan.build_training_state((Metric("d_loss", "minimized"), Metric("d_loss", "neither")))

@@ -5,6 +5,8 @@ swapped: reversing the channels is a perfect A<->B translator, the identity
 the worst sensible one.
 """
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -52,12 +54,16 @@ def classifier(domains, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def evaluator(domains, classifier):
-    return metrics.TranslationEvaluator(classifier[0], *domains["val"], batch_size=25)
+    held_out_a, held_out_b = domains["other"]
+    return metrics.TranslationEvaluator(
+        classifier[0], *domains["val"], held_out_a=held_out_a, held_out_b=held_out_b, batch_size=25,
+        network_key="classifier.keras",
+    )
 
 
 def test_classifier_reads_held_out_domains_in_float32_and_caches(domains, classifier):
     model, cache = classifier
-    images, labels = metrics._two_domains(*domains["val"])
+    images, labels = metrics.labelled_domains(*domains["val"])
     assert metrics.classifier_accuracy(model, images, labels) > 0.95
     assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
     assert cache.is_file()
@@ -66,21 +72,20 @@ def test_classifier_reads_held_out_domains_in_float32_and_caches(domains, classi
 
 
 def test_identity_scores_low_share_and_high_distance(evaluator):
-    identity = evaluator.evaluate(lambda images: images, lambda images: images)
+    evaluation = evaluator.evaluate(lambda images: images, lambda images: images)
+    identity = evaluation.figures
     assert sorted(identity) == sorted(evaluator.figure_names())
     assert all(isinstance(value, float) for value in identity.values())
     assert identity["a_to_b_target_share"] < 0.1 and identity["b_to_a_target_share"] < 0.1
     assert identity["cycle_l1_a"] == identity["cycle_l1_b"] == 0.0
-    floor = evaluator.floor(*_other(evaluator))
+    floor = evaluator.floor()
+    assert sorted(floor) == sorted(evaluator.figure_names(cycle=False))
     for direction in ("a_to_b", "b_to_a"):
         assert floor[f"{direction}_target_share"] > 0.9
         assert floor[f"{direction}_fid"] < 0.1 * identity[f"{direction}_fid"]
         assert floor[f"{direction}_kid"] < 0.1 * identity[f"{direction}_kid"]
-
-
-def _other(evaluator):
-    rng = np.random.default_rng(5)
-    return blobs(60, rng), swap(blobs(60, rng))
+    assert evaluation.protocol["real_floor"] == {"num_samples": {"a_to_b": 60, "b_to_a": 60}, **floor}
+    assert evaluation.protocol["network_key"] == "classifier.keras"
 
 
 def test_perfect_translator_scores_like_real_targets(evaluator):
@@ -90,8 +95,8 @@ def test_perfect_translator_scores_like_real_targets(evaluator):
         calls.append(len(images))
         return swap(images).astype(np.float32) / 127.5 - 1.0  # floats in [-1, 1] are accepted
 
-    figures = evaluator.evaluate(translate, translate)
-    identity = evaluator.evaluate(lambda images: images, lambda images: images)
+    figures = evaluator.evaluate(translate, translate).figures
+    identity = evaluator.evaluate(lambda images: images, lambda images: images).figures
     assert calls == [25, 25, 10] * 4  # batch_size images at a time: 2 translations + 2 cycles
     for direction in ("a_to_b", "b_to_a"):
         assert figures[f"{direction}_target_share"] > 0.9
@@ -99,24 +104,44 @@ def test_perfect_translator_scores_like_real_targets(evaluator):
     assert figures["cycle_l1_a"] < 0.01 and figures["cycle_l1_b"] < 0.01  # rounding only
 
 
-def test_score_takes_arrays_of_any_count_and_reports_only_what_it_gets(evaluator, domains):
+def test_ready_made_translations_of_any_count_report_only_what_they_get(evaluator, domains):
     real_a, real_b = domains["val"]
-    fewer = evaluator.score(fake_b=swap(real_a[:7]))  # KID subsets capped at 7 images
-    assert sorted(fewer) == ["a_to_b_fid", "a_to_b_kid", "a_to_b_kid_std", "a_to_b_target_share"]
-    assert all(np.isfinite(value) for value in fewer.values())
+    fewer = evaluator.evaluate_translations(fake_b=swap(real_a[:7]))  # KID subsets capped at 7 images
+    assert sorted(fewer.figures) == ["a_to_b_fid", "a_to_b_kid", "a_to_b_kid_std", "a_to_b_target_share"]
+    assert all(np.isfinite(value) for value in fewer.figures.values())
     darker = np.clip(real_b.astype(int) - 51, 0, 255).astype(np.uint8)
-    cycle = evaluator.score(reconstructed_b=darker)
+    cycle = evaluator.evaluate_translations(reconstructed_b=darker).figures
     assert list(cycle) == ["cycle_l1_b"]
     assert cycle["cycle_l1_b"] == pytest.approx(2 * np.mean(real_b - darker) / 255, rel=1e-5)
-    assert evaluator.protocol()["num_real_a"] == 60 and evaluator.protocol()["feature_dim"] == 32
+    assert fewer.protocol["num_real_a"] == 60 and fewer.protocol["feature_dim"] == 32
+
+
+def test_floor_is_capped_at_num_samples_and_absent_without_held_out_images(evaluator, domains, classifier):
+    capped = evaluator.protocol(7)["real_floor"]
+    assert capped["num_samples"] == {"a_to_b": 7, "b_to_a": 7}
+    assert capped["a_to_b_fid"] > evaluator.floor()["a_to_b_fid"]  # fewer samples, a more biased FID
+    plain = metrics.TranslationEvaluator(classifier[0], *domains["val"])
+    assert plain.floor() is None and plain.protocol()["real_floor"] is None
+    assert plain.protocol()["network_key"] is None
+    with pytest.raises(ValueError, match="held_out_a and held_out_b"):
+        metrics.TranslationEvaluator(classifier[0], *domains["val"], held_out_a=domains["other"][0])
+
+
+def test_both_evaluators_share_the_floor_and_protocol_signatures():
+    for method in ("floor", "protocol"):
+        gan, translation = (inspect.signature(getattr(cls, method))
+                            for cls in (metrics.GANEvaluator, metrics.TranslationEvaluator))
+        assert gan == translation, method
+    for cls in (metrics.GANEvaluator, metrics.TranslationEvaluator):
+        assert inspect.signature(cls.evaluate).return_annotation in (metrics.Evaluation, "Evaluation")
 
 
 def test_mismatched_shapes_are_rejected(evaluator, domains, classifier):
     real_a, real_b = domains["val"]
     with pytest.raises(ValueError, match="keep the image size"):
-        evaluator.score(fake_b=real_a[:, :16, :16])
+        evaluator.evaluate_translations(fake_b=real_a[:, :16, :16])
     with pytest.raises(ValueError, match="one reconstruction per real image"):
-        evaluator.score(reconstructed_a=real_a[:5])
+        evaluator.evaluate_translations(reconstructed_a=real_a[:5])
     with pytest.raises(ValueError, match="size the classifier was trained on"):
         metrics.TranslationEvaluator(classifier[0], real_a[:, :16, :16], real_b[:, :16, :16])
     with pytest.raises(ValueError, match="returned 1 images for 25"):

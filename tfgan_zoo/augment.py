@@ -197,6 +197,30 @@ def diff_augment(
     return tf.clip_by_value(images, -1.0, 1.0) if "color" in ops else images
 
 
+class DiffAugment:
+    """DiffAugment as a model's component: ``augment(images, salt, step)`` passes
+    the images D sees through the ``policy``'s transforms, drawn anew at each
+    ``step`` from the model's ``seed``; ``salt`` keeps apart the draws of one
+    step's batches (real, generated for D, generated for G). Each replica
+    draws its own transforms (see :func:`step_seed`). Without a policy the
+    images pass unchanged.
+
+    Args:
+        policy: ``"color,translation,cutout"`` or a subset (or a sequence of
+            names); ``""``: off.
+        seed: the model's seed.
+    """
+
+    def __init__(self, policy="", seed: int = 0):
+        self.policy, self.seed = parse_policy(policy), int(seed)
+
+    def __call__(self, images, salt: int, step):
+        if not self.policy:
+            return images
+        seed = step_seed(self.seed * 1_000_003 + int(salt), step)
+        return tf.cast(diff_augment(tf.cast(images, tf.float32), seed, self.policy), images.dtype)
+
+
 def _uniform(seed, batch, low, high):
     return tf.random.stateless_uniform([batch, 1, 1, 1], seed, minval=low, maxval=high)
 

@@ -2,21 +2,26 @@
 
 :class:`HealthMonitor` is a Keras callback. It recovers per-batch values of
 the model's metrics from the running epoch means Keras logs, averages them
-over windows of ``check_every`` batches and checks each window for:
+over windows of ``check_every`` batches and checks each window for the
+conditions below. It finds its figures by the roles a family declares for
+them (:class:`tfgan_zoo.models.base.Metric`; in brackets), not by name:
 
 ``d_overpowering``
-    D's mean score on real images above ``d_real_above`` and on generated
-    images below ``d_fake_below`` (per-loss defaults: probabilities 0.9/0.1
-    for bce, targets 0.9/0.1 for lsgan, margins 1/-1 for hinge; not checked
-    for wgan-gp, whose critic has no fixed scale).
+    D's mean score on real images (``d_real_score``) above ``d_real_above``
+    and on generated images (``d_fake_score``) below ``d_fake_below``
+    (per-loss defaults: probabilities 0.9/0.1 for bce, targets 0.9/0.1 for
+    lsgan, margins 1/-1 for hinge; not checked for wgan-gp, whose critic has
+    no fixed scale).
 ``vanishing_g_gradients``
-    a generator's gradient norm (``g_grad_norm``; CycleGAN: ``g_ab_grad_norm``
-    and ``g_ba_grad_norm``) below ``vanishing_ratio`` times the median of its
-    earlier windows: that G has stopped receiving a learning signal.
+    a generator's gradient norm (``g_gradient_norm``: ``g_grad_norm``;
+    CycleGAN's ``g_ab_grad_norm`` and ``g_ba_grad_norm``) below
+    ``vanishing_ratio`` times the median of its earlier windows: that G has
+    stopped receiving a learning signal.
 ``divergence``
-    a generator's gradient norm above ``explosion_ratio`` times that median, or a loss
-    whose magnitude exceeds ``loss_limit`` (for translation models, which
-    add a weighted L1 term to G's loss, its adversarial part ``g_gan``).
+    a generator's gradient norm above ``explosion_ratio`` times that median,
+    or D's loss (``d_loss``) or the adversarial part of G's loss
+    (``g_adversarial_loss``: DCGAN's ``g_loss``; the translation families'
+    ``g_gan``, without their weighted L1 terms) of a magnitude above ``loss_limit``.
 ``mode_collapse``
     (each epoch end, given real ``reference_images``) the mean pairwise
     distance between samples made for the same condition falls below
@@ -203,18 +208,21 @@ class HealthMonitor(StopOnNonFinite):
         real_above, fake_below = _SCORE_LIMITS.get(loss_name, (None, None))
         real_above = limits.d_real_above if limits.d_real_above is not None else real_above
         fake_below = limits.d_fake_below if limits.d_fake_below is not None else fake_below
-        if real_above is not None and "d_real" in window and "d_fake" in window:
+        scores = [self._logged(window, role) for role in ("d_real_score", "d_fake_score")]
+        g_losses = self._logged(window, "g_adversarial_loss")
+        if real_above is not None and all(len(names) == 1 for names in scores):
+            (real,), (fake,) = scores
+            g_figures = "".join(f", {name} {window[name]:.3f}" for name in g_losses)
             self._observe(
                 "d_overpowering",
-                window["d_real"] > real_above and window["d_fake"] < fake_below,
-                f"D scores real images {window['d_real']:.3f} and generated ones {window['d_fake']:.3f} "
-                f"(limits {real_above}/{fake_below}), g_loss {window.get('g_loss', float('nan')):.3f}.",
-                d_real=window["d_real"], d_fake=window["d_fake"],
+                window[real] > real_above and window[fake] < fake_below,
+                f"D scores real images {window[real]:.3f} and generated ones {window[fake]:.3f} "
+                f"(limits {real_above}/{fake_below}){g_figures}.",
+                **{real: window[real], fake: window[fake]},
             )
-        # A translation model's g_loss includes its (large-weight) L1 term: judge its adversarial part.
-        g_key = "g_gan" if "g_gan" in window else "g_loss"
-        exploding = {key: window[key] for key in ("d_loss", g_key) if abs(window.get(key, 0.0)) > limits.loss_limit}
-        for key in sorted(key for key in window if key.startswith("g") and key.endswith("_grad_norm")):
+        exploding = {key: window[key] for key in (*self._logged(window, "d_loss"), *g_losses)
+                     if abs(window[key]) > limits.loss_limit}
+        for key in sorted(self._logged(window, "g_gradient_norm")):
             grad, history = window[key], self._grad_history.setdefault(key, [])
             typical = statistics.median(history) if history else None
             if typical:
@@ -230,6 +238,11 @@ class HealthMonitor(StopOnNonFinite):
             "divergence", bool(exploding),
             f"exploding values {', '.join(f'{k}={v:.3g}' for k, v in exploding.items())}.",
         )
+
+    def _logged(self, window: dict, role: str) -> list[str]:
+        """The names of the model's figures in ``role`` that this window holds."""
+        names_in_role = getattr(self.model, "names_in_role", None)
+        return [name for name in (names_in_role(role) if names_in_role else ()) if name in window]
 
     # -------------------------------------------------------- epoch checks
     def on_epoch_end(self, epoch, logs=None):

@@ -8,19 +8,23 @@ written into a hidden staging folder and renamed into place in one step: a
 kill at any moment leaves the earlier versions intact and never a half-written
 one under a number.
 
-Signatures written by :func:`save_generator` (the first is also ``serving_default``):
+:func:`save` writes the signatures that the model's protocol
+(:mod:`tfgan_zoo.models.base`) calls for; the first is also ``serving_default``.
+A :class:`~tfgan_zoo.models.base.Sampling` model (DCGAN, ConditionalGAN):
 
 * ``generate``: ``noise float32 [None, latent_dim]`` (and ``labels int32 [None]``
   for a conditional model) -> ``images uint8 [None, H, W, C]``.
 * ``sample``: ``num_samples int32 []``, ``seed int32 []`` (conditional models
   take ``labels int32 [None]`` instead of ``num_samples``) -> ``images``.
 
-Signatures written by :func:`save_translators` (for pix2pix by
-:func:`save_translator`, for CycleGAN by :func:`save_cycle_translators`; the
-first is also ``serving_default``):
+A :class:`~tfgan_zoo.models.base.Translating` model (pix2pix, CycleGAN): one
+signature per entry of its ``translators`` in one SavedModel (pix2pix:
+``translate``; CycleGAN: ``a_to_b`` and ``b_to_a``), each
+``image uint8 [None, H, W, C_in]`` -> ``image uint8 [None, H, W, C_out]``.
 
-* one per translator, ``translate`` by default (CycleGAN: ``a_to_b`` and
-  ``b_to_a``): ``image uint8 [None, H, W, C_in]`` -> ``image uint8 [None, H, W, C_out]``.
+The earlier writers remain as aliases of :func:`save`: ``save_generator``,
+``save_translator``, ``save_cycle_translators``, and ``save_translators`` for
+image-to-image networks that no model holds.
 
 The exported graph computes in float32 whatever the training precision
 (``precision="training"`` keeps the training dtype policy). Each version
@@ -45,8 +49,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.models.base import Sampling, Translating
-from tfgan_zoo.ranges import to_uint8, to_unit_range
+from tfgan_zoo.models.base import Sampling, Translating, translate_images
+from tfgan_zoo.ranges import to_uint8, uint8_to_model_range
 
 METADATA_FILE = "tfgan_zoo.json"
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
@@ -77,7 +81,7 @@ def latest_export(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(
             f"No export at {path}: expected numbered version folders (1/, 2/, ...) holding a "
             "saved_model.pb, or a SavedModel folder. Train the run to its end (it exports last), "
-            "or call tfgan_zoo.export.save_generator / save_translator."
+            "or call tfgan_zoo.export.save(model, path)."
         )
     return versions[-1]
 
@@ -234,7 +238,7 @@ def _translator_signature(generator, image_size: int):
             ),
         )
         with tf.control_dependencies([check]):
-            images = to_unit_range(image)
+            images = uint8_to_model_range(image)
         # Convolutions and reflection padding fail on an empty batch on CPU;
         # an empty request gets an empty answer, as the generators give.
         translated = tf.cond(
@@ -338,10 +342,35 @@ def _translator_parts(translators: dict, image_size: int, family: str, precision
     return list(networks.values()), signatures, metadata
 
 
-def _model_parts(model, precision: str, class_names: list[str] | None = None):
+class _BareTranslators:
+    """Image-to-image networks that no model holds, as a :class:`Translating`
+    model, so that :func:`save_translators` exports them through :func:`save`."""
+
+    def __init__(self, translators: dict, image_size: int, family: str):
+        self.translators, self.image_size, self.family = dict(translators), int(image_size), family
+
+    def translate(self, images, direction: str, batch_size: int = 16) -> np.ndarray:
+        return translate_images(self.translators[direction], images, self.image_size, batch_size)
+
+
+def _model_parts(model, precision: str, class_names: list[str] | None = None, translators: dict | None = None):
+    """``(networks, signatures, metadata)`` of ``model``'s export, chosen by its protocol."""
+    family = model.family if isinstance(model, _BareTranslators) else type(model).__name__
     if isinstance(model, Translating):
-        return _translator_parts(model.translators, model.image_size, type(model).__name__, precision)
-    return _generator_parts(model, precision, class_names)
+        if class_names is not None:
+            raise ValueError(f"class_names names the classes of a noise-to-image model; {family} translates images.")
+        chosen = model.translators if translators is None else translators
+        return _translator_parts(chosen, model.image_size, family, precision)
+    if isinstance(model, Sampling):
+        if translators is not None:
+            raise ValueError(f"translators chooses the networks of an image-to-image model; {family} samples noise.")
+        return _generator_parts(model, precision, class_names)
+    raise TypeError(
+        f"Cannot export a {family}: it is neither a noise-to-image model (tfgan_zoo.models.base.Sampling: "
+        "latent_dim, num_classes, sampling_generator, sample_inputs, generate) nor an image-to-image one "
+        "(Translating: image_size, translators, translate). Give the family one of these protocols "
+        "(docs/adding_a_family.md)."
+    )
 
 
 def write_saved_model(
@@ -365,66 +394,62 @@ def write_saved_model(
     return path
 
 
-def save_generator(
-    gan,
-    path: str | os.PathLike,
+def save(
+    model,
+    base: str | os.PathLike,
     *,
+    translators: dict | None = None,
     precision: str = "float32",
     class_names: list[str] | None = None,
     keep: int = VERSIONS_KEPT,
 ) -> Path:
-    """Exports ``gan``'s generator as the next version under base path ``path``;
-    returns the version folder (``path/N``).
+    """Exports ``model`` as the next version under base path ``base``; returns
+    the version folder (``base/N``).
 
-    ``gan`` is a :class:`tfgan_zoo.DCGAN` or :class:`tfgan_zoo.ConditionalGAN`
-    (anything with ``generator``, ``latent_dim`` and ``num_classes``). A model
-    that keeps an EMA generator exports that one. ``precision``: ``"float32"``
-    (default) or ``"training"`` (the training dtype policy, e.g. bf16).
-    ``class_names``: the label of each class id, recorded in the metadata for
-    clients (the demo page shows them). ``keep``: versions kept under ``path``.
+    What is exported follows the model's protocol: a ``Sampling`` model's
+    ``sampling_generator`` (the EMA generator when the model keeps one) as
+    ``generate`` and ``sample``; a ``Translating`` model's ``translators`` as one
+    signature each, in one SavedModel (see the module docstring).
+
+    Args:
+        model: a family model: :class:`~tfgan_zoo.models.base.Sampling` (DCGAN,
+            ConditionalGAN) or :class:`~tfgan_zoo.models.base.Translating`
+            (Pix2Pix, CycleGAN).
+        base: the base path that TF Serving watches (``--model_base_path``).
+        translators: name -> image-to-image network, to export other or several
+            networks of a ``Translating`` model instead of its ``translators``.
+        precision: ``"float32"`` (default) or ``"training"`` (the training dtype
+            policy, e.g. bf16).
+        class_names: the label of each class id of a ``Sampling`` model,
+            recorded in the metadata for clients (the demo page shows them).
+        keep: versions kept under ``base``, the newest.
     """
-    base = Path(path)
-    parts = _generator_parts(gan, precision, class_names)
+    base = Path(base)
+    parts = _model_parts(model, precision, class_names, translators)
     return _publish(base, lambda staging: _write_archive(staging, *parts, model_name=base.name), keep)
 
 
-def save_translators(
-    path: str | os.PathLike,
-    translators: dict,
-    image_size: int,
-    family: str = "translator",
-    *,
-    precision: str = "float32",
-    keep: int = VERSIONS_KEPT,
-) -> Path:
-    """Exports image-to-image generators as the next version under base path
-    ``path``, one signature per entry of ``translators`` (name -> generator);
-    returns the version folder.
-
-    Each generator maps ``[B, image_size, image_size, input_channels]`` images
-    in [-1, 1] to ``output_channels`` ones, as every
-    :class:`tfgan_zoo.networks.ImageTranslator` does. Two entries give both directions
-    of an unpaired model in one archive, e.g. ``{"a_to_b": g, "b_to_a": f}``.
-    ``precision`` and ``keep`` as in :func:`save_generator`.
-    """
-    base = Path(path)
-    parts = _translator_parts(translators, image_size, family, precision)
-    return _publish(base, lambda staging: _write_archive(staging, *parts, model_name=base.name), keep)
+def save_generator(gan, path: str | os.PathLike, **options) -> Path:
+    """:func:`save` of a noise-to-image model (the name from before :func:`save`)."""
+    return save(gan, path, **options)
 
 
 def save_translator(model, path: str | os.PathLike, signatures: dict | None = None, **options) -> Path:
-    """Exports a :class:`tfgan_zoo.Pix2Pix`'s generator as signature ``translate``
-    (and ``serving_default``), the next version under ``path``; returns the version folder.
-
-    ``signatures``: name -> generator, to export other or several generators
-    of ``model`` instead. ``options``: ``precision``, ``keep`` (see :func:`save_translators`).
-    """
-    translators = signatures if signatures is not None else model.translators
-    return save_translators(path, translators, model.image_size, family=type(model).__name__, **options)
+    """:func:`save` of an image-to-image model; ``signatures``: :func:`save`'s ``translators``."""
+    return save(model, path, translators=signatures, **options)
 
 
 def save_cycle_translators(model, path: str | os.PathLike, **options) -> Path:
-    """Exports both generators of a :class:`tfgan_zoo.CycleGAN` as the next version
-    under ``path``, signatures ``a_to_b`` (also ``serving_default``) and ``b_to_a``;
-    returns the version folder. ``options`` as in :func:`save_translators`."""
-    return save_translators(path, model.translators, model.image_size, family=type(model).__name__, **options)
+    """:func:`save` of a :class:`tfgan_zoo.CycleGAN` (signatures ``a_to_b`` and ``b_to_a``)."""
+    return save(model, path, **options)
+
+
+def save_translators(
+    path: str | os.PathLike, translators: dict, image_size: int, family: str = "translator", **options
+) -> Path:
+    """:func:`save` of image-to-image networks that no model holds: one signature
+    per entry of ``translators`` (name -> network mapping ``[B, image_size,
+    image_size, input_channels]`` images in [-1, 1] to ``output_channels`` ones,
+    as every :class:`tfgan_zoo.networks.ImageTranslator` does), metadata family
+    ``family``. ``options``: ``precision``, ``keep``."""
+    return save(_BareTranslators(translators, image_size, family), path, **options)

@@ -1,4 +1,4 @@
-"""Building blocks shared by the networks."""
+"""Building blocks shared by the networks, and the layers the families hold (:class:`ImagePool`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 from typing import Literal
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -307,3 +308,88 @@ class SpectralDense(_SpectralNormalized):
             **super().get_config(), "units": self.units, "use_bias": self.use_bias,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer), "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_zoo")
+class ImagePool(keras.layers.Layer):
+    """A history of up to ``pool_size`` generated images ``image_shape``, for D's fakes.
+
+    ``pool(images, seed)`` treats the images of the batch one after the other,
+    as the reference implementation does: while the pool is not full, an image
+    is stored and returned; once it is full, with probability 1/2 a randomly
+    chosen stored image is returned and the new one takes its place, otherwise
+    the new image is returned (and not stored). ``pool_size=0`` returns the
+    images unchanged. ``seed`` is an int ``[2]`` stateless seed, e.g.
+    :func:`tfgan_zoo.augment.step_seed`; the draws are stateless, so the pool
+    works in a compiled (XLA) step. Returns float32 images, without gradient.
+
+    The pool lives in non-trainable variables (the images and a fill count):
+    checkpoints and ``.keras`` files keep it. They are sync-on-read: under a
+    ``tf.distribute`` strategy each replica updates its own pool with its own
+    sub-batch, and a checkpoint holds replica 0's.
+    """
+
+    def __init__(self, pool_size: int = 50, image_shape=(256, 256, 3), **kwargs):
+        # The pool stores float32 whatever the mixed-precision policy.
+        kwargs["dtype"] = "float32"
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+        if self.pool_size < 0:
+            raise ValueError(f"pool_size must be >= 0 (0 disables the pool), got {pool_size}.")
+        self.image_shape = tuple(int(side) for side in image_shape)
+        self.build()
+
+    def build(self, input_shape=None):
+        if self.pool_size == 0:
+            return
+        sync = {
+            "trainable": False, "autocast": False, "synchronization": "on_read", "aggregation": "only_first_replica",
+        }
+        self.images = keras.Variable(
+            keras.initializers.Zeros(), shape=(self.pool_size, *self.image_shape), dtype="float32",
+            name="images", **sync,
+        )
+        self.count = keras.Variable(0, dtype="int32", name="count", **sync)
+
+    def call(self, images, seed):
+        images = tf.stop_gradient(tf.cast(images, tf.float32))
+        if self.pool_size == 0:
+            return images
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"ImagePool holds images {self.image_shape}, got a batch {images.shape}.")
+        pool_size = self.pool_size
+        seed = tf.convert_to_tensor(seed)
+
+        def query(index, count, pool, returned):
+            swap_seed, slot_seed = tf.unstack(
+                tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(seed, index), 2)
+            )
+            filling = count < pool_size
+            swap = tf.logical_and(
+                tf.logical_not(filling), tf.random.stateless_uniform([], swap_seed) > 0.5
+            )
+            slot = tf.where(
+                filling, count, tf.random.stateless_uniform([], slot_seed, maxval=pool_size, dtype=tf.int32)
+            )
+            image, stored = tf.gather(images, index), tf.gather(pool, slot)
+            kept = tf.where(tf.logical_or(filling, swap), image, stored)
+            pool = tf.tensor_scatter_nd_update(pool, [[slot]], kept[None])
+            returned = tf.tensor_scatter_nd_update(returned, [[index]], tf.where(swap, stored, image)[None])
+            return index + 1, count + tf.cast(filling, tf.int32), pool, returned
+
+        _, count, pool, returned = tf.while_loop(
+            lambda index, *_: index < tf.shape(images)[0],
+            query,
+            (tf.constant(0), tf.convert_to_tensor(self.count.value), tf.convert_to_tensor(self.images.value),
+             tf.zeros_like(images)),
+        )
+        self.images.assign(pool)
+        self.count.assign(count)
+        return returned
+
+    def compute_output_shape(self, input_shape, seed_shape=None):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "image_shape": list(self.image_shape)}

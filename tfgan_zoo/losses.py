@@ -12,7 +12,8 @@ Semantics follow TF-GAN's catalogue:
 * ``lsgan``: least squares (Mao et al. 2017), 0.5 factors as in TF-GAN.
 * ``hinge``: hinge loss (Lim & Ye 2017; Miyato et al. 2018).
 * ``wgan-gp``: Wasserstein critic with gradient penalty (Gulrajani et al. 2017);
-  the penalty itself is computed by the model with :func:`gradient_penalty`.
+  the penalty itself is :func:`gradient_penalty`, which a family takes through
+  the replica-correct component :class:`tfgan_zoo.models.base.GradientPenalty`.
 """
 
 from __future__ import annotations

@@ -5,19 +5,21 @@ docstrings' ``Args:`` sections.
 An argument is an option when its annotation is ``int``, ``float``, ``str``,
 ``bool``, a ``Literal`` of choices, or one of these or None; anything else
 (``image_shape``, optimizers, loss objects) is given in code. The experiments
-build their command lines from :func:`add_family_arguments`, so a new
-constructor argument is a new flag, with its default and help, and
-:func:`family_arguments` reads the parsed values back.
+build their command lines from :func:`family_options`
+(:mod:`tfgan_zoo.experiment.flags`), so a new constructor argument is a new
+flag, with its default and help.
 
 A numeric option's allowed values are a :class:`Range`, declared with its
-annotation (``filters: Count = 64``, ``Count`` being ``Annotated[int,
+annotation (``g_filters: Count = 64``, ``Count`` being ``Annotated[int,
 Range(1)]``); a value outside it is an argparse error naming the flag and the
 range, before anything is loaded.
+
+This module knows nothing of command lines (it imports no argparse): the
+models import its range types.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import inspect
 import math
@@ -25,6 +27,7 @@ import re
 import types
 import typing
 from typing import Annotated, Any, Literal
+
 
 _SIMPLE_TYPES = (bool, int, float, str)
 
@@ -66,23 +69,6 @@ class Range:
         if value is not None and value not in self:
             raise ValueError(self.error(name, value))
         return value
-
-
-def ranged(annotation, allowed: Range | None = None):
-    """An argparse ``type`` for ``annotation`` (``int``, ``float``, or a ranged alias
-    such as :data:`Count`), refusing values outside its range (or ``allowed``):
-    argparse then reports ``argument --flag: must be >= 1, got 0.``"""
-    kind, _, declared = _option_type(annotation)
-    allowed = allowed if allowed is not None else declared
-
-    def convert(text: str):
-        value = kind(text)  # ValueError: argparse says "invalid int value"
-        if allowed is not None and value not in allowed:
-            raise argparse.ArgumentTypeError(allowed.error(None, value))
-        return value
-
-    convert.__name__ = kind.__name__
-    return convert
 
 
 # The ranges the families' signatures declare (``latent_dim: Count = 100``).
@@ -135,13 +121,13 @@ def _own_parameters(family: type, method: str) -> tuple[list[tuple[inspect.Param
     return found, docs
 
 
-def _option_type(annotation) -> tuple[type, tuple | None, Range | None] | None:
+def option_type(annotation) -> tuple[type, tuple | None, Range | None] | None:
     """``(kind, choices, range)`` of an annotation a command line can give, else None."""
     if annotation in _SIMPLE_TYPES:
         return annotation, None, None
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        found = _option_type(annotation.__origin__)
+        found = option_type(annotation.__origin__)
         declared = [item for item in annotation.__metadata__ if isinstance(item, Range)]
         return None if found is None else (found[0], found[1], declared[0] if declared else found[2])
     if origin is Literal:
@@ -149,7 +135,7 @@ def _option_type(annotation) -> tuple[type, tuple | None, Range | None] | None:
         return type(choices[0]), choices, None
     if origin in (typing.Union, types.UnionType):
         # int | None, or a Literal of names beside an object (loss names | GANLoss): the simple part.
-        simple = [_option_type(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+        simple = [option_type(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
         simple = [found for found in simple if found is not None]
         return simple[0] if simple else None
     return None
@@ -189,7 +175,7 @@ def family_options(family: type) -> list[Option]:
     for stage, method in (("model", "__init__"), ("compile", "compile")):
         parameters, docs = _own_parameters(family, method)
         for parameter, annotation in parameters:
-            kind = _option_type(annotation)
+            kind = option_type(annotation)
             if kind is None or parameter.default is inspect.Parameter.empty:
                 continue
             text = docs.get(parameter.name, "")
@@ -198,36 +184,3 @@ def family_options(family: type) -> list[Option]:
                 allowed = None
             options.append(Option(parameter.name, stage, kind[0], parameter.default, kind[1], text, allowed))
     return options
-
-
-def add_family_arguments(
-    parser: argparse.ArgumentParser, family: type, *, exclude=(), defaults: dict | None = None
-) -> argparse._ArgumentGroup:
-    """Adds a flag per option of ``family`` (``--g-filters``, ``--jitter/--no-jitter``, ...)
-    in an argument group named after it, except those in ``exclude`` (set by
-    the script from its data) and those the parser already has (``--seed``).
-    ``defaults`` replace the family's defaults (a script's own recipe)."""
-    defaults = defaults or {}
-    group = parser.add_argument_group(f"{family.__name__} options")
-    for option in family_options(family):
-        if option.name in exclude or f"--{option.name.replace('_', '-')}" in parser._option_string_actions:
-            continue
-        default = defaults.get(option.name, option.default)
-        help_text = option.help.replace("%", "%%") + (f" ({option.range})" if option.range else "")
-        if option.kind is bool:
-            group.add_argument(option.flag, dest=option.name, action=argparse.BooleanOptionalAction,
-                               default=default, help=help_text)
-        else:
-            group.add_argument(option.flag, dest=option.name, type=ranged(option.kind, option.range),
-                               choices=option.choices, default=default, help=help_text)
-    return group
-
-
-def family_arguments(args: argparse.Namespace, family: type) -> tuple[dict, dict]:
-    """``(constructor kwargs, compile kwargs)`` of ``family`` from parsed ``args``
-    (options the parser does not have are left to their defaults)."""
-    chosen = {"model": {}, "compile": {}}
-    for option in family_options(family):
-        if hasattr(args, option.name):
-            chosen[option.stage][option.name] = getattr(args, option.name)
-    return chosen["model"], chosen["compile"]

@@ -1,15 +1,20 @@
-"""The two image ranges and the conversions between them, in one place: uint8
-[0, 255] (files, datasets, served images) and float [-1, 1] (G's tanh output,
-what the networks take)."""
+"""The two image ranges and the conversions between them, in one place: the
+uint8 range [0, 255] (files, datasets, served images) and the model range,
+float [-1, 1] (G's tanh output, what the networks take). The metrics' third,
+the unit interval [0, 1], is theirs (see :mod:`tfgan_zoo.glossary`)."""
 
 from __future__ import annotations
 
 import tensorflow as tf
 
 
-def to_unit_range(images):
+def uint8_to_model_range(images):
     """uint8 [0, 255] -> float32 [-1, 1], the range of G's tanh output."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+# The old name, which read as [0, 1]; kept for code written against it.
+to_unit_range = uint8_to_model_range
 
 
 def to_uint8(images):
@@ -31,7 +36,7 @@ def to_model_range(images, what: str = "images"):
     """
     images = tf.convert_to_tensor(images)
     if images.dtype == tf.uint8:
-        return to_unit_range(images)
+        return uint8_to_model_range(images)
     if not images.dtype.is_floating:
         raise TypeError(
             f"{what} must be uint8 (0-255) or floats in [-1, 1], got {images.dtype.name}. "

@@ -178,6 +178,46 @@ def _json_section(data) -> str:
     return f'<p class="missing">{html.escape(_format(data))}</p>'
 
 
+def _configuration_section(config) -> str:
+    """The run's settings as a page reads them: what it trains (family, data) and
+    the options set otherwise than the defaults (config.json's ``changed``), with
+    the whole record folded underneath."""
+    if not isinstance(config, dict):
+        return _json_section(config)
+    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    rows = [("family", config.get("model", "?"))]
+    rows += [(f"data: {name}", value) for name, value in sorted(data.items()) if name not in ("sources", "classes")]
+    for name, source in sorted((data.get("sources") or {}).items()):
+        rows.append((f"source: {name}", _describe_source(source)))
+    if data.get("classes"):
+        rows.append(("classes", ", ".join(map(str, data["classes"]))))
+    rows.append(("epochs", (config.get("run") or {}).get("epochs", "?")))
+    parts = [_table(rows)]
+    changed = config.get("changed")
+    if isinstance(changed, dict) and changed:
+        changed_rows = [(name, json.dumps(pair[1]), json.dumps(pair[0])) for name, pair in sorted(changed.items())]
+        parts.append("<p>Options set otherwise than their defaults:</p>"
+                     + _table(changed_rows, header=("option", "this run", "default")))
+    elif isinstance(changed, dict):
+        parts.append("<p>Every option has its default.</p>")
+    else:
+        parts.append('<p class="note">This run was recorded before runs listed their changed options; '
+                     "the full record below has them all.</p>")
+    record = html.escape(json.dumps(config, indent=2, sort_keys=True))
+    parts.append(f"<details><summary>Full record (config.json)</summary><pre>{record}</pre></details>")
+    return "".join(parts)
+
+
+def _describe_source(source) -> str:
+    """``/data/faces (1,204 files)``, ``60,000 arrays`` or the plain value of one recorded source."""
+    if not isinstance(source, dict):
+        return source if isinstance(source, str) else json.dumps(source)
+    if "path" in source:
+        count = f"{source['files']:,} files" if "files" in source else f"{source.get('bytes', 0):,} bytes"
+        return f"{source['path']} ({count})" if source.get("exists", True) else f"{source['path']} (missing)"
+    return f"{source.get('count', '?'):,} in memory, fingerprint {source.get('fingerprint', '?')}"
+
+
 def _curves_section(epochs, columns, skipped: int, log_path: Path) -> str:
     if not len(epochs):
         return f'<p class="missing">{html.escape(str(log_path))} holds no finished epoch yet.</p>'
@@ -297,7 +337,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     config_path = run_dir / "config.json"
     config = _read_json(config_path) if config_path.exists() else "no config.json"
     model = config.get("model", "unknown model") if isinstance(config, dict) else "unknown model"
-    sections = [("Configuration", "config", _json_section(config))]
+    sections = [("Configuration", "config", _configuration_section(config))]
 
     log_path = run_dir / "logs" / "training.csv"
     epochs = np.zeros(0)

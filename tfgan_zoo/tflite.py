@@ -65,7 +65,7 @@ def _export_metadata(version_dir: Path) -> dict:
     if not (version_dir / METADATA_FILE).is_file():
         raise FileNotFoundError(
             f"{version_dir} is a SavedModel but not a tfgan_zoo export (no {METADATA_FILE}): export it with "
-            "tfgan_zoo.export.save_generator / save_translator, or convert it with tf.lite.TFLiteConverter."
+            "tfgan_zoo.export.save, or convert it with tf.lite.TFLiteConverter."
         )
     return read_metadata(version_dir)
 
@@ -102,7 +102,7 @@ def _conversion_error(error: Exception, signature: str, metadata: dict) -> Runti
     if compute_dtype != "float32":
         fix = (
             f"The export computes in {compute_dtype or 'its training dtype'}, which these builtins do not take: "
-            're-export with precision="float32" (the default of tfgan_zoo.export.save_generator / save_translator).'
+            're-export with precision="float32" (the default of tfgan_zoo.export.save).'
         )
     elif signature == "sample":
         fix = "'sample' draws its noise with stateless random ops: convert 'generate' and draw the noise on the device."

@@ -139,12 +139,12 @@ def run_ours(args) -> dict:
     reference = _reference_module()
     facades = reference.resolve_data_dir(args.data_dir, "train")
     parser = experiment.family_parser("", Pix2Pix)
-    options = parser.parse_args(["--seed", str(args.seed), "--precision", args.precision, *args.ours_args.split()])
-    experiment.configure(options)
+    spec = parser.parse_spec(["--seed", str(args.seed), "--precision", args.precision, *args.ours_args.split()])
+    experiment.configure(spec)
     model_options, data_options = ablations.split(args.settings)
     inputs, targets = load_training_pairs(reference, facades / "train", **data_options)
     dataset = paired_dataset(inputs, targets, batch_size=1, seed=args.seed)
-    model = experiment.build(Pix2Pix, options, **model_options)
+    model = experiment.build(Pix2Pix, spec, **model_options)
 
     clock = after_warmup_clock(args.warmup_steps)
     trajectory = []

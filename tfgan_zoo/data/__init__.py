@@ -26,7 +26,7 @@ from tfgan_zoo.data.unpaired import (
     resolve_unpaired_dir,
     unpaired_dataset,
 )
-from tfgan_zoo.ranges import to_uint8, to_unit_range
+from tfgan_zoo.ranges import to_uint8, to_unit_range, uint8_to_model_range
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -55,6 +55,7 @@ __all__ = [
     "resolve_unpaired_dir",
     "to_uint8",
     "to_unit_range",
+    "uint8_to_model_range",
     "unpaired_dataset",
 ]
 

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo.data.idx import DataError
-from tfgan_zoo.ranges import to_unit_range
+from tfgan_zoo.ranges import uint8_to_model_range
 
 
 def uint8_image_array(name: str, images, loader: str) -> np.ndarray:
@@ -50,9 +50,9 @@ def image_dataset(
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if labels is None:
-        dataset = dataset.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(uint8_to_model_range, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         dataset = dataset.map(
-            lambda x, y: (to_unit_range(x), y), num_parallel_calls=tf.data.AUTOTUNE
+            lambda x, y: (uint8_to_model_range(x), y), num_parallel_calls=tf.data.AUTOTUNE
         )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -27,7 +27,7 @@ import tensorflow as tf
 from tfgan_zoo.data.folder import load_image_folder
 from tfgan_zoo.data.idx import DataNotFoundError
 from tfgan_zoo.data.pipeline import uint8_image_array
-from tfgan_zoo.ranges import to_unit_range
+from tfgan_zoo.ranges import uint8_to_model_range
 
 METADATA_FILE = "shards.json"
 
@@ -165,7 +165,7 @@ def shard_dataset(
     records = sum(metadata["counts"][pipeline_id::pipelines])
     batches = records // batch_size if drop_remainder else -(-records // batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    scale = (lambda x, y: (to_unit_range(x), y)) if labelled else to_unit_range
+    scale = (lambda x, y: (uint8_to_model_range(x), y)) if labelled else uint8_to_model_range
     dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
     # Sharding is done here by file; tf.distribute must not shard a second time.
     options = tf.data.Options()

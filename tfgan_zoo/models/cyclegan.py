@@ -34,96 +34,25 @@ import tensorflow as tf
 
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import random_jitter, step_seed
-from tfgan_zoo.layers import TranslationNorm, check_norm
-from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
+from tfgan_zoo.glossary import accepts_old_spellings
+from tfgan_zoo.layers import ImagePool, TranslationNorm, check_norm
+from tfgan_zoo.models.base import AdversarialModel, Metric, split_image_pair, translate_images
 from tfgan_zoo.options import Count, NonNegative, NonNegativeInt, Seed
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.resnet import ResnetGenerator, default_num_blocks
 
 
-@keras.saving.register_keras_serializable(package="tfgan_zoo")
-class ImagePool(keras.layers.Layer):
-    """A history of up to ``pool_size`` generated images ``image_shape``, for D's fakes.
-
-    ``pool(images, seed)`` treats the images of the batch one after the other,
-    as the reference implementation does: while the pool is not full, an image
-    is stored and returned; once it is full, with probability 1/2 a randomly
-    chosen stored image is returned and the new one takes its place, otherwise
-    the new image is returned (and not stored). ``pool_size=0`` returns the
-    images unchanged. ``seed`` is an int ``[2]`` stateless seed, e.g.
-    :func:`tfgan_zoo.augment.step_seed`; the draws are stateless, so the pool
-    works in a compiled (XLA) step. Returns float32 images, without gradient.
-
-    The pool lives in non-trainable variables (the images and a fill count):
-    checkpoints and ``.keras`` files keep it. They are sync-on-read: under a
-    ``tf.distribute`` strategy each replica updates its own pool with its own
-    sub-batch, and a checkpoint holds replica 0's.
-    """
-
-    def __init__(self, pool_size: int = 50, image_shape=(256, 256, 3), **kwargs):
-        # The pool stores float32 whatever the mixed-precision policy.
-        kwargs["dtype"] = "float32"
-        kwargs["trainable"] = False
-        super().__init__(**kwargs)
-        self.pool_size = int(pool_size)
-        if self.pool_size < 0:
-            raise ValueError(f"pool_size must be >= 0 (0 disables the pool), got {pool_size}.")
-        self.image_shape = tuple(int(side) for side in image_shape)
-        self.build()
-
-    def build(self, input_shape=None):
-        if self.pool_size == 0:
-            return
-        sync = {
-            "trainable": False, "autocast": False, "synchronization": "on_read", "aggregation": "only_first_replica",
-        }
-        self.images = keras.Variable(
-            keras.initializers.Zeros(), shape=(self.pool_size, *self.image_shape), dtype="float32",
-            name="images", **sync,
-        )
-        self.count = keras.Variable(0, dtype="int32", name="count", **sync)
-
-    def call(self, images, seed):
-        images = tf.stop_gradient(tf.cast(images, tf.float32))
-        if self.pool_size == 0:
-            return images
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(f"ImagePool holds images {self.image_shape}, got a batch {images.shape}.")
-        pool_size = self.pool_size
-        seed = tf.convert_to_tensor(seed)
-
-        def query(index, count, pool, returned):
-            swap_seed, slot_seed = tf.unstack(
-                tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(seed, index), 2)
-            )
-            filling = count < pool_size
-            swap = tf.logical_and(
-                tf.logical_not(filling), tf.random.stateless_uniform([], swap_seed) > 0.5
-            )
-            slot = tf.where(
-                filling, count, tf.random.stateless_uniform([], slot_seed, maxval=pool_size, dtype=tf.int32)
-            )
-            image, stored = tf.gather(images, index), tf.gather(pool, slot)
-            kept = tf.where(tf.logical_or(filling, swap), image, stored)
-            pool = tf.tensor_scatter_nd_update(pool, [[slot]], kept[None])
-            returned = tf.tensor_scatter_nd_update(returned, [[index]], tf.where(swap, stored, image)[None])
-            return index + 1, count + tf.cast(filling, tf.int32), pool, returned
-
-        _, count, pool, returned = tf.while_loop(
-            lambda index, *_: index < tf.shape(images)[0],
-            query,
-            (tf.constant(0), tf.convert_to_tensor(self.count.value), tf.convert_to_tensor(self.images.value),
-             tf.zeros_like(images)),
-        )
-        self.images.assign(pool)
-        self.count.assign(count)
-        return returned
-
-    def compute_output_shape(self, input_shape, seed_shape=None):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "image_shape": list(self.image_shape)}
+# G's loss adds the weighted cycle and identity L1s to g_gan: the health monitor judges g_gan.
+_METRICS = (
+    Metric("g_loss", "minimized"),
+    Metric("d_a_loss", "minimized", role="d_loss"),
+    Metric("d_b_loss", "minimized", role="d_loss"),
+    Metric("g_gan", "minimized", role="g_adversarial_loss"),
+    Metric("cycle", "minimized"),
+    Metric("identity", "minimized"),
+    Metric("d_real", "neither", role="d_real_score"),
+    Metric("d_fake", "neither", role="d_fake_score"),
+)
 
 
 def _adversarial_scales(gan_loss: gan_losses.GANLoss) -> tuple[float, float]:
@@ -137,6 +66,7 @@ def _adversarial_scales(gan_loss: gan_losses.GANLoss) -> tuple[float, float]:
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
+@accepts_old_spellings
 class CycleGAN(AdversarialModel):
     """Unpaired translation between domains A and B: ``fit`` takes
     ``(images_a, images_b)`` batches of ``[B, S, S, channels]`` images, uint8 or
@@ -146,10 +76,10 @@ class CycleGAN(AdversarialModel):
     Args:
         image_size: side ``S`` of the square images (a multiple of 4).
         channels: channels of both domains.
-        filters: width of the first G and D block (64 in the paper).
+        g_filters, d_filters: width of the first G and D block (64 in the paper).
         num_blocks: residual blocks of each G; default 9 for 256x256 images
             and larger, 6 below (the paper's choice).
-        disc_layers: stride-2 layers of the PatchGANs (3: 70x70 patches).
+        d_layers: stride-2 layers of the PatchGANs (3: 70x70 patches).
         norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``, in Gs and Ds.
         pool_size: images in each :class:`ImagePool` (50 in the paper; 0: none).
         cycle_weight: weight of the cycle-consistency L1 (the paper's lambda, 10).
@@ -173,9 +103,10 @@ class CycleGAN(AdversarialModel):
         self,
         image_size: Count = 256,
         channels: Count = 3,
-        filters: Count = 64,
+        g_filters: Count = 64,
+        d_filters: Count = 64,
         num_blocks: NonNegativeInt | None = None,
-        disc_layers: Count = 3,
+        d_layers: Count = 3,
         norm: TranslationNorm = "instance",
         pool_size: NonNegativeInt = 50,
         cycle_weight: NonNegative = 10.0,
@@ -188,9 +119,10 @@ class CycleGAN(AdversarialModel):
         super().__init__(**kwargs)
         self.image_size = int(image_size)
         self.channels = int(channels)
-        self.filters = int(filters)
+        self.g_filters = int(g_filters)
+        self.d_filters = int(d_filters)
         self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
-        self.disc_layers = int(disc_layers)
+        self.d_layers = int(d_layers)
         self.norm = check_norm(norm)
         self.pool_size = int(pool_size)
         self.cycle_weight = float(cycle_weight)
@@ -205,13 +137,13 @@ class CycleGAN(AdversarialModel):
 
         def generator(name):
             return ResnetGenerator(
-                self.image_size, self.channels, self.channels, self.filters, self.num_blocks, norm, name=name
+                self.image_size, self.channels, self.channels, self.g_filters, self.num_blocks, norm, name=name
             )
 
         def discriminator(name):
             return PatchDiscriminator(
-                self.image_size, input_channels=0, target_channels=self.channels, filters=self.filters,
-                num_layers=self.disc_layers, norm=norm, name=name,
+                self.image_size, input_channels=0, output_channels=self.channels, filters=self.d_filters,
+                num_layers=self.d_layers, norm=norm, name=name,
             )
 
         self.generator_ab = generator("generator_ab")
@@ -222,7 +154,7 @@ class CycleGAN(AdversarialModel):
         # pool_a holds fakes of domain A (from generator_ba), for discriminator_a.
         self.pool_a = ImagePool(self.pool_size, image_shape, name="pool_a")
         self.pool_b = ImagePool(self.pool_size, image_shape, name="pool_b")
-        self.build_training_state(("g_loss", "d_a_loss", "d_b_loss", "g_gan", "cycle", "identity", "d_real", "d_fake"))
+        self.build_training_state(_METRICS)
 
     @property
     def generators(self) -> dict:
@@ -353,9 +285,10 @@ class CycleGAN(AdversarialModel):
             **super().get_config(),
             "image_size": self.image_size,
             "channels": self.channels,
-            "filters": self.filters,
+            "g_filters": self.g_filters,
+            "d_filters": self.d_filters,
             "num_blocks": self.num_blocks,
-            "disc_layers": self.disc_layers,
+            "d_layers": self.d_layers,
             "norm": self.norm,
             "pool_size": self.pool_size,
             "cycle_weight": self.cycle_weight,

@@ -14,16 +14,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import keras
-import tensorflow as tf
 
 from tfgan_zoo.layers import DiscriminatorNorm
 from tfgan_zoo.options import Count, Fraction, Range, Seed
-from tfgan_zoo.models.base import GAN
+from tfgan_zoo.models.base import NoiseToImageGAN
 from tfgan_zoo.networks.dcgan import DCGANDiscriminator, DCGANGenerator, validate_image_shape
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
-class DCGAN(GAN):
+class DCGAN(NoiseToImageGAN):
     """Unconditional DCGAN. ``fit`` takes batches of images in [-1, 1]
     (or ``(images, anything)`` tuples, whose second part is ignored).
 
@@ -74,12 +73,7 @@ class DCGAN(GAN):
             spectral_norm=self.d_spectral_norm, name="discriminator",
         )
         self.build_training_state()
-        self._setup_ema(ema_decay)
-
-    def sample(self, num_samples: int, seed: int = 0):
-        """``num_samples`` images in [-1, 1] from the noise of :meth:`sample_inputs`."""
-        noise, _ = self.sample_inputs(num_samples, seed)
-        return self.generate(noise)
+        self.keep_average(ema_decay)
 
     def get_config(self):
         return {
@@ -118,12 +112,6 @@ class ConditionalGAN(DCGAN):
 
     def discriminate(self, images, conditions, training=True):
         return self.discriminator((images, conditions), training=training)
-
-    def sample(self, labels, seed: int = 0):
-        """One image in [-1, 1] per label, from the noise of :meth:`sample_inputs`."""
-        labels = tf.convert_to_tensor(labels, tf.int32)
-        noise, _ = self.sample_inputs(int(labels.shape[0]), seed)
-        return self.generate(noise, labels)
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes}

@@ -24,10 +24,21 @@ import tensorflow as tf
 from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
 from tfgan_zoo.layers import BlockOptions, TranslationNorm, check_norm
-from tfgan_zoo.models.base import AdversarialModel, split_image_pair, translate_images
+from tfgan_zoo.models.base import AdversarialModel, Metric, split_image_pair, translate_images
 from tfgan_zoo.options import Count, Fraction, NonNegative, Positive, Seed
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.unet import UNetGenerator
+
+
+# G's loss is g_gan + l1_weight * g_l1: the health monitor judges its adversarial part.
+_METRICS = (
+    Metric("d_loss", "minimized", role="d_loss"),
+    Metric("g_loss", "minimized"),
+    Metric("g_gan", "minimized", role="g_adversarial_loss"),
+    Metric("g_l1", "minimized"),
+    Metric("d_real", "neither", role="d_real_score"),
+    Metric("d_fake", "neither", role="d_fake_score"),
+)
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
@@ -122,7 +133,7 @@ class Pix2Pix(AdversarialModel):
             self.image_size, self.input_channels, self.output_channels, self.d_filters,
             num_layers=self.d_layers, norm=norm, block_options=self.block_options, name="discriminator",
         )
-        self.build_training_state(("d_loss", "g_loss", "g_gan", "g_l1", "d_real", "d_fake"))
+        self.build_training_state(_METRICS)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfgan_zoo.glossary import accepts_old_spellings
 from tfgan_zoo.layers import ConcatLabelMaps, SpectralConv2D, SpectralDense, dcgan_initializer, normalization
 
 
@@ -36,30 +37,34 @@ def validate_image_shape(image_shape):
     return image_shape
 
 
-def _filters(base_filters, level, max_multiplier=8):
-    return base_filters * min(2**level, max_multiplier)
+def _filters(filters, level, max_multiplier=8):
+    return filters * min(2**level, max_multiplier)
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
+@accepts_old_spellings
 class DCGANGenerator(keras.Model):
-    """``noise [B, latent_dim]`` (and ``labels [B]`` if conditional) -> images in [-1, 1]."""
+    """``noise [B, latent_dim]`` (and ``labels [B]`` if conditional) -> images in [-1, 1].
+
+    ``filters``: width of its last upsampling block; earlier blocks double it (up to 8x).
+    """
 
     def __init__(
         self,
         latent_dim: int = 100,
         image_shape=(28, 28, 1),
         num_classes: int = 0,
-        base_filters: int = 64,
+        filters: int = 64,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.latent_dim = int(latent_dim)
         self.image_shape = validate_image_shape(image_shape)
         self.num_classes = int(num_classes)
-        self.base_filters = int(base_filters)
+        self.filters = int(filters)
         start_h, start_w, blocks = upsampling_plan(self.image_shape)
         init = dcgan_initializer()
-        start_filters = _filters(self.base_filters, blocks - 1)
+        start_filters = _filters(self.filters, blocks - 1)
         body = [
             keras.layers.Dense(start_h * start_w * start_filters, use_bias=False, kernel_initializer=init),
             normalization("batch"),
@@ -69,7 +74,7 @@ class DCGANGenerator(keras.Model):
         for level in reversed(range(blocks - 1)):
             body += [
                 keras.layers.Conv2DTranspose(
-                    _filters(self.base_filters, level), 4, strides=2, padding="same",
+                    _filters(self.filters, level), 4, strides=2, padding="same",
                     use_bias=False, kernel_initializer=init,
                 ),
                 normalization("batch"),
@@ -103,24 +108,26 @@ class DCGANGenerator(keras.Model):
             "latent_dim": self.latent_dim,
             "image_shape": self.image_shape,
             "num_classes": self.num_classes,
-            "base_filters": self.base_filters,
+            "filters": self.filters,
         }
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
+@accepts_old_spellings
 class DCGANDiscriminator(keras.Model):
     """``images [B,H,W,C]`` (and ``labels [B]`` if conditional) -> one float32 logit each.
 
     With ``spectral_norm``, every convolution and the logit layer are
     spectrally normalized (Miyato et al. 2018), which bounds D's Lipschitz
-    constant; usually combined with ``norm="none"``.
+    constant; usually combined with ``norm="none"``. ``filters``: width of its
+    first block; deeper blocks double it (up to 8x).
     """
 
     def __init__(
         self,
         image_shape=(28, 28, 1),
         num_classes: int = 0,
-        base_filters: int = 64,
+        filters: int = 64,
         norm: str = "batch",
         dropout: float = 0.0,
         spectral_norm: bool = False,
@@ -129,7 +136,7 @@ class DCGANDiscriminator(keras.Model):
         super().__init__(**kwargs)
         self.image_shape = validate_image_shape(image_shape)
         self.num_classes = int(num_classes)
-        self.base_filters = int(base_filters)
+        self.filters = int(filters)
         self.norm = norm
         self.dropout = float(dropout)
         self.spectral_norm = bool(spectral_norm)
@@ -142,7 +149,7 @@ class DCGANDiscriminator(keras.Model):
         for level in range(blocks):
             body.append(
                 conv(
-                    _filters(self.base_filters, level), 4, strides=2, padding="same",
+                    _filters(self.filters, level), 4, strides=2, padding="same",
                     use_bias=level == 0 or norm == "none", kernel_initializer=init,
                 )
             )
@@ -173,7 +180,7 @@ class DCGANDiscriminator(keras.Model):
             **super().get_config(),
             "image_shape": self.image_shape,
             "num_classes": self.num_classes,
-            "base_filters": self.base_filters,
+            "filters": self.filters,
             "norm": self.norm,
             "dropout": self.dropout,
             "spectral_norm": self.spectral_norm,

@@ -8,6 +8,7 @@ import dataclasses
 import keras
 from keras import ops
 
+from tfgan_zoo.glossary import accepts_old_spellings
 from tfgan_zoo.layers import BlockOptions, check_norm, dcgan_initializer, down_block
 
 
@@ -33,8 +34,11 @@ def patch_output_size(image_size: int, num_layers: int = 3) -> int:
 
 
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
+@accepts_old_spellings
 class PatchDiscriminator(keras.Model):
-    """``(inputs [B,H,W,Ci], images [B,H,W,Ct])`` -> float32 logits ``[B, h, w, 1]``, one per patch.
+    """``(conditions [B,H,W,input_channels], images [B,H,W,output_channels])`` -> float32
+    logits ``[B, h, w, 1]``, one per patch: ``images`` are a translation's outputs (real
+    targets or generated), ``conditions`` its inputs.
 
     ``C64-C128-C256`` (``num_layers`` stride-2 blocks, no normalization on
     the first), a stride-1 ``C512`` and a stride-1 1-channel convolution,
@@ -42,7 +46,7 @@ class PatchDiscriminator(keras.Model):
     :func:`patch_receptive_field` square (70x70 by default).
 
     With ``input_channels=0`` it is unconditional (CycleGAN's): it takes the
-    images ``[B,H,W,Ct]`` alone. ``block_options``: the
+    images ``[B,H,W,output_channels]`` alone. ``block_options``: the
     :class:`tfgan_zoo.layers.BlockOptions` of its blocks.
     """
 
@@ -50,7 +54,7 @@ class PatchDiscriminator(keras.Model):
         self,
         image_size: int = 256,
         input_channels: int = 3,
-        target_channels: int = 3,
+        output_channels: int = 3,
         filters: int = 64,
         num_layers: int = 3,
         max_filters: int = 512,
@@ -61,7 +65,7 @@ class PatchDiscriminator(keras.Model):
         super().__init__(**kwargs)
         self.image_size = int(image_size)
         self.input_channels = int(input_channels)
-        self.target_channels = int(target_channels)
+        self.output_channels = int(output_channels)
         self.filters = int(filters)
         self.num_layers = int(num_layers)
         self.max_filters = int(max_filters)
@@ -97,7 +101,7 @@ class PatchDiscriminator(keras.Model):
 
     def build_for_inputs(self):
         size = self.image_size
-        images = ops.zeros((1, size, size, self.target_channels))
+        images = ops.zeros((1, size, size, self.output_channels))
         self(images if self.pair is None else (ops.zeros((1, size, size, self.input_channels)), images))
 
     def get_config(self):
@@ -105,7 +109,7 @@ class PatchDiscriminator(keras.Model):
             **super().get_config(),
             "image_size": self.image_size,
             "input_channels": self.input_channels,
-            "target_channels": self.target_channels,
+            "output_channels": self.output_channels,
             "filters": self.filters,
             "num_layers": self.num_layers,
             "max_filters": self.max_filters,

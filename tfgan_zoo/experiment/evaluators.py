@@ -1,0 +1,127 @@
+"""The data and evaluators the experiment scripts share: a folder of your own
+images, and the scorers of samples and translations, each built from a
+:class:`~tfgan_zoo.runs.RunSpec` (None when its ``eval_every`` is 0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tfgan_zoo import metrics
+from tfgan_zoo.experiment.runtime import verbosity
+from tfgan_zoo.runs import RunSpec
+
+
+def load_folder(spec: RunSpec, labelled: bool):
+    """``(folder, spec)``: the :class:`~tfgan_zoo.data.ImageFolder` of the spec's
+    ``images`` (its ``subset``), reporting skipped files, and the spec with the
+    folder recorded.
+
+    ``images`` and a ``labels`` CSV become absolute paths (``./faces`` and
+    ``faces`` are one folder; the same relative path from another directory is
+    another), and the folder, the CSV and the image count join the run's
+    sources. An unconditional run (``labelled=False``) has no labels option:
+    a CSV given to it only picks the images, and is recorded as a source."""
+    from tfgan_zoo.data import load_image_folder
+    from tfgan_zoo.data.folder import SUBFOLDERS
+
+    images, labels = spec.data.get("images"), spec.data.get("labels")
+    if not images:
+        raise SystemExit("Pass the folder of images to train on: --images DIR.")
+    if labelled and not labels:
+        raise SystemExit("A conditional GAN needs labels: --labels subfolders, or --labels FILE.csv --label-column NAME.")
+    images = str(Path(images).expanduser().resolve())
+    csv_labels = labels not in (None, SUBFOLDERS)
+    if csv_labels:
+        # As the loader reads it: from the working directory, else relative to the image folder.
+        given = Path(labels).expanduser()
+        labels = str((given if given.exists() or given.is_absolute() else Path(images) / given).resolve())
+    image_size = spec.data["image_size"]
+    folder = load_image_folder(images, image_size, labels=labels, label_column=spec.data.get("label_column"),
+                               strict=bool(spec.extra.get("strict")))
+    if folder.skipped:
+        print(f"Skipped {len(folder.skipped)} unreadable file(s): "
+              + ", ".join(str(path) for path, _ in folder.skipped[:10]))
+    if spec.data.get("subset"):
+        folder = folder.subset(spec.data["subset"], seed=spec.run.seed)
+    spec = spec.with_data(images=images, labels=labels if labelled else None).with_sources(
+        images=Path(images), labels=Path(labels) if csv_labels else None, image_count=len(folder.images),
+    )
+    print(f"{len(folder.images)} images of {images} at {image_size}x{image_size}"
+          + (f", {folder.num_classes} classes" if folder.labels is not None else ""))
+    return folder, spec
+
+
+def folder_evaluator(spec: RunSpec, folder, conditional: bool):
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator` of ``folder``'s images, or None when evaluation is off.
+
+    Features come from a classifier trained on the folder: on its labels when
+    it has them, else on the auxiliary task of telling which of four rotations
+    an image was turned by (see :func:`tfgan_zoo.metrics.rotation_task`).
+    Cached in the spec's ``cache_dir`` per folder content and size.
+    """
+    if spec.run.eval_every <= 0:
+        return None
+    task = "labels" if folder.labels is not None else "rotation"
+    num_classes = folder.num_classes if folder.labels is not None else 4
+    cache = spec.run.cache_dir / f"folder_{metrics.images_digest(folder.images)}_{task}_classifier.keras"
+    images = labels = None  # only needed to train: a cached classifier is just loaded
+    if not cache.exists() and task == "labels":
+        # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
+        order = np.random.default_rng(spec.run.seed).permutation(len(folder.images))
+        images, labels = folder.images[order], folder.labels[order]
+    elif not cache.exists():
+        images, labels = metrics.rotation_task(folder.images, seed=spec.run.seed)
+    classifier = metrics.domain_classifier(
+        images, labels, num_classes, cache_path=cache, epochs=spec.extra["classifier_epochs"], seed=spec.run.seed,
+        builder=metrics.build_colour_classifier, validation_split=0.1,
+    )
+    return _gan_evaluator(
+        spec, metrics.DomainFeatures(classifier, key="domain", network_key=cache.name), folder.images,
+        reference_split=f"{spec.data['images']} ({task})",
+        classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
+    )
+
+
+def domain_evaluator(spec: RunSpec, train_images, train_labels, test_images, conditional: bool):
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator` in a domain classifier's feature space, or None.
+
+    The classifier is trained on the training split once (a minute or two on
+    CPU) and cached in the spec's ``cache_dir``; the test split gives the
+    real-vs-real floor. None when evaluation is off.
+    """
+    if spec.run.eval_every <= 0:
+        return None
+    num_classes = int(train_labels.max()) + 1
+    cache = spec.run.cache_dir / f"{spec.data['dataset']}_classifier.keras"
+    classifier = metrics.domain_classifier(train_images, train_labels, num_classes, cache_path=cache)
+    return _gan_evaluator(
+        spec, metrics.DomainFeatures(classifier, network_key=cache.name), train_images, held_out=test_images[: spec.run.eval_samples],
+        classifier=classifier if conditional else None, num_classes=num_classes if conditional else 0,
+    )
+
+
+def translation_evaluator(spec: RunSpec, train: tuple, validation: tuple, name: str):
+    """A :class:`~tfgan_zoo.metrics.TranslationEvaluator` of the validation split, or None when evaluation is off.
+
+    ``train`` and ``validation`` are ``(images_a, images_b)``. The domain
+    classifier is trained on the train split once and cached in the spec's
+    ``cache_dir`` as ``{name}_{size}px_classifier.keras``.
+    """
+    if spec.run.eval_every <= 0:
+        return None
+    val_a, val_b = (images[: spec.run.eval_samples] for images in validation)
+    cache = spec.run.cache_dir / f"{name}_{train[0].shape[1]}px_classifier.keras"
+    classifier = metrics.translation_classifier(*train, cache_path=cache, validation=(val_a, val_b),
+                                                seed=spec.run.seed)
+    return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=spec.run.seed, network_key=cache.name)
+
+
+def _gan_evaluator(spec: RunSpec, extractor, reference, **options):
+    """A :class:`~tfgan_zoo.metrics.GANEvaluator`, showing the extraction of its
+    reference features (thousands of images) on the console as ``fit`` would."""
+    progress = metrics.Progress("Evaluation reference", verbosity(spec))
+    evaluator = metrics.GANEvaluator(extractor, reference, progress=progress, **options)
+    progress.end(f"features of {len(evaluator.reference_features)} real images")
+    return evaluator

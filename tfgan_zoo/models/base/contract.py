@@ -1,0 +1,227 @@
+"""The two output protocols and :class:`AdversarialModel`, the base of every family."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_zoo.models.base.optimizers import DLearningRateFollowsG, prepare_optimizer
+from tfgan_zoo.models.base.tracking import Metric, Role, Tracker, Trackers, check_metrics
+from tfgan_zoo.models.base.update import Update
+
+
+@runtime_checkable
+class Sampling(Protocol):
+    """A noise-to-image family (DCGAN, ConditionalGAN, ACGAN): what sample sheets,
+    evaluations, health checks, latent walks, exports and the demo use."""
+
+    latent_dim: int
+    num_classes: int  # 0: unconditional
+
+    @property
+    def sampling_generator(self) -> keras.Model: ...
+
+    def sample_inputs(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def generate(self, noise, conditions=None, training: bool = False, averaged: bool = True): ...
+
+
+@runtime_checkable
+class Translating(Protocol):
+    """An image-to-image family (Pix2Pix, CycleGAN): what sample sheets,
+    galleries, evaluations and exports use."""
+
+    image_size: int
+
+    @property
+    def translators(self) -> dict: ...
+
+    def translate(self, images, *args, **kwargs) -> np.ndarray: ...
+
+
+def _across_workers() -> bool:
+    strategy = tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
+        getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    )
+
+
+class AdversarialModel(keras.Model):
+    """The base of every family (see :mod:`tfgan_zoo.models.base` for the contract)."""
+
+    # --------------------------------------------------- what a family gives
+    @property
+    def generators(self) -> dict:
+        """The networks G's optimizer trains, by name: ``self.generator`` unless a family has several."""
+        return {"g": self.generator}
+
+    @property
+    def discriminators(self) -> dict:
+        """The networks D's optimizer trains, by name: ``self.discriminator`` unless a family has several."""
+        return {"d": self.discriminator}
+
+    def split_batch(self, data):
+        """The batch's parts in the model's ranges; each family says how its batches split."""
+        raise NotImplementedError
+
+    def compile_options(self) -> dict:
+        """The family's own ``compile`` arguments beside the optimizers, as saved and
+        compared when a run resumes."""
+        return {"loss": self.gan_loss.name}
+
+    # --------------------------------------------------- what the base gives
+    def build_training_state(self, metrics):
+        """Builds every network now and adds a running mean per declared
+        :class:`Metric` (then one ``*_grad_norm`` per generator, in the role
+        ``g_gradient_norm``), which :meth:`trackers` returns in that order.
+
+        Building at construction means that inside a strategy scope the variables
+        are distributed, and a checkpoint can be restored before the first step.
+        """
+        for network in (*self.generators.values(), *self.discriminators.values()):
+            network.build_for_inputs()
+        self.built = True
+        self._grad_norm_names = {name: self._grad_norm_name(name) for name in self.generators}
+        grad_norms = [Metric(name, "neither", "g_gradient_norm") for name in self._grad_norm_names.values()]
+        self._declared_metrics = check_metrics((*metrics, *grad_norms))
+        for metric in self._declared_metrics:
+            setattr(self, f"{metric.name}_tracker", Tracker(metric))
+
+    def _grad_norm_name(self, generator: str) -> str:
+        # One generator keeps the plain name that logs and the health monitor have always used.
+        return "g_grad_norm" if len(self.generators) == 1 else f"{generator}_grad_norm"
+
+    def logged_metrics(self) -> tuple[Metric, ...]:
+        """The declared metrics a train step logs, in log order; a family whose
+        options drop a figure (e.g. no gradient penalty) leaves it out here."""
+        return getattr(self, "_declared_metrics", ())
+
+    def names_in_role(self, role: Role) -> tuple[str, ...]:
+        """The names of the logged metrics that play ``role`` (see :data:`~tfgan_zoo.models.base.Role`)."""
+        return tuple(metric.name for metric in self.logged_metrics() if metric.role == role)
+
+    def trackers(self) -> list:
+        """The running means a train step updates and returns, in log order."""
+        return [getattr(self, f"{metric.name}_tracker") for metric in self.logged_metrics()]
+
+    def record(self, values: dict):
+        """Adds each value's batch mean to the tracker of the same name."""
+        for name, value in values.items():
+            getattr(self, f"{name}_tracker").update_state(tf.reduce_mean(value))
+
+    def update(self, optimizer, networks) -> Update:
+        """A context for one optimizer step on ``networks``::
+
+            with self.update(self.d_optimizer, [self.discriminator]) as step:
+                step.minimize(per_example_loss)   # inside: the tape records it
+
+        At the end of the block the gradients of the replica- and loss-scaled mean
+        are applied; for a generator its gradient norm is recorded too.
+        ``step.tape`` is the tape, e.g. for ``stop_recording()`` around a nested update.
+        """
+        generators = {id(network): name for name, network in self.generators.items()}
+        trackers = {
+            id(network): getattr(self, f"{self._grad_norm_names[generators[id(network)]]}_tracker")
+            for network in networks if id(network) in generators
+        }
+        return Update(optimizer, list(networks), trackers)
+
+    @property
+    def metrics(self):
+        # One container, so that fit resets them each epoch and monitor callbacks see their directions.
+        return [Trackers(self.trackers())]
+
+    def compile(self, *, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Both optimizers (the paper's Adam by default); families add their options."""
+        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+
+    def attach_optimizers(self, g_optimizer=None, d_optimizer=None, **compile_kwargs):
+        """Keeps both optimizers (instances or names; the papers' ``Adam(2e-4,
+        beta_1=0.5)`` when None; wrapped in ``LossScaleOptimizer`` under
+        ``mixed_float16``) and compiles the model; ``compile_kwargs`` go to
+        ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...).
+
+        G's optimizer doubles as ``model.optimizer`` so that Keras callbacks
+        (TensorBoard steps, BackupAndRestore) see a real one. Optimizer slots
+        are built now: a checkpoint restored before the first step must find
+        every variable it holds, or optimizer state is lost.
+        """
+        if "optimizer" in compile_kwargs or "loss_weights" in compile_kwargs:
+            raise ValueError(
+                f"Use g_optimizer= and d_optimizer=; {type(self).__name__} has no single optimizer."
+            )
+        g_optimizer, d_optimizer = prepare_optimizer(g_optimizer), prepare_optimizer(d_optimizer)
+        if g_optimizer is d_optimizer:
+            raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        super().compile(optimizer=g_optimizer, **compile_kwargs)
+        g_optimizer.build([v for network in self.generators.values() for v in network.trainable_variables])
+        d_optimizer.build([v for network in self.discriminators.values() for v in network.trainable_variables])
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            **self.compile_options(),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
+        config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
+        self.compile(**config)
+
+    def fit(self, x=None, *args, callbacks=None, **kwargs):
+        """``keras.Model.fit``, plus: D's learning rate follows G's under
+        ``LearningRateScheduler``/``ReduceLROnPlateau``, and with an XLA step
+        (which drops in-step assertions) the first batch of a ``tf.data``
+        input is checked eagerly against the input contract."""
+        if self.jit_compile and isinstance(x, tf.data.Dataset):
+            for batch in x.take(1):
+                self.split_batch(batch)
+        callbacks = [*(callbacks or []), DLearningRateFollowsG()]
+        return super().fit(x, *args, callbacks=callbacks, **kwargs)
+
+    def export(self, filepath, format: str = "tf_saved_model", verbose=None, **kwargs):
+        """Writes the model's serving SavedModel (see :mod:`tfgan_zoo.export`) at ``filepath``.
+
+        The same signatures as the experiments' exports; ``kwargs``: ``precision``
+        (``"float32"``, the default, or ``"training"``). For TF Serving's numbered
+        versions use :func:`tfgan_zoo.export.save_generator` and friends; for
+        TFLite, :mod:`tfgan_zoo.tflite` on the written folder.
+        """
+        from tfgan_zoo import export as export_lib  # export imports the models' helpers
+
+        if format != "tf_saved_model":
+            raise ValueError(
+                f"format={format!r} is not supported: export writes a SavedModel; convert it with "
+                "python -m tfgan_zoo.tflite for TFLite."
+            )
+        return export_lib.write_saved_model(self, filepath, **kwargs)
+
+    @staticmethod
+    def step_logs(metrics) -> dict:
+        """``{name: result}`` of ``metrics`` for a train/test step's return value.
+
+        Keras averages these over replicas; across several workers it reduces
+        them along axis 0, which fails on scalars (tensorflow#72388), so there
+        each is returned as shape ``[1]`` and comes out a scalar mean.
+        """
+        logs = {metric.name: metric.result() for metric in metrics}
+        if _across_workers():
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Networks, trackers and optimizer slots are all built by __init__ and
+        # compile(). Keras' symbolic build would only pull one batch and
+        # reduce it across replicas, which MultiWorkerMirroredStrategy cannot
+        # do for (inputs, targets) pairs.
+        if self.built and getattr(self, "optimizer", None) is not None and self.optimizer.built:
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)

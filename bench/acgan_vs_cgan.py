@@ -35,18 +35,26 @@ EVALUATION = re.compile(r"^Epoch (\d+) evaluation \((\d+)s\): ")
 FIGURES = ("domain_fid", "domain_kid", "label_accuracy", "min_class_accuracy", "domain_precision", "domain_recall")
 
 
-def train(script: str, run_dir: Path, epochs: int, data_dir: str | None) -> dict:
-    """Runs ``experiments/<script>.py`` into ``run_dir``; returns its per-epoch seconds and logged figures."""
+def train(script: str, run_dir: Path, epochs: int, data_dir: str | None) -> float:
+    """Runs ``experiments/<script>.py`` into ``run_dir``, keeping its console in
+    ``run_dir/console.log``; returns the wall minutes."""
     command = [sys.executable, str(REPO / "experiments" / f"{script}.py"), "--epochs", str(epochs),
                "--out", str(run_dir), "--verbose", "2"] + (["--data-dir", data_dir] if data_dir else [])
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     wall = time.perf_counter() - started
-    (run_dir / "console.log").write_text(completed.stdout + completed.stderr)
+    (run_dir / "console.log").write_text(" ".join(command[1:]).replace(str(REPO) + "/", "") + "\n" + completed.stdout)
     if completed.returncode:
+        (run_dir / "console.log").write_text(completed.stdout + completed.stderr)
         raise SystemExit(f"{script} failed (exit {completed.returncode}); see {run_dir / 'console.log'}")
+    return round(wall / 60, 1)
+
+
+def read_run(run_dir: Path) -> dict:
+    """A finished run's per-epoch training seconds (from its console) and evaluated figures (from its CSV)."""
+    command, *lines = (run_dir / "console.log").read_text().splitlines()
     epoch_seconds, evaluation_seconds, epoch = {}, {}, None
-    for line in completed.stdout.splitlines():
+    for line in lines:
         if match := EPOCH.match(line.strip()):
             epoch = int(match.group(1))
         elif (match := PROGRESS.match(line.strip())) and epoch is not None:
@@ -61,8 +69,7 @@ def train(script: str, run_dir: Path, epochs: int, data_dir: str | None) -> dict
         if row.get("domain_fid"):
             table.append({"epoch": number, "train_minutes": round(elapsed / 60, 2),
                           **{name: float(row[name]) for name in FIGURES if row.get(name)}})
-    return {"command": " ".join(command[1:]).replace(str(REPO) + "/", ""), "wall_minutes": round(wall / 60, 1),
-            "train_minutes": round(elapsed / 60, 2), "evaluated_epochs": table}
+    return {"command": command, "train_minutes": round(elapsed / 60, 2), "evaluated_epochs": table}
 
 
 def independent_accuracy(run_dir: Path, data_dir: str | None) -> dict:
@@ -70,7 +77,7 @@ def independent_accuracy(run_dir: Path, data_dir: str | None) -> dict:
     command = [sys.executable, str(HERE / "cgan_quality.py"), str(run_dir)] + (["--data-dir", data_dir] if data_dir else [])
     output = subprocess.run(command, capture_output=True, text=True, check=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout
-    result = json.loads(output[: output.rindex("}") + 1])
+    result = json.loads(output[output.index("{\n") : output.rindex("}") + 1])
     return {"accuracy": result["accuracy"], "min_class_accuracy": min(result["per_class_accuracy"]),
             "classes_present": result["classes_present"], "classifier_test_accuracy": result["classifier_test_accuracy"]}
 
@@ -80,7 +87,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--work", default=str(HERE / "work" / "acgan_vs_cgan"),
-                        help="where the two run directories go (emptied first)")
+                        help="where the two run directories go; a finished one there is read, not trained again")
     parser.add_argument("--out", default=str(HERE / "results" / "acgan_vs_cgan.json"))
     args = parser.parse_args()
 
@@ -88,11 +95,16 @@ def main():
     results = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}", "runs": {}}
     for script in ("cgan_mnist", "acgan_mnist"):
         run_dir = work / script
-        if run_dir.exists():
-            raise SystemExit(f"{run_dir} exists: pass another --work, or delete it, for a fresh run.")
-        run_dir.mkdir(parents=True)
-        print(f"training {script} ...", flush=True)
-        results["runs"][script] = {**train(script, run_dir, args.epochs, args.data_dir),
+        wall = None
+        if (run_dir / "console.log").exists() and (run_dir / "export" / "generator").is_dir():
+            print(f"{script}: reading the finished run in {run_dir}", flush=True)
+        elif run_dir.exists():
+            raise SystemExit(f"{run_dir} holds an unfinished run: delete it (or pass another --work) to train afresh.")
+        else:
+            run_dir.mkdir(parents=True)
+            print(f"training {script} ...", flush=True)
+            wall = train(script, run_dir, args.epochs, args.data_dir)
+        results["runs"][script] = {**read_run(run_dir), "wall_minutes": wall,
                                    "independent_label_accuracy": independent_accuracy(run_dir, args.data_dir)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
@@ -107,8 +119,8 @@ def main():
     for script, run in results["runs"].items():
         independent = run["independent_label_accuracy"]
         print(f"{script}: independent label accuracy {independent['accuracy']:.4f} (min class "
-              f"{independent['min_class_accuracy']:.4f}), {run['train_minutes']:.1f} min training, "
-              f"{run['wall_minutes']:.1f} min wall")
+              f"{independent['min_class_accuracy']:.4f}), {run['train_minutes']:.1f} min training"
+              + (f", {run['wall_minutes']:.1f} min wall" if run["wall_minutes"] else ""))
     print(f"wrote {args.out}")
 
 

@@ -175,3 +175,16 @@ def write_image(path, image):
 def solid(value, size=8, channels=3):
     """A uint8 image of one value."""
     return np.full((size, size, channels), value, np.uint8)
+
+
+@pytest.fixture(scope="module")
+def family_exports(tmp_path_factory):
+    """``{family: (model, version folder)}``: each registry family (tests/families.py)
+    exported once through ``tfgan_zoo.export.save``, shared by a module's tests."""
+    from families import FAMILIES
+
+    from tfgan_zoo import export
+
+    root = tmp_path_factory.mktemp("exports")
+    return {name: (model, export.save(model, root / name))
+            for name, model in ((name, family.build()) for name, family in FAMILIES.items())}

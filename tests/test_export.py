@@ -13,7 +13,6 @@ import pytest
 import tensorflow as tf
 from families import FAMILIES, expected_images, signature_inputs, signature_names
 
-import tfgan_zoo
 from tfgan_zoo.models.base import Translating
 
 RELOAD = textwrap.dedent(
@@ -36,33 +35,22 @@ RELOAD = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """``{family: (model, version folder)}``: each registry family exported once."""
-    root = tmp_path_factory.mktemp("exports")
-    exported = {}
-    for name, family in FAMILIES.items():
-        model = family.build()
-        exported[name] = (model, tfgan_zoo.export.save(model, root / name))
-    return exported
-
-
-def test_every_family_reloads_and_serves_its_images_in_a_fresh_process(exports):
+def test_every_family_reloads_and_serves_its_images_in_a_fresh_process(family_exports):
     """One process for all families, that never imported tfgan_zoo (a TensorFlow
     start costs more than the checks)."""
     requests = {}
-    for name, (model, version) in exports.items():
+    for name, (model, version) in family_exports.items():
         requests[name] = {signature: signature_inputs(model, signature, count=3, seed=5)
                           for signature in signature_names(model)}
         np.savez(f"{version}.inputs.npz", **{f"{signature}/{input_name}": value
                                              for signature, inputs in requests[name].items()
                                              for input_name, value in inputs.items()})
-    paths = [str(version) for _, version in exports.values()]
+    paths = [str(version) for _, version in family_exports.values()]
     out = subprocess.run([sys.executable, "-c", RELOAD, *paths], capture_output=True, text=True, check=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     listed = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("[")]
-    assert len(listed) == len(exports)
-    for (name, (model, version)), signatures in zip(exports.items(), listed):
+    assert len(listed) == len(family_exports)
+    for (name, (model, version)), signatures in zip(family_exports.items(), listed):
         assert signatures == sorted({*signature_names(model), "serving_default"}), name
         with np.load(f"{version}.outputs.npz") as served:
             for signature, inputs in requests[name].items():
@@ -85,8 +73,8 @@ def check_bad_images(model, signatures):
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_bad_inputs_get_clear_errors(exports, name):
-    model, version = exports[name]
+def test_bad_inputs_get_clear_errors(family_exports, name):
+    model, version = family_exports[name]
     signatures = tf.saved_model.load(str(version)).signatures
     if isinstance(model, Translating):
         check_bad_images(model, signatures)

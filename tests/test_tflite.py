@@ -14,17 +14,6 @@ from tfgan_zoo import export, tflite  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """``{family: (model, version folder)}`` of one tiny export per registry family, shared by the module's tests."""
-    root = tmp_path_factory.mktemp("exports")
-    exported = {}
-    for name, family in FAMILIES.items():
-        model = family.build()
-        exported[name] = (model, export.save(model, root / name))
-    return exported
-
-
-@pytest.fixture(scope="module")
 def bf16_cgan():
     """A ConditionalGAN built under mixed_bfloat16, as ``--precision auto`` trains on CPUs with BF16."""
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
@@ -35,9 +24,9 @@ def bf16_cgan():
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_float32_model_matches_the_saved_model(exports, name):
+def test_float32_model_matches_the_saved_model(family_exports, name):
     # Builtins only: convert() allows no other op set, and a Flex op would not load in this plain interpreter.
-    model, version = exports[name]
+    model, version = family_exports[name]
     # Every signature but sample, whose random ops have no builtin (a test below).
     convertible = [signature for signature in signature_names(model) if signature != "sample"]
     for signature in convertible:
@@ -81,27 +70,27 @@ def test_bf16_export_fails_naming_the_ops_and_the_fix(bf16_cgan, tmp_path):
         tflite.convert(version)
 
 
-def test_sample_signature_fails_pointing_to_generate(exports):
+def test_sample_signature_fails_pointing_to_generate(family_exports):
     with pytest.raises(RuntimeError, match=r"StatelessRandom.*convert 'generate'"):
-        tflite.convert(exports["dcgan"][1], "sample")
+        tflite.convert(family_exports["dcgan"][1], "sample")
 
 
-def test_bad_arguments_get_clear_errors(exports, tmp_path):
+def test_bad_arguments_get_clear_errors(family_exports, tmp_path):
     with pytest.raises(ValueError, match=r"no signature 'translate'; it has 'generate', 'sample'"):
-        tflite.convert(exports["cgan"][1], "translate")
+        tflite.convert(family_exports["cgan"][1], "translate")
     with pytest.raises(ValueError, match=r"quantization must be one of \('none', 'float16', 'dynamic-int8'\)"):
-        tflite.convert(exports["cgan"][1], quantization="int4")
+        tflite.convert(family_exports["cgan"][1], quantization="int4")
     with pytest.raises(FileNotFoundError, match="No export at"):
         tflite.convert(tmp_path / "missing")
-    foreign = shutil.copytree(exports["dcgan"][1], tmp_path / "foreign")
+    foreign = shutil.copytree(family_exports["dcgan"][1], tmp_path / "foreign")
     (foreign / export.METADATA_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="not a tfgan_zoo export"):
         tflite.convert(foreign)
 
 
-def test_cli_converts_and_reports_the_check(exports, tmp_path, capsys):
+def test_cli_converts_and_reports_the_check(family_exports, tmp_path, capsys):
     out = tmp_path / "a_to_b.tflite"
-    tflite.main([str(exports["cyclegan"][1].parent), "--quantization", "float16", "--out", str(out), "--samples", "4"])
+    tflite.main([str(family_exports["cyclegan"][1].parent), "--quantization", "float16", "--out", str(out), "--samples", "4"])
     path_line, size_line, check_line, time_line = capsys.readouterr().out.strip().splitlines()
     assert path_line == str(out) and out.is_file()
     assert size_line.startswith("size: ") and "(SavedModel: " in size_line
@@ -110,6 +99,6 @@ def test_cli_converts_and_reports_the_check(exports, tmp_path, capsys):
     assert time_line.startswith("time per image: TFLite ")
 
 
-def test_cli_error_is_one_line(exports):
+def test_cli_error_is_one_line(family_exports):
     with pytest.raises(SystemExit, match="no signature 'sample'"):
-        tflite.main([str(exports["pix2pix"][1]), "--signature", "sample"])
+        tflite.main([str(family_exports["pix2pix"][1]), "--signature", "sample"])

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import solid, write_image
+from conftest import REPO, run_script, solid, write_image
 from families import FAMILIES
 
 from tfgan_zoo import export
@@ -149,6 +149,17 @@ def test_lineart_never_deletes_or_overwrites_the_users_pictures(tmp_path, capsys
     stderr = capsys.readouterr().err
     assert f"error: {pairs / 'color' / 'a.png'} is not a pair" in stderr and "2 such pictures" in stderr
     assert snapshot(pairs) == before
+
+
+def test_the_lineart_experiment_stops_with_one_message_on_a_pairs_dir_of_the_users(tmp_path):
+    write_image(tmp_path / "data" / "anime_faces" / "images" / "a.png", solid(200))
+    write_image(tmp_path / "pairs" / "color" / "a.png", solid(50))
+    before = snapshot(tmp_path / "pairs")
+    with pytest.raises(SystemExit) as stopped:
+        run_script(REPO / "experiments" / "pix2pix_lineart.py", "--data-dir", tmp_path / "data",
+                   "--pairs-dir", tmp_path / "pairs", "--out", tmp_path / "run")
+    assert str(stopped.value.code).startswith(f"error: {tmp_path / 'pairs' / 'color' / 'a.png'} is not a pair")
+    assert snapshot(tmp_path / "pairs") == before
 
 
 def test_lineart_removes_its_own_stale_pairs_but_refuses_a_picture_added_to_its_folders(tmp_path):

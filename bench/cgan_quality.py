@@ -40,7 +40,7 @@ def main():
     served = tf.saved_model.load(str(latest_export(Path(args.run_dir) / "export" / "generator"))).signatures["sample"]
     labels = np.repeat(np.arange(10, dtype=np.int32), args.per_class)
     images = np.concatenate([
-        served(labels=tf.constant(chunk), seed=tf.constant(i))["images"].numpy()
+        served(labels=tf.constant(chunk), seed=tf.constant(i, tf.int64))["images"].numpy()
         for i, chunk in enumerate(np.array_split(labels, 10))
     ])
     result = metrics.label_accuracy(classifier, images, labels, 10)

@@ -60,7 +60,7 @@ def signature_inputs(model, signature: str, count: int = 2, seed: int = 0) -> di
     classes = {} if labels is None else {"labels": labels}
     if signature == "generate":
         return {"noise": noise, **classes}
-    return {**(classes or {"num_samples": np.int32(count)}), "seed": np.int32(seed)}
+    return {**(classes or {"num_samples": np.int32(count)}), "seed": np.int64(seed)}
 
 
 def expected_images(model, signature: str, inputs: dict) -> np.ndarray:

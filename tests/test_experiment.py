@@ -43,7 +43,7 @@ def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
     assert best["epoch"] in (1, 2) and best["monitor"] == "domain_fid"
     assert best["protocol"]["num_samples"] == 200 and best["protocol"]["real_floor"]["domain_fid"] < best["value"]
     served = tf.saved_model.load(str(latest_export(run_dir / "export" / "best_generator"))).signatures["sample"]
-    assert served(labels=tf.range(3), seed=tf.constant(0))["images"].shape == (3, 28, 28, 1)
+    assert served(labels=tf.range(3), seed=tf.constant(0, tf.int64))["images"].shape == (3, 28, 28, 1)
 
     build_report(run_dir)  # its command line: test_report.py
     page = (run_dir / "report.html").read_text()

@@ -37,7 +37,7 @@ def test_dcgan_folder_trains_evaluates_and_exports(tmp_path, capsys):
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert np.isfinite(best["figures"]["domain_fid"]) and "rotation" in best["protocol"]["reference_split"]
     exported = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator")))
-    images = exported.signatures["sample"](num_samples=tf.constant(3), seed=tf.constant(1))["images"]
+    images = exported.signatures["sample"](num_samples=tf.constant(3), seed=tf.constant(1, tf.int64))["images"]
     assert images.shape == (3, 16, 16, 3) and images.dtype == tf.uint8
     metadata = read_metadata(run_dir / "export" / "generator")
     assert metadata["weights"] == "ema"
@@ -66,6 +66,6 @@ def test_cgan_anime_on_a_subset(tmp_path, capsys):
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert 0.0 <= best["figures"]["label_accuracy"] <= 1.0
     exported = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator")))
-    images = exported.signatures["sample"](labels=tf.constant([0, 11]), seed=tf.constant(0))["images"]
+    images = exported.signatures["sample"](labels=tf.constant([0, 11]), seed=tf.constant(0, tf.int64))["images"]
     assert images.shape == (2, 16, 16, 3)
     assert (run_dir / "interpolation.png").exists()

@@ -1,8 +1,6 @@
 """Hostile labels and derived data: label CSVs from spreadsheets, IDX labels out of
 range, line-art pairs made with other settings, gallery files that would collide."""
 
-import json
-
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from tfgan_zoo import data
 from tfgan_zoo.data.folder import _sorted_classes, normalize_label
 from tfgan_zoo.data.idx import idx_file_names
 from tfgan_zoo.data.lineart import MANIFEST, line_art, make_lineart_pairs, read_manifest
+from tfgan_zoo.runs.ownership import NotOurs
 from tfgan_zoo.gallery import image_file_names, write_cycle_gallery, write_gallery
 
 
@@ -134,11 +133,11 @@ def test_lineart_pairs_are_remade_when_the_settings_or_sources_change(tmp_path, 
     np.testing.assert_array_equal(lineart("a.png"), line_art(edges(-3), 5))
     assert sorted(p.name for p in (out / "color").iterdir()) == ["a.png"]
 
-    # Pairs from before manifests (or with a broken one) cannot be trusted.
+    # A broken manifest cannot say which pictures the command wrote: it stops and touches nothing.
     (out / MANIFEST).write_text("{not json")
-    counts = make_lineart_pairs(source, out, kernel_size=5)
-    assert counts["written"] == 1 and MANIFEST in counts["rebuilt"]
-    assert json.loads((out / MANIFEST).read_text())["files"]["a"]["source"] == "a.png"
+    with pytest.raises(NotOurs, match=f"{MANIFEST} is not a line-art manifest"):
+        make_lineart_pairs(source, out, kernel_size=5)
+    assert (out / MANIFEST).read_text() == "{not json" and (out / "color" / "a.png").is_file()
 
 
 def test_lineart_bad_settings_fail_before_touching_the_pairs(tmp_path):

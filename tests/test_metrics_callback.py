@@ -159,7 +159,7 @@ def test_resumed_run_keeps_a_better_best_and_exports_improvements(tmp_path):
     resumed.on_epoch_end(1, {})  # 0.5: better
     assert json.loads((tmp_path / "best.json").read_text())["epoch"] == 2
     assert [path.name for path in version_dirs(export_dir)] == ["1", "2"]
-    assert sorted(path.name for path in export_dir.iterdir()) == ["1", "2"]  # no staging folder left
+    assert sorted(path.name for path in export_dir.iterdir()) == [".tfgan_zoo", "1", "2"]  # no staging folder left
 
 
 def test_unknown_monitor_and_mode_are_rejected():

@@ -94,7 +94,7 @@ def check_finished_run(run_dir, epochs):
     assert metadata["epoch"] == epochs and metadata["steps"]["g_optimizer"] == epochs * STEPS
     assert tensorboard_steps(run_dir) == list(range(epochs)), "TensorBoard shows each epoch once"
     served = tf.saved_model.load(str(latest_export(run_dir / "export" / "generator")))
-    images = served.signatures["sample"](num_samples=tf.constant(2), seed=tf.constant(0))["images"]
+    images = served.signatures["sample"](num_samples=tf.constant(2), seed=tf.constant(0, tf.int64))["images"]
     assert images.shape == (2, 28, 28, 1)
     assert temporaries(run_dir) == []
     assert not (run_dir / run_lock.LOCK_FILE).exists(), "the lock is released at exit"
@@ -244,7 +244,7 @@ def test_failed_export_leaves_previous_version_and_no_numbered_half(tmp_path, mo
     monkeypatch.setattr(export, "_write_archive", real_write)
     assert export.save_generator(gan, base, keep=1) == base / "2"
     assert [path.name for path in version_dirs(base)] == ["2"]
-    assert sorted(path.name for path in base.iterdir()) == ["2"], "staging and retired folders are gone"
+    assert sorted(path.name for path in base.iterdir()) == [".tfgan_zoo", "2"], "staging and retired folders are gone"
 
 
 # ------------------------------------------------------ whole runs, as processes

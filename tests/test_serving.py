@@ -131,7 +131,7 @@ def test_a_failed_export_leaves_the_previous_version_and_no_half_written_one(tmp
     tf.saved_model.load(str(export.latest_export(base)))
     monkeypatch.undo()
     assert export.save(gan, base).name == "2"
-    assert sorted(path.name for path in base.iterdir()) == ["1", "2"]  # the staging leftover is gone
+    assert sorted(path.name for path in base.iterdir()) == [".tfgan_zoo", "1", "2"]  # no staging leftover
 
 
 def float32_images(model, signature: str, inputs: dict) -> np.ndarray:

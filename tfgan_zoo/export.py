@@ -6,7 +6,9 @@ Every export is a new numbered version folder under a model's base path
 serves the newest and picks up the next one when it appears. A version is
 written into a hidden staging folder and renamed into place in one step: a
 kill at any moment leaves the earlier versions intact and never a half-written
-one under a number.
+one under a number. The base path and each version carry a ``.tfgan_zoo``
+marker (:mod:`tfgan_zoo.runs.ownership`): an export never writes into, prunes
+or replaces a folder that it did not make, and stops with an error naming it.
 
 :func:`save` writes the signatures that the model's protocol
 (:mod:`tfgan_zoo.models.base`) calls for; the first is also ``serving_default``.
@@ -14,8 +16,11 @@ A :class:`~tfgan_zoo.models.base.Sampling` model (DCGAN, ConditionalGAN):
 
 * ``generate``: ``noise float32 [None, latent_dim]`` (and ``labels int32 [None]``
   for a conditional model) -> ``images uint8 [None, H, W, C]``.
-* ``sample``: ``num_samples int32 []``, ``seed int32 []`` (conditional models
+* ``sample``: ``num_samples int32 []``, ``seed int64 []`` (conditional models
   take ``labels int32 [None]`` instead of ``num_samples``) -> ``images``.
+
+Every signature refuses a request for more than ``max_batch`` images (default
+``MAX_BATCH``, set at export) with an error that says so.
 
 A :class:`~tfgan_zoo.models.base.Translating` model (pix2pix, CycleGAN): one
 signature per entry of its ``translators`` in one SavedModel (pix2pix:
@@ -40,50 +45,93 @@ and gRPC: docs/serving.md.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
 
 from tfgan_zoo.models.base import Sampling, Translating, translate_images
 from tfgan_zoo.ranges import to_uint8, uint8_to_model_range
+from tfgan_zoo.runs import ownership
 
 METADATA_FILE = "tfgan_zoo.json"
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 VERSIONS_KEPT = 5
+MAX_BATCH = 1024
 PRECISIONS = ("float32", "training")
+# Marker kinds (tfgan_zoo.runs.ownership): a base path of numbered versions, and one SavedModel.
+BASE_KIND, SAVED_MODEL_KIND = "export base path", "SavedModel"
 _STAGING_PREFIX = ".staging-"  # TF Serving only looks at all-digit folder names
 _RETIRED_PREFIX = ".retired-"
 
+logger = logging.getLogger("tfgan_zoo.export")
+
 
 # ----------------------------------------------------------------- layout
+def _is_version_name(name: str) -> bool:
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int() (nor to TF Serving).
+    return name.isascii() and name.isdigit()
+
+
 def version_dirs(base: str | os.PathLike) -> list[Path]:
-    """The numbered version folders under ``base``, oldest first."""
+    """The numbered version folders under ``base``, oldest first (damaged ones included)."""
     base = Path(base)
     if not base.is_dir():
         return []
-    numbered = [child for child in base.iterdir() if child.is_dir() and child.name.isdigit()]
-    return sorted(numbered, key=lambda child: int(child.name))
+    numbered = [child for child in base.iterdir() if child.is_dir() and _is_version_name(child.name)]
+    return sorted(numbered, key=lambda child: (int(child.name), child.name))
+
+
+def why_damaged(folder: str | os.PathLike) -> str | None:
+    """What makes the SavedModel at ``folder`` unloadable, or None when it looks whole:
+    its ``saved_model.pb`` must parse, and its variables index and ``tfgan_zoo.json`` be there."""
+    folder = Path(folder)
+    try:
+        SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    except OSError:
+        return "it has no readable saved_model.pb"
+    except DecodeError:
+        return "its saved_model.pb is truncated or not a SavedModel"
+    if not (folder / "variables" / "variables.index").is_file():
+        return "it has no variables/variables.index"
+    try:
+        json.loads((folder / METADATA_FILE).read_text())
+    except (OSError, ValueError):
+        return f"it has no readable {METADATA_FILE}"
+    return None
 
 
 def latest_export(path: str | os.PathLike) -> Path:
-    """The SavedModel folder to load for ``path``: its newest version when
-    ``path`` is a base path, or ``path`` itself when it is one SavedModel."""
+    """The SavedModel folder to load for ``path``: its newest whole version when
+    ``path`` is a base path (damaged ones are skipped with a warning that names
+    them), or ``path`` itself when it is one SavedModel."""
     path = Path(path).expanduser()
     if (path / "saved_model.pb").is_file():
         return path
     versions = version_dirs(path)
-    if not versions:
+    for version in reversed(versions):
+        problem = why_damaged(version)
+        if problem is None:
+            return version
+        logger.warning("Skipping export version %s: %s.", version, problem)
+    if versions:
         raise FileNotFoundError(
-            f"No export at {path}: expected numbered version folders (1/, 2/, ...) holding a "
-            "saved_model.pb, or a SavedModel folder. Train the run to its end (it exports last), "
-            "or call tfgan_zoo.export.save(model, path)."
+            f"No whole export at {path}: every version folder is damaged (see the warnings). "
+            "Export again with tfgan_zoo.export.save(model, path), or delete the damaged versions."
         )
-    return versions[-1]
+    raise FileNotFoundError(
+        f"No export at {path}: expected numbered version folders (1/, 2/, ...) holding a "
+        "saved_model.pb, or a SavedModel folder. Train the run to its end (it exports last), "
+        "or call tfgan_zoo.export.save(model, path)."
+    )
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
@@ -91,27 +139,87 @@ def read_metadata(path: str | os.PathLike) -> dict:
     return json.loads((latest_export(path) / METADATA_FILE).read_text())
 
 
+# -------------------------------------------------------------- ownership
+_SAVED_MODEL_ENTRIES = {"saved_model.pb", "fingerprint.pb", "variables", "assets", "assets.extra", METADATA_FILE}
+
+
+def _saved_model_before_markers(folder: Path) -> bool:
+    """Whether ``folder`` is a SavedModel that this module wrote before the markers existed."""
+    return (not folder.is_symlink() and folder.is_dir() and (folder / METADATA_FILE).is_file()
+            and (folder / "saved_model.pb").is_file()
+            and {entry.name for entry in folder.iterdir()} <= _SAVED_MODEL_ENTRIES)
+
+
+def _is_our_saved_model(folder: Path) -> bool:
+    return ownership.is_ours(folder, SAVED_MODEL_KIND) or _saved_model_before_markers(folder)
+
+
+def _base_before_markers(base: Path) -> bool:
+    """Whether ``base`` holds only versions (and staging leftovers) that this module
+    wrote before the markers existed."""
+    return all(
+        (_is_version_name(entry.name) and _saved_model_before_markers(entry))
+        or (entry.name.startswith((_STAGING_PREFIX, _RETIRED_PREFIX)) and entry.is_dir())
+        for entry in base.iterdir()
+    )
+
+
+def _remove_leftovers(parent: Path, prefixes: tuple[str, ...]) -> None:
+    """Deletes the staging and retired folders that a killed export left in ``parent``
+    (marked ones only: a folder of that name without the marker is not ours)."""
+    for leftover in sorted(parent.iterdir()):
+        if leftover.name.startswith(prefixes):
+            if ownership.is_ours(leftover, SAVED_MODEL_KIND):
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif ownership.holds_nothing(leftover):  # killed as it was being marked
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                logger.warning("Leaving %s alone: it looks like an export's leftover but carries no %s "
+                               "marker. Delete it yourself if it is one.", leftover, ownership.MARKER)
+
+
+def _write_staged(parent: Path, prefix: str, write: Callable[[Path], None]) -> Path:
+    """Writes a SavedModel through ``write(folder)`` into a new marked staging folder
+    under ``parent``; returns it. A failure (or Ctrl-C) deletes the staging folder."""
+    staging = ownership.new_folder(parent, prefix, SAVED_MODEL_KIND, "tfgan_zoo.export")
+    try:
+        write(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _retire(folder: Path, prefix: str, replacement: Path | None = None) -> None:
+    """Deletes the package's SavedModel ``folder`` (and puts ``replacement`` in its place),
+    renamed out of its name first: a kill during the deletion must not leave a
+    half-deleted folder under a served name, nor no model at all."""
+    retired = folder.with_name(f"{prefix}{uuid.uuid4().hex[:12]}")
+    os.replace(folder, retired)
+    if replacement is not None:
+        os.replace(replacement, folder)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def _publish(base: Path, write: Callable[[Path], None], keep: int) -> Path:
     """Writes a new version under ``base`` through ``write(staging_dir)`` and an
-    atomic rename; prunes to the newest ``keep`` versions; returns the version folder."""
+    atomic rename; prunes to the newest ``keep`` versions that the package
+    wrote; returns the version folder."""
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the version just written), got {keep}.")
-    base.mkdir(parents=True, exist_ok=True)
-    for leftover in [*base.glob(_STAGING_PREFIX + "*"), *base.glob(_RETIRED_PREFIX + "*")]:
-        # From an export (or a pruning) that was killed: not numbered, so never served.
-        shutil.rmtree(leftover, ignore_errors=True)
+    ownership.claim(base, BASE_KIND, "tfgan_zoo.export.save", written_before_markers=_base_before_markers)
+    _remove_leftovers(base, (_STAGING_PREFIX, _RETIRED_PREFIX))
     existing = version_dirs(base)
     version = int(existing[-1].name) + 1 if existing else 1
-    staging = base / f"{_STAGING_PREFIX}{version}"
-    write(staging)
+    staging = _write_staged(base, f"{_STAGING_PREFIX}{version}-", write)
     target = base / str(version)
     os.replace(staging, target)
     for old in version_dirs(base)[:-keep]:
-        # Renamed out of the numbered names first: a kill during the deletion must
-        # not leave a half-deleted folder that still looks like a version.
-        retired = base / f"{_RETIRED_PREFIX}{old.name}"
-        os.replace(old, retired)
-        shutil.rmtree(retired, ignore_errors=True)
+        if _is_our_saved_model(old):
+            _retire(old, f"{_RETIRED_PREFIX}{old.name}-")
+        else:
+            logger.warning("Not pruning %s: tfgan_zoo did not write it (it has no %s marker).",
+                           old, ownership.MARKER)
     return target
 
 
@@ -164,25 +272,36 @@ def _check_labels(labels, num_classes: int):
 
 
 # -------------------------------------------------------------- signatures
-def _generator_signatures(generator, latent_dim: int, num_classes: int) -> dict:
+def _check_batch(count, max_batch: int):
+    """A request over the export's batch cap fails before anything is allocated for it."""
+    return tf.debugging.assert_less_equal(
+        tf.cast(count, tf.int64), tf.constant(max_batch, tf.int64),
+        # No apostrophe: TF prints the message with it escaped.
+        message=(f"a request may ask for at most {max_batch} images (the max_batch of this export): split it "
+                 "into smaller ones, or export again with tfgan_zoo.export.save(model, path, max_batch=N)"),
+    )
+
+
+def _generator_signatures(generator, latent_dim: int, num_classes: int, max_batch: int) -> dict:
     """``{name: (tf.function, warmup inputs)}`` of a noise -> image generator."""
     noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
-    seed_spec = tf.TensorSpec([], tf.int32, name="seed")
+    # int64: a client's int64 seed is taken whole; an int32 input would make it wrap (2**32 -> 0) on the way in.
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
 
     def run(noise, labels=None):
-        with tf.control_dependencies(_check_noise(noise, latent_dim)):
+        with tf.control_dependencies([*_check_noise(noise, latent_dim), _check_batch(tf.shape(noise)[0], max_batch)]):
             noise = tf.identity(noise)
         inputs = noise if labels is None else (noise, labels)
         return {"images": to_uint8(generator(inputs, training=False))}
 
     def seeded_noise(count, seed):
-        return tf.random.stateless_normal(
-            tf.stack([count, latent_dim]), seed=tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-        )
+        with tf.control_dependencies([_check_batch(count, max_batch)]):
+            shape = tf.stack([count, latent_dim])
+        return tf.random.stateless_normal(shape, seed=tf.stack([seed, tf.constant(0, tf.int64)]))
 
     warm_noise = np.zeros([1, latent_dim], np.float32)
-    warm_seed = np.array(0, np.int32)
+    warm_seed = np.array(0, np.int64)
     if num_classes:
 
         @tf.function(input_signature=[noise_spec, labels_spec])
@@ -223,7 +342,7 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int) -> dict:
     }
 
 
-def _translator_signature(generator, image_size: int):
+def _translator_signature(generator, image_size: int, max_batch: int):
     """``(tf.function, warmup inputs)`` of a uint8 -> uint8 image translator."""
     input_shape = [image_size, image_size, int(generator.input_channels)]
     output_shape = [image_size, image_size, int(generator.output_channels)]
@@ -237,7 +356,7 @@ def _translator_signature(generator, image_size: int):
                 f"resize images to {image_size}x{image_size} first"
             ),
         )
-        with tf.control_dependencies([check]):
+        with tf.control_dependencies([check, _check_batch(tf.shape(image)[0], max_batch)]):
             images = uint8_to_model_range(image)
         # Convolutions and reflection padding fail on an empty batch on CPU;
         # an empty request gets an empty answer, as the generators give.
@@ -299,7 +418,7 @@ def _write_archive(target: Path, networks: list, signatures: dict, metadata: dic
     (target / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
 
 
-def _generator_parts(gan: Sampling, precision: str, class_names: list[str] | None):
+def _generator_parts(gan: Sampling, precision: str, class_names: list[str] | None, max_batch: int):
     """``(networks, signatures, metadata)`` of a noise-to-image model's export."""
     trained = gan.sampling_generator
     generator = inference_network(trained, precision)
@@ -308,7 +427,7 @@ def _generator_parts(gan: Sampling, precision: str, class_names: list[str] | Non
         raise ValueError(
             f"class_names has {len(class_names)} entries but the model has {num_classes} classes."
         )
-    signatures = _generator_signatures(generator, latent_dim, num_classes)
+    signatures = _generator_signatures(generator, latent_dim, num_classes, max_batch)
     metadata = {
         "family": type(gan).__name__,
         "latent_dim": latent_dim,
@@ -318,17 +437,18 @@ def _generator_parts(gan: Sampling, precision: str, class_names: list[str] | Non
         "weights": "trained" if any(trained is network for network in gan.generators.values()) else "ema",
         "compute_dtype": generator.dtype_policy.compute_dtype,
         "signatures": list(signatures),
+        "max_batch": max_batch,
     }
     return [generator], signatures, metadata
 
 
-def _translator_parts(translators: dict, image_size: int, family: str, precision: str):
+def _translator_parts(translators: dict, image_size: int, family: str, precision: str, max_batch: int):
     """``(networks, signatures, metadata)`` of image-to-image generators' export."""
     if not translators:
         raise ValueError("translators is empty; pass a mapping like {'translate': model.generator}.")
     image_size = int(image_size)
     networks = {name: inference_network(generator, precision) for name, generator in translators.items()}
-    signatures = {name: _translator_signature(network, image_size) for name, network in networks.items()}
+    signatures = {name: _translator_signature(network, image_size, max_batch) for name, network in networks.items()}
     metadata = {
         "family": family,
         "image_size": image_size,
@@ -338,6 +458,7 @@ def _translator_parts(translators: dict, image_size: int, family: str, precision
         },
         "compute_dtype": next(iter(networks.values())).dtype_policy.compute_dtype,
         "signatures": list(translators),
+        "max_batch": max_batch,
     }
     return list(networks.values()), signatures, metadata
 
@@ -353,18 +474,24 @@ class _BareTranslators:
         return translate_images(self.translators[direction], images, self.image_size, batch_size)
 
 
-def _model_parts(model, precision: str, class_names: list[str] | None = None, translators: dict | None = None):
+def _model_parts(
+    model, precision: str, class_names: list[str] | None = None, translators: dict | None = None,
+    max_batch: int = MAX_BATCH,
+):
     """``(networks, signatures, metadata)`` of ``model``'s export, chosen by its protocol."""
+    if isinstance(max_batch, bool) or not isinstance(max_batch, (int, np.integer)) or max_batch < 1:
+        raise ValueError(f"max_batch must be a whole number of images, at least 1, got {max_batch!r}.")
+    max_batch = int(max_batch)
     family = model.family if isinstance(model, _BareTranslators) else type(model).__name__
     if isinstance(model, Translating):
         if class_names is not None:
             raise ValueError(f"class_names names the classes of a noise-to-image model; {family} translates images.")
         chosen = model.translators if translators is None else translators
-        return _translator_parts(chosen, model.image_size, family, precision)
+        return _translator_parts(chosen, model.image_size, family, precision, max_batch)
     if isinstance(model, Sampling):
         if translators is not None:
             raise ValueError(f"translators chooses the networks of an image-to-image model; {family} samples noise.")
-        return _generator_parts(model, precision, class_names)
+        return _generator_parts(model, precision, class_names, max_batch)
     raise TypeError(
         f"Cannot export a {family}: it is neither a noise-to-image model (tfgan_zoo.models.base.Sampling: "
         "latent_dim, num_classes, sampling_generator, sample_inputs, generate) nor an image-to-image one "
@@ -374,23 +501,40 @@ def _model_parts(model, precision: str, class_names: list[str] | None = None, tr
 
 
 def write_saved_model(
-    model, path: str | os.PathLike, *, precision: str = "float32", class_names: list[str] | None = None
+    model,
+    path: str | os.PathLike,
+    *,
+    precision: str = "float32",
+    class_names: list[str] | None = None,
+    max_batch: int = MAX_BATCH,
 ) -> Path:
     """Writes ``model``'s serving SavedModel at exactly ``path`` (what ``model.export(path)``
-    does), replacing what is there; returns ``path``. Any family: a generator's
-    ``generate``/``sample`` or a translator's signatures, as the versioned exports."""
+    does); returns ``path``. Any family: a generator's ``generate``/``sample`` or a
+    translator's signatures, as the versioned exports; options as :func:`save`'s.
+
+    An earlier SavedModel that this function wrote at ``path`` is replaced;
+    anything else there (a run directory, a folder of the user's) is left
+    alone and :class:`~tfgan_zoo.runs.ownership.NotOurs` raised before
+    anything is written.
+    """
     path = Path(path)
-    parts = _model_parts(model, precision, class_names)
-    staging = path.with_name(f"{_STAGING_PREFIX}{path.name}")
-    shutil.rmtree(staging, ignore_errors=True)
-    _write_archive(staging, *parts, model_name=path.name)
-    retired = path.with_name(f"{_RETIRED_PREFIX}{path.name}")
-    shutil.rmtree(retired, ignore_errors=True)
+    parts = _model_parts(model, precision, class_names, max_batch=max_batch)
+    replaceable = _is_our_saved_model(path) or ownership.holds_nothing(path)
+    if path.is_symlink() or (path.exists() and not replaceable):
+        raise ownership.NotOurs(
+            path, "exists and is not a SavedModel that tfgan_zoo exported",
+            "Export into a new folder, or move this one away first.",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging_prefix, retired_prefix = f"{_STAGING_PREFIX}{path.name}-", f"{_RETIRED_PREFIX}{path.name}-"
+    _remove_leftovers(path.parent, (staging_prefix, retired_prefix))
+    staging = _write_staged(
+        path.parent, staging_prefix, lambda folder: _write_archive(folder, *parts, model_name=path.name)
+    )
     if path.exists():
-        # Moved aside rather than deleted first: a kill in between leaves the old model, not none.
-        os.replace(path, retired)
-    os.replace(staging, path)
-    shutil.rmtree(retired, ignore_errors=True)
+        _retire(path, retired_prefix, replacement=staging)
+    else:
+        os.replace(staging, path)
     return path
 
 
@@ -402,6 +546,7 @@ def save(
     precision: str = "float32",
     class_names: list[str] | None = None,
     keep: int = VERSIONS_KEPT,
+    max_batch: int = MAX_BATCH,
 ) -> Path:
     """Exports ``model`` as the next version under base path ``base``; returns
     the version folder (``base/N``).
@@ -422,10 +567,18 @@ def save(
             policy, e.g. bf16).
         class_names: the label of each class id of a ``Sampling`` model,
             recorded in the metadata for clients (the demo page shows them).
-        keep: versions kept under ``base``, the newest.
+        keep: versions kept under ``base``, the newest. Only versions that
+            tfgan_zoo wrote are pruned.
+        max_batch: the most images one request to a signature may ask for
+            (noise rows, labels, ``num_samples`` or images); a larger request
+            fails with an error that says so, before anything is allocated.
+
+    ``base`` is created with a ``.tfgan_zoo`` marker; an existing folder
+    without one (a run directory, a folder of the user's) is refused with
+    :class:`~tfgan_zoo.runs.ownership.NotOurs` before anything is written.
     """
     base = Path(base)
-    parts = _model_parts(model, precision, class_names, translators)
+    parts = _model_parts(model, precision, class_names, translators, max_batch)
     return _publish(base, lambda staging: _write_archive(staging, *parts, model_name=base.name), keep)
 
 

@@ -7,6 +7,11 @@ lists them with their per-image L1 and PSNR, worst first, so the failures are
 what a reader sees first. :func:`write_cycle_gallery` does the same for both
 directions of an unpaired translator, rows ``real | translated | translated back``.
 Each example gets its own PNG, named after it (:func:`image_file_names`).
+
+The gallery folder is the package's: it carries a ``.tfgan_zoo`` marker
+(:mod:`tfgan_zoo.runs.ownership`), and a folder that holds anything else
+(a page of the user's, say) is refused with an error naming it, before
+anything in it is overwritten.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tfgan_zoo.runs import ownership
 from tfgan_zoo.visualize import make_grid, save_image
+
+GALLERY_KIND = "gallery"
+_IMAGE_FOLDER = re.compile(r"images(_\d+)?")
 
 
 def _rgb(images: np.ndarray) -> np.ndarray:
@@ -104,6 +113,24 @@ def _names(names, count: int) -> list[str]:
     return names
 
 
+def _gallery_before_markers(directory: Path) -> bool:
+    """Whether ``directory`` is a gallery that this module wrote before the markers
+    existed: its page (recognised by its text) and the folders of its pictures."""
+    try:
+        page = (directory / "index.html").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return False
+    return ("worst L1 first" in page or "worst cycle L1 first" in page) and all(
+        entry.name == "index.html" or (_IMAGE_FOLDER.fullmatch(entry.name) and entry.is_dir())
+        for entry in directory.iterdir()
+    )
+
+
+def _claim(directory) -> Path:
+    return ownership.claim(directory, GALLERY_KIND, "tfgan_zoo.gallery",
+                           written_before_markers=_gallery_before_markers)
+
+
 def _write_page(directory: Path, title: str, summary: dict | None, sections: list[str]) -> Path:
     summary_html = ""
     if summary:
@@ -125,7 +152,6 @@ th {{ background: #f3f3f3; text-align: left; }} td.num {{ text-align: right; fon
 {chr(10).join(sections)}
 </body></html>
 """
-    directory.mkdir(parents=True, exist_ok=True)
     index_path = directory / "index.html"
     index_path.write_text(page)
     return index_path
@@ -143,9 +169,10 @@ def write_gallery(
     """Writes ``directory/index.html`` and one triptych PNG per example; returns the page's path.
 
     ``summary`` (e.g. the split's mean L1/PSNR/SSIM) is shown above the table.
+    ``directory`` must be new, empty or a gallery written before (see the module docstring).
     """
-    directory = Path(directory)
     names = _names(names, len(inputs))
+    directory = _claim(directory)
     rows = _table_rows(directory, "images", (inputs, outputs, targets), names, per_image_scores(outputs, targets))
     section = f"""<p>{len(names)} examples, each <b>input | output | target</b>, worst L1 first. L1 on the [-1, 1] pixel
 scale of the training loss; PSNR in dB.</p>
@@ -169,7 +196,7 @@ def write_cycle_gallery(
     reconstruction) first: with no target to compare to, the reconstruction is
     the per-image check there is.
     """
-    directory = Path(directory)
+    directory = _claim(directory)
     sections = []
     for number, (heading, (reals, translations, reconstructions, names)) in enumerate(directions.items()):
         names = _names(names, len(reals))

@@ -7,8 +7,9 @@ dark lines where the brightness changes, white elsewhere. Usage::
 
 writes ``OUT/lineart/<name>.png`` (greyscale) and ``OUT/color/<name>.png`` (RGB),
 which ``load_folder_pairs(OUT / "lineart", OUT / "color")`` reads back, and
-``OUT/lineart_pairs.json``, the settings they were made with: a re-run with
-other settings remakes them instead of reusing pairs drawn another way.
+``OUT/lineart_pairs.json``, the settings they were made with and the pairs
+written: a re-run with other settings remakes them instead of reusing pairs
+drawn another way. It never deletes or overwrites a picture it did not write.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tfgan_zoo.data.images import (
     read_rgb,
     resize_square,
 )
+from tfgan_zoo.runs.ownership import NotOurs
 
 LINEART_DIR, COLOR_DIR = "lineart", "color"
 MANIFEST = "lineart_pairs.json"
@@ -106,19 +108,72 @@ def read_manifest(out_dir: str | os.PathLike) -> dict | None:
     return manifest if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict) else None
 
 
-def _write_manifest(out_dir: Path, settings: dict, files: dict) -> None:
-    manifest = {**settings, "count": len(files), "fingerprint": _fingerprint(files), "files": files}
+def _own_manifest(out_dir: Path) -> dict | None:
+    """The manifest of an earlier run into ``out_dir`` (None when there is none). A file
+    of that name that is no readable manifest is not replaced: it stops the run."""
+    if not (out_dir / MANIFEST).exists():
+        return None
+    manifest = read_manifest(out_dir)
+    if manifest is None:
+        raise NotOurs(
+            out_dir / MANIFEST, "is not a line-art manifest that this command can read",
+            f"If it is a damaged one, delete it together with {LINEART_DIR}/ and {COLOR_DIR}/ to remake the "
+            "pairs; otherwise choose another output folder.",
+        )
+    return manifest
+
+
+def _written_stems(manifest: dict | None) -> set[str]:
+    """The names of the pairs this command wrote into the folder, by its manifest
+    (manifests from before ``"written"`` list the pairs in ``"files"``)."""
+    if manifest is None:
+        return set()
+    return set(manifest.get("written", manifest["files"]))
+
+
+def _refuse_foreign_pictures(out_dir: Path, written: set[str]) -> None:
+    """Stops before anything is written when ``lineart/`` or ``color/`` holds a picture
+    that this command did not write: it would be overwritten, or read as a pair."""
+    foreign = [
+        path
+        for folder in (out_dir / LINEART_DIR, out_dir / COLOR_DIR) if folder.is_dir()
+        for path in list_images(folder)
+        if not (path.suffix == ".png" and path.stem in written)
+    ]
+    if foreign:
+        more = f" ({len(foreign)} such pictures)" if len(foreign) > 1 else ""
+        raise NotOurs(
+            foreign[0], f"is not a pair that this command made (its {MANIFEST} does not list it){more}",
+            f"Move your pictures out of {LINEART_DIR}/ and {COLOR_DIR}/, or choose a new or empty output folder.",
+        )
+
+
+def _write_manifest(out_dir: Path, settings: dict, files: dict, written: set[str]) -> None:
+    manifest = {**settings, "count": len(files), "fingerprint": _fingerprint(files), "files": files,
+                "written": sorted(written)}
     partial = out_dir / (MANIFEST + ".partial")
     partial.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(partial, out_dir / MANIFEST)
 
 
-def _changed_settings(old: dict | None, new: dict, has_pairs: bool) -> str | None:
+def _changed_settings(old: dict | None, new: dict) -> str | None:
     """Why the pairs in the folder cannot be reused as they are (None when they can)."""
     if old is None:
-        return f"it has no readable {MANIFEST} saying how they were made" if has_pairs else None
+        return None
     changes = [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if old.get(key) != new[key]]
     return f"they were made with other settings ({', '.join(changes)})" if changes else None
+
+
+def _remove_pairs(out_dir: Path, stems: set[str]) -> int:
+    """Deletes the pairs named ``stems`` (and their half-written files); returns the pictures deleted."""
+    removed = 0
+    for stem in sorted(stems):
+        for folder in (out_dir / LINEART_DIR, out_dir / COLOR_DIR):
+            for path in (folder / f"{stem}.png", folder / f"{stem}.png.partial"):
+                if path.is_file():
+                    path.unlink()
+                    removed += path.suffix == ".png"
+    return removed
 
 
 def make_lineart_pairs(
@@ -134,16 +189,21 @@ def make_lineart_pairs(
     squared to ``size`` first when given (:func:`resize_square`), and
     ``out_dir/lineart_pairs.json``, the manifest: the method version, the
     settings (``size``, ``kernel_size``, ``threshold``), the resolved source
-    folder, and each pair's source file with its size and modification time
-    (plus their count and fingerprint, for a run to record).
+    folder, each pair's source file with its size and modification time
+    (plus their count and fingerprint, for a run to record), and the name of
+    every pair this function wrote there (``written``).
 
     A re-run reuses a pair only when the manifest says it was made with the
     same settings from the same, unchanged source file; so re-runs only do new
-    or changed files, and other settings (or another source folder, or a folder
-    without a manifest) remake every pair. ``lineart/`` and ``color/`` belong to
-    this function: PNGs in them without a current source (deleted, now
-    unreadable) are removed, so the folder always holds exactly the pairs of
-    ``source_dir``. Unreadable images are skipped and listed.
+    or changed files, and other settings (or another source folder) remake
+    every pair. Pairs it wrote whose source is gone (deleted, now unreadable)
+    are removed, so the folder holds exactly the pairs of ``source_dir``.
+    Unreadable images are skipped and listed.
+
+    It never deletes or overwrites a file it did not write: a picture in
+    ``lineart/`` or ``color/`` that the manifest does not list (or a
+    ``lineart_pairs.json`` that is no manifest) stops it with
+    :class:`~tfgan_zoo.runs.ownership.NotOurs` naming the file, before it writes anything.
 
     Returns ``{"written": int, "existing": int, "removed": int, "skipped": [paths],
     "rebuilt": None or why every pair was remade}``.
@@ -165,6 +225,9 @@ def make_lineart_pairs(
         )
     # Outputs are named by stem, so two sources with one stem would overwrite each other.
     index_by_stem(files, source_dir)
+    old = _own_manifest(out_dir)
+    written = _written_stems(old)
+    _refuse_foreign_pictures(out_dir, written)
     lineart_dir, color_dir = out_dir / LINEART_DIR, out_dir / COLOR_DIR
     lineart_dir.mkdir(parents=True, exist_ok=True)
     color_dir.mkdir(parents=True, exist_ok=True)
@@ -173,48 +236,45 @@ def make_lineart_pairs(
         "method": METHOD_VERSION, "size": size, "kernel_size": kernel_size, "threshold": threshold,
         "source": str(source_dir.resolve()),
     }
-    old = read_manifest(out_dir)
-    has_pairs = any(lineart_dir.glob("*.png")) or any(color_dir.glob("*.png"))
-    rebuilt = _changed_settings(old, settings, has_pairs)
+    rebuilt = _changed_settings(old, settings)
     done: dict = {} if rebuilt or old is None else old["files"]
     if rebuilt:
         logger.warning("Remaking the line-art pairs in %s: %s.", out_dir, rebuilt)
-    # The new settings are recorded before any pair is rewritten, so that an
-    # interrupted remake is never taken for pairs made with the old ones.
-    if rebuilt or old is None:
-        _write_manifest(out_dir, settings, {})
     made = dict(done)  # pairs known good, for the manifest saved along the way
 
     counts = {"written": 0, "existing": 0, "removed": 0, "skipped": [], "rebuilt": rebuilt}
     current: dict = {}
+    todo = []
     for path in files:
-        stem = path.stem
         entry = _source_entry(path, source_dir)
-        lineart_path, color_path = lineart_dir / f"{stem}.png", color_dir / f"{stem}.png"
-        if done.get(stem) == entry and lineart_path.is_file() and color_path.is_file():
+        if done.get(path.stem) == entry and (lineart_dir / f"{path.stem}.png").is_file() \
+                and (color_dir / f"{path.stem}.png").is_file():
             counts["existing"] += 1
-            current[stem] = entry
-            continue
-        made.pop(stem, None)
-        try:
-            image = read_rgb(path)
-        except ImageReadError:
-            counts["skipped"].append(path.relative_to(source_dir).as_posix())
-            continue
-        if size is not None:
-            image = resize_square(image, size)
-        _write_png(lineart_path, line_art(image, kernel_size, threshold))
-        _write_png(color_path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        current[stem] = made[stem] = entry
-        counts["written"] += 1
-        if counts["written"] % _MANIFEST_EVERY == 0:  # an interrupted run keeps most of its work
-            _write_manifest(out_dir, settings, made)
-    for folder in (lineart_dir, color_dir):
-        for stale in folder.glob("*.png"):
-            if stale.stem not in current:
-                stale.unlink()
-                counts["removed"] += 1
-    _write_manifest(out_dir, settings, current)
+            current[path.stem] = entry
+        else:
+            todo.append((path, entry))
+    for start in range(0, len(todo), _MANIFEST_EVERY):
+        chunk = todo[start : start + _MANIFEST_EVERY]
+        # Recorded before any pair of the chunk is written: the new settings, so that an
+        # interrupted remake is never taken for pairs made with the old ones, and the
+        # chunk's names, so that a killed run leaves no file the manifest does not claim.
+        written |= {path.stem for path, _ in chunk}
+        _write_manifest(out_dir, settings, made, written)
+        for path, entry in chunk:
+            made.pop(path.stem, None)
+            try:
+                image = read_rgb(path)
+            except ImageReadError:
+                counts["skipped"].append(path.relative_to(source_dir).as_posix())
+                continue
+            if size is not None:
+                image = resize_square(image, size)
+            _write_png(lineart_dir / f"{path.stem}.png", line_art(image, kernel_size, threshold))
+            _write_png(color_dir / f"{path.stem}.png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            current[path.stem] = made[path.stem] = entry
+            counts["written"] += 1
+    counts["removed"] = _remove_pairs(out_dir, written - current.keys())
+    _write_manifest(out_dir, settings, current, written & current.keys())
     return counts
 
 
@@ -234,9 +294,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
+        _check_settings(args.kernel_size, args.threshold, args.size)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
         counts = make_lineart_pairs(args.source, args.out, args.size, args.kernel_size, args.threshold)
-    except (FileNotFoundError, ValueError) as error:
-        parser.exit(2, f"error: {error}\n")
+    except (OSError, ValueError) as error:  # the message names the file or folder and the fix
+        parser.exit(1, f"error: {error}\n")
     skipped = counts["skipped"]
     out = Path(args.out)
     if counts["rebuilt"]:

@@ -14,16 +14,18 @@ import tensorflow as tf
 from tfgan_zoo import distribute
 from tfgan_zoo.data import DataError, DataNotFoundError, ImageReadError
 from tfgan_zoo.runs import CheckpointError, RunSpec
+from tfgan_zoo.runs.ownership import NotOurs
 
 
 def main(script_main: Callable[[], object]) -> None:
     """Runs an experiment script's ``main``. A problem the user can fix in their data
     or run directory (missing, unreadable or inconsistent files, a damaged
     checkpoint) ends it with that one message, not a traceback: the message already
-    names the files and the fix."""
+    names the files and the fix. So does a folder the run would write into that
+    holds what tfgan_zoo did not write (a ``--pairs-dir`` of the user's pictures)."""
     try:
         script_main()
-    except (DataNotFoundError, DataError, ImageReadError, CheckpointError) as error:
+    except (DataNotFoundError, DataError, ImageReadError, CheckpointError, NotOurs) as error:
         raise SystemExit(f"error: {error}") from None
 
 

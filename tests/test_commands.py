@@ -3,14 +3,16 @@ option and the fix, never a traceback. Each command's own cases are in its test
 file (test_report.py, test_demo.py, test_tflite.py, test_shards.py)."""
 
 import argparse
+import ast
 import errno
 import os
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
 from command_exits import exit_of
 
-from tfgan_zoo import commands
+from tfgan_zoo import arguments, commands, safe_files
 
 
 def failing(error: BaseException):
@@ -74,7 +76,23 @@ def test_ctrl_c_is_one_message():
 @pytest.mark.parametrize("text, ok", [("3", True), ("0", False), ("-2", False), ("x", False)])
 def test_positive_int(text, ok):
     if ok:
-        assert commands.positive_int(text) == int(text)
+        assert arguments.positive_int(text) == int(text)
     else:
         with pytest.raises(argparse.ArgumentTypeError):
-            commands.positive_int(text)
+            arguments.positive_int(text)
+
+
+def test_port_number():
+    assert arguments.port_number("7860") == 7860
+    with pytest.raises(argparse.ArgumentTypeError, match="a port is 1 to 65535"):
+        arguments.port_number("65536")
+
+
+@pytest.mark.parametrize("module", [commands, safe_files], ids=["commands", "safe_files"])
+def test_the_exit_and_the_readers_need_neither_argparse_nor_the_experiments(module):
+    """So that the experiments' code below their command line (free of argparse,
+    tests/test_layout.py) may use them too, and the report loads without TensorFlow."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {name for name in imported if name.split(".")[0] in ("argparse", "tensorflow", "keras", "tfgan_zoo")}

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from command_exits import assert_one_line_failure, exit_of, interrupt, permission_denied
+from command_exits import assert_one_line_failure, exit_of, permission_denied
 from conftest import write_image
 
 from tfgan_zoo import commands

@@ -13,12 +13,12 @@ with one line that names the file or option and the fix, and exit status 1
 * anything else, as a probable bug: ``TFGAN_ZOO_TRACEBACK=1`` shows its traceback
   (and every other failure's) for a bug report.
 
-Needs nothing beyond the standard library: the report imports it without TensorFlow.
+Needs nothing beyond the standard library, and no argparse: the report imports
+it without TensorFlow, and the experiments' code below their command line may use it.
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
 import functools
 import os
@@ -125,14 +125,3 @@ def _unwritable_home(path: str) -> Path | None:
     if Path(os.path.abspath(path)).is_relative_to(home) and not os.access(home, os.W_OK):
         return home
     return None
-
-
-def positive_int(text: str) -> int:
-    """An argparse ``type``: a whole number of 1 or more (a usage error otherwise)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value

@@ -44,7 +44,8 @@ except ImportError as error:
     ) from error
 
 from tfgan_zoo import safe_files
-from tfgan_zoo.commands import CommandError, command_main, positive_int
+from tfgan_zoo.arguments import port_number
+from tfgan_zoo.commands import CommandError, command_main
 from tfgan_zoo.export import METADATA_FILE, latest_export
 from tfgan_zoo.visualize import make_grid, slerp
 
@@ -274,14 +275,6 @@ def build_demo(export_dir: str | os.PathLike) -> gr.Blocks:
         gr.Markdown(f"# {family}\n{summary} · export `{version}`")
         page(model, metadata)
     return demo
-
-
-def port_number(text: str) -> int:
-    """An argparse ``type``: a TCP port, 1 to 65535."""
-    port = positive_int(text)
-    if port > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {port}")
-    return port
 
 
 def check_address(host: str, port: int | None) -> None:

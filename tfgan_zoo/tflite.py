@@ -55,7 +55,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.commands import command_main, positive_int
+from tfgan_zoo.arguments import positive_int
+from tfgan_zoo.commands import command_main
 from tfgan_zoo.export import METADATA_FILE, latest_export, read_metadata
 
 QUANTIZATIONS = ("none", "float16", "dynamic-int8")

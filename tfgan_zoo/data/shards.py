@@ -27,7 +27,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from tfgan_zoo.commands import command_main, positive_int
+from tfgan_zoo.arguments import positive_int
+from tfgan_zoo.commands import command_main
 from tfgan_zoo.data.folder import load_image_folder
 from tfgan_zoo.data.idx import DataNotFoundError
 from tfgan_zoo.data.pipeline import uint8_image_array

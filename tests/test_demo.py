@@ -2,6 +2,9 @@
 subprocess, driven by Playwright (Chromium), its images read back and checked.
 
 Set TFGAN_ZOO_DEMO_SCREENSHOTS to a folder to keep a screenshot of each page.
+Below the browser tests: the page's handlers without a browser, and how the
+command ends (in this process; it never listens on more than 127.0.0.1).
+Its refusal of files linked from outside the export: test_safe_reading.py.
 """
 
 import contextlib
@@ -18,6 +21,7 @@ import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
+from command_exits import assert_one_line_failure, exit_of, interrupt, permission_denied
 from conftest import write_image
 from families import FAMILIES
 
@@ -29,7 +33,7 @@ playwright_api = pytest.importorskip(
 )
 from PIL import Image  # noqa: E402  (comes with gradio)
 
-from tfgan_zoo import demo  # noqa: E402  (needs gradio)
+from tfgan_zoo import commands, demo  # noqa: E402  (needs gradio)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 SERVER_START_S = 120  # TensorFlow and gradio imports alone take ~10 s on 2 slow cores
@@ -308,3 +312,47 @@ def test_model_input_whitens_a_palette_transparency():
     pixels = demo.model_input(picture, size=32, channels=3)
     assert (pixels[:, :12] == 255).all()
     assert (pixels[:, -12:] == [0, 128, 255]).all()
+
+
+def test_model_input_scales_16_bit_grey_instead_of_clipping_it(tmp_path):
+    levels = np.arange(256, dtype=np.uint16).reshape(16, 16)
+    path = tmp_path / "grey16.png"
+    assert cv2.imwrite(str(path), levels * 257)  # a 16-bit grey PNG: 0 to 65535
+    picture = Image.open(path)
+    assert picture.mode.startswith("I"), picture.mode  # what Pillow makes of it: 32 or 16-bit integers
+    assert np.array_equal(demo.model_input(picture, size=16, channels=1)[..., 0], levels)
+    assert np.array_equal(demo.model_input(picture, size=16, channels=3), np.repeat(levels[..., None], 3, axis=-1))
+
+
+# ------------------------------------------------------------ how it ends
+def test_cli_ends_a_missing_export_in_one_line(tmp_path):
+    assert_one_line_failure(demo.main, [tmp_path / "missing"], f"No export at {tmp_path / 'missing'}")
+
+
+def test_cli_ends_a_folder_where_the_description_file_is_expected_in_one_line(tmp_path):
+    version = tmp_path / "export" / "1"
+    (version / "tfgan_zoo.json").mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"")
+    assert_one_line_failure(
+        demo.main, [tmp_path / "export"], f"{version / 'tfgan_zoo.json'} is a folder where a regular file is expected"
+    )
+
+
+def test_cli_ends_a_permission_error_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "latest_export", permission_denied(tmp_path / "export"))
+    assert_one_line_failure(demo.main, [tmp_path / "export"], f"{tmp_path / 'export'}: permission denied")
+
+
+def test_ctrl_c_while_loading_ends_with_its_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "build_demo", interrupt)
+    assert exit_of(demo.main, [tmp_path / "export"]) == (1, commands.INTERRUPTED)
+
+
+def test_a_port_in_use_is_named_before_the_export_loads(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # The export does not exist: the port is checked first, before minutes of loading.
+        assert_one_line_failure(demo.main, [tmp_path / "missing", "--port", port],
+                                f"Port {port} on 127.0.0.1 is in use", "another --port")

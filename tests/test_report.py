@@ -1,4 +1,7 @@
-"""The HTML run report: content, embedded images, partial runs, the CLI."""
+"""The HTML run report: content, embedded images, partial runs, the CLI and how it ends.
+
+Its refusal of files linked from outside the run: test_safe_reading.py.
+"""
 
 import base64
 import json
@@ -9,9 +12,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from command_exits import assert_one_line_failure, exit_of, interrupt, permission_denied
 from conftest import REPO
 
-from tfgan_zoo import report
+from tfgan_zoo import commands, report
 from tfgan_zoo.visualize import save_image
 
 CSV = """epoch,d_fake,d_loss,d_real,domain_kid,domain_kid_std,g_loss,val_d_loss
@@ -110,10 +114,14 @@ def test_not_a_run_dir(tmp_path):
 
 
 def test_module_needs_no_tensorflow():
+    # The package's __init__ imports TensorFlow: the report and the package
+    # modules it imports are loaded from a bare package, without that __init__.
     code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('report', {str(REPO / 'tfgan_zoo' / 'report.py')!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "import sys, types\n"
+        "package = types.ModuleType('tfgan_zoo')\n"
+        f"package.__path__ = [{str(REPO / 'tfgan_zoo')!r}]\n"
+        "sys.modules['tfgan_zoo'] = package\n"
+        "import tfgan_zoo.report\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -124,8 +132,46 @@ def test_cli(run_dir, tmp_path, capsys):
     report.main([str(run_dir), "--out", str(tmp_path / "r.html")])  # python -m tfgan_zoo.report
     assert capsys.readouterr().out.strip() == str(tmp_path / "r.html") and (tmp_path / "r.html").exists()
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit, match="not a run directory"):
-        report.main([str(tmp_path / "empty")])
+    assert_one_line_failure(report.main, [tmp_path / "empty"], "not a run directory")
+
+
+def test_cli_ends_a_missing_run_directory_in_one_line(tmp_path):
+    assert_one_line_failure(report.main, [tmp_path / "missing"], f"{tmp_path / 'missing'} is not a directory")
+
+
+def test_cli_ends_a_folder_given_as_the_page_in_one_line(run_dir, tmp_path):
+    assert_one_line_failure(report.main, [run_dir, "--out", tmp_path],
+                            f"{tmp_path} is a folder where a file is expected")
+
+
+def test_cli_ends_a_permission_error_in_one_line(run_dir, monkeypatch):
+    monkeypatch.setattr(report.safe_files, "read_file_or_skip", permission_denied(run_dir / "config.json"))
+    assert_one_line_failure(report.main, [run_dir], f"{run_dir / 'config.json'}: permission denied")
+
+
+def test_ctrl_c_leaves_neither_a_page_nor_its_temporary_file(run_dir, monkeypatch):
+    before = sorted(run_dir.iterdir())
+    monkeypatch.setattr(report.os, "replace", interrupt)  # the page is written beside, not yet in place
+    assert exit_of(report.main, [run_dir]) == (1, commands.INTERRUPTED)
+    assert sorted(run_dir.iterdir()) == before
+
+
+def test_a_link_at_the_page_is_replaced_not_written_through(run_dir, tmp_path):
+    precious = tmp_path / "precious.html"
+    precious.write_text("the user's own page")
+    (run_dir / "report.html").symlink_to(precious)
+    report.build_report(run_dir)
+    assert precious.read_text() == "the user's own page"
+    assert not (run_dir / "report.html").is_symlink() and "Run report" in (run_dir / "report.html").read_text()
+
+
+def test_the_command_prints_one_line_without_a_traceback(tmp_path):
+    """What the process itself prints (the tests above call main in this process)."""
+    missing = tmp_path / "missing"
+    done = subprocess.run([sys.executable, "-m", "tfgan_zoo.report", str(missing)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: {missing} is not a directory")
 
 
 def test_the_configuration_reads_as_a_page_with_the_record_folded(tmp_path):

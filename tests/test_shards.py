@@ -1,13 +1,16 @@
-"""TFRecord shards: written from a folder, read back exactly, split across workers without overlap."""
+"""TFRecord shards: written from a folder, read back exactly, split across workers
+without overlap; the command's failures end in one line."""
 
 import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from command_exits import assert_one_line_failure, exit_of, permission_denied
 from conftest import write_image
 
-from tfgan_zoo.data import DataNotFoundError
+from tfgan_zoo import commands
+from tfgan_zoo.data import DataNotFoundError, shards
 from tfgan_zoo.data.shards import main as shards_main
 from tfgan_zoo.data.shards import shard_dataset, steps_per_epoch, write_shards
 
@@ -107,3 +110,57 @@ def test_steps_per_epoch_is_what_the_poorest_worker_can_do(tmp_path):
     assert steps_per_epoch(tmp_path / "shards", 8, num_workers=2) == 5  # worker 1: 20 images / 4
     with pytest.raises(ValueError, match="split evenly"):
         steps_per_epoch(tmp_path / "shards", 9, num_workers=2)
+
+
+def pictures(folder, count=6):
+    for i in range(count):
+        write_image(folder / f"{i}.png", np.full((12, 10, 3), 9 * i, np.uint8))
+    return folder
+
+
+def test_command_ends_a_missing_folder_in_one_line(tmp_path):
+    assert_one_line_failure(shards_main, [tmp_path / "missing", tmp_path / "shards"],
+                            f"Image folder {tmp_path / 'missing'} does not exist")
+
+
+def test_command_ends_a_folder_given_as_the_labels_file_in_one_line(tmp_path):
+    (tmp_path / "labels.csv").mkdir()
+    assert_one_line_failure(shards_main, [pictures(tmp_path / "pictures"), tmp_path / "shards", "--labels",
+                                          tmp_path / "labels.csv", "--label-column", "kind"], "labels.csv")
+
+
+def test_command_ends_a_dangling_link_as_the_output_in_one_line(tmp_path):
+    (tmp_path / "shards").symlink_to(tmp_path / "gone")
+    assert_one_line_failure(shards_main, [pictures(tmp_path / "pictures"), tmp_path / "shards", "--size", "8"],
+                            f"{tmp_path / 'shards'} is a link to {tmp_path / 'gone'}, which does not exist")
+
+
+def test_command_ends_a_permission_error_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "load_image_folder", permission_denied(tmp_path / "pictures"))
+    assert_one_line_failure(shards_main, [tmp_path / "pictures", tmp_path / "shards"],
+                            f"{tmp_path / 'pictures'}: permission denied")
+
+
+def test_ctrl_c_while_writing_leaves_no_partial_set(tmp_path, monkeypatch):
+    arguments = [str(pictures(tmp_path / "pictures")), str(tmp_path / "shards"), "--size", "8", "--shards", "2"]
+    shards_main(arguments)
+    assert (tmp_path / "shards" / "shards.json").is_file()
+    encode, encoded = shards._example, []
+
+    def interrupted_at_the_third(*args):
+        encoded.append(args)
+        if len(encoded) == 3:  # in the middle of the first shard of the rewrite
+            raise KeyboardInterrupt
+        return encode(*args)
+
+    monkeypatch.setattr(shards, "_example", interrupted_at_the_third)
+    assert exit_of(shards_main, arguments) == (1, commands.INTERRUPTED)
+    left = sorted(path.name for path in (tmp_path / "shards").iterdir())
+    # No staging file, and no description: the folder is not taken for a complete set.
+    assert left == ["images-00000-of-00002.tfrecord", "images-00001-of-00002.tfrecord"]
+    with pytest.raises(DataNotFoundError, match="not a shard folder"):
+        shard_dataset(tmp_path / "shards")
+
+
+def test_command_refuses_no_shards_as_a_usage_error(tmp_path):
+    assert exit_of(shards_main, [tmp_path / "pictures", tmp_path / "shards", "--shards", "0"])[0] == 2

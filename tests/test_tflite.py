@@ -7,10 +7,11 @@ import pytest
 
 pytest.importorskip("ai_edge_litert", reason="running .tflite models needs ai-edge-litert (in the 'test' extra)")
 
+from command_exits import assert_one_line_failure, exit_of, interrupt, permission_denied  # noqa: E402
 from families import FAMILIES, signature_names  # noqa: E402
 
 import tfgan_zoo  # noqa: E402
-from tfgan_zoo import export, tflite  # noqa: E402
+from tfgan_zoo import commands, export, tflite  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -100,5 +101,30 @@ def test_cli_converts_and_reports_the_check(family_exports, tmp_path, capsys):
 
 
 def test_cli_error_is_one_line(family_exports):
-    with pytest.raises(SystemExit, match="no signature 'sample'"):
-        tflite.main([str(family_exports["pix2pix"][1]), "--signature", "sample"])
+    assert_one_line_failure(tflite.main, [family_exports["pix2pix"][1], "--signature", "sample"], "no signature 'sample'")
+
+
+def test_cli_ends_a_missing_export_in_one_line(tmp_path):
+    assert_one_line_failure(tflite.main, [tmp_path / "missing"], f"No export at {tmp_path / 'missing'}")
+
+
+def test_cli_ends_a_folder_given_as_the_file_in_one_line_before_converting(family_exports, tmp_path, monkeypatch):
+    monkeypatch.setattr(tflite.tf.lite.TFLiteConverter, "from_saved_model", interrupt)  # must not be reached
+    assert_one_line_failure(tflite.main, [family_exports["dcgan"][1], "--out", tmp_path],
+                            f"{tmp_path} is a folder where a file is expected")
+
+
+def test_cli_ends_a_permission_error_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(tflite, "latest_export", permission_denied(tmp_path / "export"))
+    assert_one_line_failure(tflite.main, [tmp_path / "export"], f"{tmp_path / 'export'}: permission denied")
+
+
+def test_ctrl_c_while_converting_ends_with_its_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(tflite, "latest_export", lambda path: path)
+    monkeypatch.setattr(tflite, "convert", interrupt)
+    assert exit_of(tflite.main, [tmp_path / "export"]) == (1, commands.INTERRUPTED)
+
+
+def test_cli_refuses_a_check_on_no_inputs_as_a_usage_error(tmp_path):
+    # Found before anything loads: a check on an empty batch would fail after the conversion.
+    assert exit_of(tflite.main, [tmp_path / "export", "--samples", "0"])[0] == 2

@@ -13,14 +13,23 @@ never the model code, so it shows whatever :mod:`tfgan_zoo.export` wrote:
 It serves on 127.0.0.1, this machine only. ``--host 0.0.0.0`` exposes it to
 the network; do that deliberately, the page has no login.
 
+It loads an export only when every file of the version is a regular file
+inside ``EXPORT_DIR`` (:mod:`tfgan_zoo.safe_files`): a link leading out of it
+is refused, naming the link, as the page would otherwise serve (or leak) a
+file from elsewhere.
+
 Needs the demo extra: ``pip install -e '.[demo]'`` (the core package never imports gradio).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import json
 import math
 import os
+import socket
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -34,7 +43,10 @@ except ImportError as error:
         "Install the demo extra: pip install -e '.[demo]'"
     ) from error
 
-from tfgan_zoo.export import latest_export, read_metadata
+from tfgan_zoo import safe_files
+from tfgan_zoo.arguments import port_number
+from tfgan_zoo.commands import CommandError, command_main
+from tfgan_zoo.export import METADATA_FILE, latest_export
 from tfgan_zoo.visualize import make_grid, slerp
 
 # Images are enlarged (nearest neighbour, so pixels stay sharp) to at least
@@ -45,6 +57,9 @@ GRID_COLUMNS = 8
 WALK_FRAMES = 8
 MAX_COUNT = 64
 DIRECTION_LABELS = {"a_to_b": "A → B", "b_to_a": "B → A"}
+# Pillow's modes of more than 8 bits per grey value (16-bit PNGs open as "I;16",
+# some readers give "I"); converting them to 8-bit modes clips every value above 255.
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
 # ------------------------------------------------------------------ display
@@ -114,6 +129,8 @@ def generator_page(model, metadata: dict) -> None:
             raise gr.Error("The seed must be a whole number, 0 or more.")
         if num_classes and class_id is None:
             raise gr.Error("Pick a class first.")
+        if count is None or not 1 <= count <= MAX_COUNT:  # the page's API takes any number
+            raise gr.Error(f"The number of images must be 1 to {MAX_COUNT}.")
         return draw(model, metadata, int(seed), int(count), class_id)
 
     with gr.Row():
@@ -141,8 +158,12 @@ def model_input(image: Image.Image, size: int, channels: int) -> np.ndarray:
 
     Any mode is accepted: palette, grey and 16-bit pictures go through RGBA,
     and transparent parts become white, the paper a sketch or line drawing
-    was drawn on. The picture is resized, not cropped, so nothing of it is lost.
+    was drawn on. 16-bit grey is scaled to 8 bits (65535 to 255), not clipped.
+    The picture is resized, not cropped, so nothing of it is lost.
     """
+    if image.mode in SIXTEEN_BIT_MODES:
+        levels = np.clip(np.asarray(image, np.float64), 0, 65535)
+        image = Image.fromarray(np.round(levels / 257).astype(np.uint8))  # 2-D uint8: mode "L"
     rgba = image.convert("RGBA")
     flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
     flat = flat.convert("L" if channels == 1 else "RGB").resize((size, size), Image.Resampling.BICUBIC)
@@ -201,10 +222,36 @@ def translator_page(model, metadata: dict) -> None:
 
 
 # --------------------------------------------------------------------- page
+def checked_export(export_dir: str | os.PathLike) -> tuple[Path, dict]:
+    """The newest version under ``export_dir`` (or that SavedModel folder
+    itself) and its ``tfgan_zoo.json``, once every file of the version is
+    found to be a regular file inside ``export_dir``.
+
+    Raises:
+        FileNotFoundError: no export there, or one without ``tfgan_zoo.json``.
+        safe_files.UnsafeFileError: naming a file that is anything else (a link leading out).
+        ValueError: ``tfgan_zoo.json`` is not JSON.
+    """
+    root = Path(export_dir).expanduser()
+    version = latest_export(root)
+    safe_files.check_folder(version, root)
+    metadata_path = version / METADATA_FILE
+    try:
+        text = safe_files.read_file(metadata_path, root).decode("utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{version} is a SavedModel but not a tfgan_zoo export (no {METADATA_FILE}): export it with "
+            "tfgan_zoo.export.save."
+        ) from None
+    try:
+        return version, json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{metadata_path} is not valid JSON ({error}): export the model again.") from None
+
+
 def build_demo(export_dir: str | os.PathLike) -> gr.Blocks:
     """The page for the newest version under ``export_dir`` (or that SavedModel folder itself)."""
-    version = latest_export(export_dir)
-    metadata = read_metadata(version)
+    version, metadata = checked_export(export_dir)
     model = tf.saved_model.load(str(version))
     family = metadata.get("family", "model")
     if "latent_dim" in metadata:
@@ -230,6 +277,36 @@ def build_demo(export_dir: str | os.PathLike) -> gr.Blocks:
     return demo
 
 
+def check_address(host: str, port: int | None) -> None:
+    """Fails at once, naming ``--host`` or ``--port``, when ``host`` is no address
+    of this machine or another server listens on ``port``: before minutes of
+    loading, and in this command's terms (gradio's errors name its Python arguments)."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise CommandError(
+            f"--host {host}: {error.strerror}. Pass an address of this machine (127.0.0.1, or 0.0.0.0 for all)."
+        ) from None
+    if port is None:  # gradio takes the first free port from 7860
+        return
+    with socket.socket(family, kind) as probe:
+        # As the server binds: a port of a closed connection (TIME_WAIT) is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"Port {port} on {host} is in use (another demo or server): pass another --port, "
+                    "or leave --port out to take the first free port from 7860."
+                ) from None
+            raise CommandError(
+                f"Cannot listen on --host {host} --port {port}: {error.strerror}. Pass an address of this "
+                "machine, and a port above 1023 unless you run as root."
+            ) from None
+
+
+@command_main
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tfgan_zoo.demo",
@@ -244,12 +321,12 @@ def main(argv: list[str] | None = None) -> None:
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the "
         "page, which has no login, to your network)",
     )
-    parser.add_argument("--port", type=int, default=None, help="port (default: the first free one from 7860)")
+    parser.add_argument(
+        "--port", type=port_number, default=None, help="port (default: the first free one from 7860)"
+    )
     args = parser.parse_args(argv)
-    try:
-        demo = build_demo(args.export_dir)
-    except (FileNotFoundError, ValueError) as error:
-        parser.error(str(error))
+    check_address(args.host, args.port)
+    demo = build_demo(args.export_dir)
     demo.launch(server_name=args.host, server_port=args.port, show_error=True)
 
 

@@ -7,6 +7,12 @@ epoch's figures, health warnings and the sample sheets over epochs. Images are
 embedded as base64 data URIs, so the file can be mailed or moved on its own.
 The module itself imports no TensorFlow (matplotlib and numpy only), and reads
 a run that is still training: a half-written log line is skipped, not fatal.
+
+Only regular files inside the run directory go into the page
+(:mod:`tfgan_zoo.safe_files`): a link leading out of it, a FIFO or a folder
+where a file is expected is skipped with a warning that names it, so a
+planted ``samples/epoch_999.png`` link cannot carry another file into a page
+that is meant to be passed around.
 """
 
 from __future__ import annotations
@@ -15,15 +21,20 @@ import argparse
 import base64
 import csv
 import datetime
+import errno
 import html
 import io
 import json
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from tfgan_zoo import safe_files
+from tfgan_zoo.commands import command_main
 
 LOSSES = ("d_loss", "g_loss")
 D_SCORES = ("d_real", "d_fake")
@@ -68,8 +79,12 @@ def read_log(path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     NaN, and columns without a single value (the "NA" val_ columns of Keras'
     CSVLogger in older runs) are dropped.
     """
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    return _parse_log(Path(path).read_bytes().decode("utf-8"))
+
+
+def _parse_log(text: str) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+    """:func:`read_log` on the file's text."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or not rows[0]:
         return np.zeros(0), {}, 0
     header = rows[0]
@@ -162,11 +177,14 @@ def _table(rows, header=None, numeric: bool = False) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def _read_json(path: Path):
-    """The parsed file, or an error string to show instead."""
+def _read_json(path: Path, run_dir: Path):
+    """The parsed file, or a note to show instead (a file skipped as unsafe, or not JSON)."""
+    data = safe_files.read_file_or_skip(path, run_dir)
+    if data is None:
+        return f"{path.name} was skipped: not a regular file inside the run directory (see the warning)"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        return json.loads(data.decode("utf-8"))
+    except ValueError as error:
         return f"could not read {path.name}: {error}"
 
 
@@ -256,9 +274,10 @@ def _final_section(epochs, columns) -> str:
     return f"<p>Epoch {epochs[-1]:.0f}.</p>" + _table(rows, ("column", "final", "min", "max"), numeric=True)
 
 
-def _health_section(path: Path) -> tuple[str, int]:
-    """The monitor's warnings as a table (loosely: any JSON object per line), and their count."""
-    lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+def _health_section(text: str) -> tuple[str, int]:
+    """The monitor's warnings (``logs/health.jsonl``'s text) as a table (loosely:
+    any JSON object per line), and their count."""
+    lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return "<p>The health monitor logged no warnings.</p>", 0
     records = []
@@ -282,11 +301,12 @@ def sample_sheets(run_dir: str | Path, count: int = 12) -> tuple[list[tuple[int,
     """``(epoch, path)`` of the sheets to show, and how many there are.
 
     All of them if few, else ``count`` evenly spaced from the first to the last.
+    Only regular files inside ``run_dir`` count; anything else is skipped with a warning.
     """
     found = sorted(
         (int(match.group(1)), path)
         for path in (Path(run_dir) / "samples").glob("epoch_*.png")
-        if (match := SAMPLE_FILE.fullmatch(path.name))
+        if (match := SAMPLE_FILE.fullmatch(path.name)) and safe_files.file_or_skip(path, run_dir)
     )
     if len(found) <= count + 1:
         return found, len(found)
@@ -299,9 +319,10 @@ def _samples_section(run_dir: Path) -> tuple[str, int]:
         return '<p class="missing">No sample sheets (samples/epoch_NNN.png) yet.</p>', 0
     intro = f"<p>{len(sheets)} of {total} sheets, from the same fixed noise each epoch.</p>"
     figures = "".join(
-        f"<figure>{_img(_png_uri(path.read_bytes()), f'samples at epoch {epoch}')}"
-        f"<figcaption>epoch {epoch}</figcaption></figure>"
+        f"<figure>{_img(_png_uri(data), f'samples at epoch {epoch}')}<figcaption>epoch {epoch}</figcaption></figure>"
         for epoch, path in sheets
+        # Read again through the check: the file may have been swapped for a link since it was listed.
+        if (data := safe_files.read_file_or_skip(path, run_dir)) is not None
     )
     return f'{intro}<div class="grid">{figures}</div>', len(sheets)
 
@@ -321,8 +342,13 @@ def _files_section(run_dir: Path) -> str:
 
 
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Writes the HTML report of ``run_dir`` to ``out`` (default ``run_dir/report.html``) and returns its path."""
-    run_dir = Path(run_dir)
+    """Writes the HTML report of ``run_dir`` to ``out`` (default ``run_dir/report.html``) and returns its path.
+
+    Raises:
+        NotARunDirectory: ``run_dir`` is no run directory.
+        IsADirectoryError: ``out`` is a folder.
+    """
+    run_dir = Path(run_dir).expanduser()
     if not run_dir.is_dir():
         raise NotARunDirectory(
             f"{run_dir} is not a directory; expected a run directory written by experiments/*.py."
@@ -332,17 +358,20 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
             f"{run_dir} is not a run directory: it holds none of config.json, logs/training.csv, "
             "samples/epoch_NNN.png (as written by experiments/*.py through tfgan_zoo.experiment.run)."
         )
-    out = Path(out) if out is not None else run_dir / "report.html"
+    out = Path(out).expanduser() if out is not None else run_dir / "report.html"
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
 
     config_path = run_dir / "config.json"
-    config = _read_json(config_path) if config_path.exists() else "no config.json"
+    config = _read_json(config_path, run_dir) if os.path.lexists(config_path) else "no config.json"
     model = config.get("model", "unknown model") if isinstance(config, dict) else "unknown model"
     sections = [("Configuration", "config", _configuration_section(config))]
 
     log_path = run_dir / "logs" / "training.csv"
+    log = safe_files.read_file_or_skip(log_path, run_dir)
     epochs = np.zeros(0)
-    if log_path.exists():
-        epochs, columns, skipped = read_log(log_path)
+    if log is not None:
+        epochs, columns, skipped = _parse_log(log.decode("utf-8", errors="replace"))
         sections.append(("Training curves", "curves", _curves_section(epochs, columns, skipped, log_path)))
         if len(epochs):
             sections.append(("Final-epoch figures", "final", _final_section(epochs, columns)))
@@ -350,12 +379,12 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         sections.append(("Training curves", "curves", '<p class="missing">No logs yet (logs/training.csv).</p>'))
 
     for path in sorted((run_dir / "best").glob("*.json")):
-        sections.append((f"Best: {path.name}", "best", _json_section(_read_json(path))))
+        sections.append((f"Best: {path.name}", "best", _json_section(_read_json(path, run_dir))))
 
-    health_path = run_dir / "logs" / "health.jsonl"
+    health_log = safe_files.read_file_or_skip(run_dir / "logs" / "health.jsonl", run_dir)
     warnings = 0
-    if health_path.exists():
-        health, warnings = _health_section(health_path)
+    if health_log is not None:
+        health, warnings = _health_section(health_log.decode("utf-8", errors="replace"))
         sections.append(("Health warnings", "health", health))
 
     samples, shown = _samples_section(run_dir)
@@ -375,21 +404,37 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         f"<p>{' · '.join(summary)}. Generated {generated}; epochs count from 1, as in samples/epoch_NNN.png.</p>"
         f"{body}</body></html>\n"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    _write_atomically(out, page)
     return out
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Writes a self-contained HTML report of a tfgan-zoo run directory.")
+def _write_atomically(out: Path, text: str) -> None:
+    """``text`` into ``out`` through a file beside it and a rename: a reader
+    never sees half a page, and a link at ``out`` is replaced, never the file it points to."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        # Named after the page asked for, not the temporary file the user never saw.
+        raise OSError(error.errno, error.strerror, str(out)) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@command_main
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tfgan_zoo.report",
+        description="Writes a self-contained HTML report of a tfgan-zoo run directory.",
+    )
     parser.add_argument("run_dir", help="run directory (the --out of an experiments/*.py run)")
     parser.add_argument("--out", default=None, help="HTML file to write (default: RUN_DIR/report.html)")
     args = parser.parse_args(argv)
-    try:
-        path = build_report(args.run_dir, args.out)
-    except NotARunDirectory as error:
-        raise SystemExit(str(error)) from None
-    print(path)
+    print(build_report(args.run_dir, args.out))
 
 
 if __name__ == "__main__":

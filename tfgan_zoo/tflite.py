@@ -47,6 +47,7 @@ then ``allocate_tensors()``, before feeding another batch size.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import time
 from pathlib import Path
@@ -54,6 +55,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfgan_zoo.arguments import positive_int
+from tfgan_zoo.commands import command_main
 from tfgan_zoo.export import METADATA_FILE, latest_export, read_metadata
 
 QUANTIZATIONS = ("none", "float16", "dynamic-int8")
@@ -131,6 +134,9 @@ def convert(
     version_dir = latest_export(export_path)
     metadata = _export_metadata(version_dir)
     signature = _resolve_signature(metadata, signature)
+    output = Path(output) if output is not None else default_output(version_dir, signature, quantization)
+    if output.is_dir():  # found before the conversion, which takes a while
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(output))
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(version_dir), signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -143,7 +149,6 @@ def convert(
     except Exception as error:  # the converter's error class is not public API
         raise _conversion_error(error, signature, metadata) from error
 
-    output = Path(output) if output is not None else default_output(version_dir, signature, quantization)
     output.parent.mkdir(parents=True, exist_ok=True)
     # A reader (or a device sync) never sees a half-written model.
     # A plain write rather than mkstemp: the file gets the umask's permissions, not owner-only ones.
@@ -235,8 +240,10 @@ def compare(
 
 
 # --------------------------------------------------------------------- CLI
+@command_main
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
+        prog="python -m tfgan_zoo.tflite",
         description="Converts a signature of a tfgan_zoo export to a .tflite file (TFLite builtin ops only) "
         "and checks its images against the SavedModel's."
     )
@@ -246,14 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--out", default=None, help="file to write (default: BASE_tflite/N/SIGNATURE_QUANTIZATION.tflite)"
     )
-    parser.add_argument("--samples", type=int, default=16, help="seeded inputs of the check against the SavedModel")
+    parser.add_argument(
+        "--samples", type=positive_int, default=16, help="seeded inputs of the check against the SavedModel"
+    )
     args = parser.parse_args(argv)
-    try:
-        # Resolved once: a version published meanwhile must not be the one compared.
-        version_dir = latest_export(args.export_dir)
-        path = convert(version_dir, args.signature, args.quantization, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        raise SystemExit(str(error)) from None
+    # Resolved once: a version published meanwhile must not be the one compared.
+    version_dir = latest_export(args.export_dir)
+    path = convert(version_dir, args.signature, args.quantization, args.out)
     check = compare(version_dir, path, samples=args.samples)
     megabytes = 1 << 20
     print(path)

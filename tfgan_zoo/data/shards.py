@@ -11,6 +11,9 @@ says how many records each holds, the image size and the class names. Reading
 its own subset of the files, so every image is read by exactly one worker
 per epoch. Write at least as many shards as there will be workers (a few
 per worker balances them better).
+
+Interrupted (Ctrl-C), the command leaves no half-written shard and no
+``shards.json``: a folder without it is never read as a complete set.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from tfgan_zoo.arguments import positive_int
+from tfgan_zoo.commands import command_main
 from tfgan_zoo.data.folder import load_image_folder
 from tfgan_zoo.data.idx import DataNotFoundError
 from tfgan_zoo.data.pipeline import uint8_image_array
@@ -63,22 +68,35 @@ def write_shards(
         raise ValueError(f"num_shards must be between 1 and the {len(images)} images, got {num_shards}.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A rewrite stopped half-way must not pass for a complete set: the old
+    # description goes first, and the new one is written last.
+    (out_dir / METADATA_FILE).unlink(missing_ok=True)
     counts = []
     for shard in range(num_shards):
         indices = range(shard, len(images), num_shards)
         path = out_dir / _shard_name(shard, num_shards)
         staging = path.with_suffix(".tmp")
-        with tf.io.TFRecordWriter(str(staging)) as writer:
-            for i in indices:
-                writer.write(_example(images[i], None if labels is None else labels[i]))
-        os.replace(staging, path)  # a killed writer leaves no half shard under the real name
+        try:
+            with tf.io.TFRecordWriter(str(staging)) as writer:
+                for i in indices:
+                    writer.write(_example(images[i], None if labels is None else labels[i]))
+            os.replace(staging, path)  # a killed writer leaves no half shard under the real name
+        except BaseException:  # Ctrl-C too: no staging file is left behind
+            staging.unlink(missing_ok=True)
+            raise
         counts.append(len(indices))
     metadata = {
         "shards": [_shard_name(i, num_shards) for i in range(num_shards)], "counts": counts,
         "num_images": len(images), "image_shape": list(images.shape[1:]),
         "labelled": labels is not None, "class_names": list(class_names or []),
     }
-    (out_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+    staging = out_dir / f".{METADATA_FILE}.tmp"
+    try:
+        staging.write_text(json.dumps(metadata, indent=2))
+        os.replace(staging, out_dir / METADATA_FILE)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     return out_dir
 
 
@@ -173,12 +191,17 @@ def shard_dataset(
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@command_main
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tfgan_zoo.data.shards", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("images", help="folder of images (searched recursively)")
     parser.add_argument("out", help="folder to write the shards and shards.json into")
-    parser.add_argument("--size", type=int, default=64, help="side of the square images stored")
-    parser.add_argument("--shards", type=int, default=16)
+    parser.add_argument("--size", type=positive_int, default=64, help="side of the square images stored")
+    parser.add_argument(
+        "--shards", type=positive_int, default=16, help="number of shard files (at least one per worker)"
+    )
     parser.add_argument("--labels", default=None, help="'subfolders' or a labels CSV")
     parser.add_argument("--label-column", default=None)
     parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")

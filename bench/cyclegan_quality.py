@@ -37,27 +37,29 @@ def main():
     parser.add_argument("--results", type=Path, default=HERE / "results" / "cyclegan_quality.json")
     args = parser.parse_args()
 
-    import keras
     import numpy as np
     import tensorflow as tf
 
     from tfgan_zoo import metrics
     from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir
+    from tfgan_zoo.experiment.evaluators import translation_network_key
     from tfgan_zoo.export import latest_export
 
     config = json.loads((args.run / "config.json").read_text())
     size, cache, val_count = config["model_config"]["image_size"], Path(config["run"]["cache_dir"]), config["data"]["val_count"]
-    classifier_path = cache / f"horse2zebra_{size}px_classifier.keras"
-    if not classifier_path.exists():
-        raise SystemExit(f"{classifier_path} not found: run the experiment with --eval-every > 0 first.")
     root = resolve_unpaired_dir("horse2zebra", args.data_dir)
     train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache / "decoded")
     val_a, val_b, _, _ = load_unpaired(root, size, "val", val_count, cache_dir=cache / "decoded")
-    classifier = keras.saving.load_model(classifier_path)
+    key = translation_network_key("horse2zebra", (train_a, train_b), config["run"]["seed"])
+    classifier_path = cache / f"{key}.keras"
+    classifier = metrics.cached_classifier(classifier_path, key)
+    if classifier is None:
+        raise SystemExit(f"No classifier of this run's data in {classifier_path}: run the experiment with "
+                         "--eval-every > 0 first.")
     # Real targets the classifier trained on stand in for a perfect translator's output: the floor.
     evaluator = metrics.TranslationEvaluator(
         classifier, val_a, val_b, held_out_a=train_a, held_out_b=train_b, seed=config["run"]["seed"],
-        network_key=classifier_path.name,
+        network_key=key,
     )
     accuracy = metrics.classifier_accuracy(
         classifier, np.concatenate([val_a, val_b]), np.repeat([0, 1], [len(val_a), len(val_b)])

@@ -89,3 +89,24 @@ def test_pipeline_batches_in_unit_range():
 def test_pipeline_rejects_float_images():
     with pytest.raises(ValueError, match="uint8"):
         data.image_dataset(np.zeros((4, 28, 28, 1), np.float32))
+
+
+@pytest.mark.parametrize("labels, found", [
+    (np.array([0, 1, 0.6, 1]), r"labels\[2\] = 0.6 is not a whole number"),
+    (np.array([0, 1, np.nan, 1]), r"labels\[2\] = nan is not a whole number"),
+    (np.array([0, 2**32, 1, 1], np.int64), r"labels\[1\] = 4294967296 is beyond int32"),
+    (np.array([0, 1, 1, -1]), r"labels\[3\] = -1 is negative"),
+    (np.array(["cat", "dog", "cat", "dog"]), "integer class ids"),
+], ids=["fraction", "nan", "beyond int32", "negative", "text"])
+def test_pipeline_refuses_labels_that_are_not_class_ids(labels, found):
+    images = np.zeros((4, 4, 4, 1), np.uint8)
+    with pytest.raises(ValueError, match=found):
+        data.image_dataset(images, labels, batch_size=2)
+
+
+def test_pipeline_takes_whole_float_labels_and_one_hot_rows_as_they_are():
+    images = np.zeros((4, 4, 4, 1), np.uint8)
+    (_, labels), = data.image_dataset(images, np.array([3.0, 0.0, 2**31 - 1, 1.0]), batch_size=4, shuffle=False)
+    assert labels.numpy().tolist() == [3, 0, 2**31 - 1, 1]
+    (_, one_hot), = data.image_dataset(images, np.eye(4, dtype=np.float32), batch_size=4, shuffle=False)
+    assert one_hot.numpy().tolist() == np.eye(4, dtype=int).tolist()

@@ -12,6 +12,7 @@ from conftest import REPO, run_script
 import tfgan_zoo
 from tfgan_zoo import metrics
 from tfgan_zoo.data import load_idx_dataset
+from tfgan_zoo.experiment.evaluators import domain_network_key, translation_network_key
 from tfgan_zoo.export import latest_export
 from tfgan_zoo.report import build_report
 
@@ -31,8 +32,9 @@ def test_evaluation_keeps_best_epoch_and_report_shows_it(tmp_path, data_dir):
     # A quickly trained classifier in the cache stands in for the real one
     # (which takes a minute or two): this test is about the wiring.
     images, labels = load_idx_dataset("mnist", "train", data_dir)
-    metrics.domain_classifier(images[:2000], labels[:2000], 10, cache_path=tmp_path / "cache" / "mnist_classifier.keras",
-                              epochs=1)
+    key = domain_network_key("mnist", images, labels)  # what the run will look for
+    quick = metrics.domain_classifier(images[:2000], labels[:2000], 10, epochs=1)
+    metrics.keep_classifier(quick, tmp_path / "cache" / f"{key}.keras", key)
     run_dir = tmp_path / "run"
     flags = [*TINY[:-2], "--eval-every", "1", "--eval-samples", "200", "--cache-dir", str(tmp_path / "cache")]
     run_script(REPO / "experiments" / "cgan_mnist.py", "--out", run_dir, "--data-dir", data_dir, "--epochs", "2", *flags)
@@ -89,8 +91,11 @@ def test_cyclegan_horse2zebra_run_scores_writes_gallery_and_export(tmp_path, dat
         pytest.skip("horse2zebra not found in the shared data folder")
     # A classifier trained for one epoch in the cache stands in for the real one: this is about the wiring.
     cache = tmp_path / "cache"
-    few_a, few_b, _, _ = tfgan_zoo.data.load_unpaired(data_dir / "horse2zebra", 32, "train", limit=64)
-    metrics.translation_classifier(few_a, few_b, cache_path=cache / "horse2zebra_32px_classifier.keras", epochs=1)
+    train_a, train_b, _, _ = tfgan_zoo.data.load_unpaired(data_dir / "horse2zebra", 32, "train", 20,
+                                                          cache_dir=cache / "decoded")  # as the run reads it
+    key = translation_network_key("horse2zebra", (train_a, train_b), seed=0)
+    quick = metrics.translation_classifier(train_a[:64], train_b[:64], epochs=1)
+    metrics.keep_classifier(quick, cache / f"{key}.keras", key)
     run_dir = tmp_path / "run"
 
     run_experiment("cyclegan_horse2zebra.py", run_dir, data_dir, [

@@ -1,13 +1,18 @@
 """The image-folder loader on crafted files: sizes, modes, nesting, corrupt files, labels."""
 
 import logging
+import struct
+import zlib
 
 import numpy as np
 import pytest
 from conftest import write_image
+from PIL import Image, ImageOps
 
+from tfgan_zoo.data import DataNotFoundError, ImageReadError, load_image_folder, read_rgb
 from tfgan_zoo.runs.identity import source_identity
-from tfgan_zoo.data import DataNotFoundError, ImageReadError, load_image_folder
+
+EXIF_ORIENTATION = 0x0112
 
 
 @pytest.fixture
@@ -98,3 +103,66 @@ def test_a_link_back_up_the_tree_is_entered_once(folder):
     assert len(images) == 4  # the four good images, not again/cats/..., again/again/...
     fingerprint = source_identity(folder)
     assert fingerprint["files"] == 6  # four images, the corrupt one, notes.txt
+
+
+# ------------------------------------------------- orientation, kinds, size
+def oriented(path, image, orientation: int, **options):
+    """``image`` saved with an EXIF orientation tag (through Pillow, which writes it for PNG and WebP)."""
+    picture = Image.fromarray(image)
+    exif = picture.getexif()
+    exif[EXIF_ORIENTATION] = orientation
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(path, exif=exif.tobytes(), **options)
+    return path
+
+
+@pytest.mark.parametrize("suffix, options", [(".png", {}), (".webp", {"lossless": True})])
+def test_exif_orientation_is_applied_to_png_and_webp_as_to_jpeg(tmp_path, suffix, options):
+    stored = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)  # as the camera stored it
+    for orientation in range(1, 9):
+        path = oriented(tmp_path / f"{orientation}{suffix}", stored, orientation, **options)
+        upright = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))  # Pillow's reading
+        read = read_rgb(path)
+        assert read.shape == upright.shape and np.array_equal(read, upright), orientation
+    assert read_rgb(tmp_path / f"6{suffix}").shape == (7, 5, 3)  # turned a quarter: on its side no more
+
+
+def test_gif_and_tiff_pictures_are_read_and_other_kinds_are_named(tmp_path, caplog):
+    picture = np.random.default_rng(2).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    for name in ("a.gif", "b.tif", "c.TIFF"):
+        path = tmp_path / "pictures" / name
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(picture).save(path)
+    (tmp_path / "pictures" / "phone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    with caplog.at_level(logging.WARNING, logger="tfgan_zoo.data"):
+        loaded = load_image_folder(tmp_path / "pictures", image_size=12)
+    assert sorted(path.name for path in loaded.files) == ["a.gif", "b.tif", "c.TIFF"]
+    assert np.array_equal(loaded.images[loaded.files.index(tmp_path / "pictures" / "b.tif")], picture)
+    assert [(path.name, "HEIC" in reason) for path, reason in loaded.skipped] == [("phone.heic", True)]
+    assert "phone.heic" in caplog.text
+    with pytest.raises(ImageReadError, match="phone.heic"):
+        load_image_folder(tmp_path / "pictures", image_size=12, strict=True)
+
+
+def huge_png(path, side: int = 20000):
+    """A PNG whose header says ``side``x``side`` grey pixels (a few dozen bytes: its pixels are missing)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    empty = zlib.compress(b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", empty) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_picture_over_the_pixel_cap_is_refused_from_its_header(folder):
+    huge_png(folder / "cats" / "huge.png")
+    huge_png(folder / "cats" / "large.png", side=9000)  # below Pillow's own limit
+    loaded = load_image_folder(folder, image_size=16)
+    reasons = {path.name: reason for path, reason in loaded.skipped}
+    assert len(loaded.images) == 4 and "cap" in reasons["huge.png"] and "9000x9000" in reasons["large.png"]
+    with pytest.raises(ImageReadError, match=r"huge\.png is 400 megapixels, over the 67.1-megapixel cap"):
+        read_rgb(folder / "cats" / "huge.png")
+    with pytest.raises(ImageReadError, match=r"grey\.png is 32x32 pixels .* over the .*-megapixel cap"):
+        read_rgb(folder / "cats" / "grey.png", max_pixels=32 * 32 - 1)
+    assert read_rgb(folder / "cats" / "grey.png", max_pixels=32 * 32).shape == (32, 32, 3)

@@ -235,7 +235,7 @@ def test_domain_features_work_at_any_size_and_channels(tmp_path):
     assert metrics.classifier_accuracy(features.classifier, images, labels) > 0.9
     extracted = features(images[:10])
     assert extracted.shape == (10, 128) and extracted.dtype == np.float32
-    reloaded = metrics.DomainFeatures.train(images, labels, 3, cache_path=cache, key="colour")
+    reloaded = metrics.DomainFeatures.train(images, labels, 3, cache_path=cache, epochs=2, key="colour")
     assert np.allclose(reloaded(images[:10]), extracted, atol=1e-5)
     assert reloaded.network_key == "colour.keras"  # the cache file names the network in protocols
 

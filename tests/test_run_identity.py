@@ -5,8 +5,10 @@ And every experiment refuses impossible option values when it parses them."""
 
 import csv
 import json
+import os
 import shutil
 
+import cv2
 import keras
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ import tfgan_zoo
 from tfgan_zoo import experiment, options
 from tfgan_zoo.experiment import ExperimentParser
 from tfgan_zoo.runs import RunOptions, RunSpec, admit, run_config
-from tfgan_zoo.runs.identity import KeepLearningRates
+from tfgan_zoo.runs.identity import CONTENT, NAMES_AND_SIZES, KeepLearningRates, _path_identity
 from tfgan_zoo.data import image_dataset
 
 SCRIPTS = ("cgan_mnist", "dcgan_mnist", "dcgan_folder", "cgan_anime", "pix2pix_facades", "pix2pix_lineart",
@@ -142,6 +144,53 @@ def test_a_replaced_image_of_another_size_changes_the_fingerprint(good, tmp_path
     write_image(good / "0.png", np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8))
     message = refusal(run_dir, folder_config("good"))
     assert "data.sources.images.fingerprint" in message and "files" not in message
+
+
+def uncompressed_png(path, value: int) -> None:
+    """A PNG whose size depends on its shape only."""
+    ok, encoded = cv2.imencode(".png", solid(value, size=8), [cv2.IMWRITE_PNG_COMPRESSION, 0])
+    assert ok
+    path.write_bytes(encoded.tobytes())
+
+
+def test_an_image_edited_in_place_changes_the_fingerprint(good, tmp_path):
+    uncompressed_png(good / "0.png", 0)
+    run_dir = tmp_path / "run"
+    check(run_dir, folder_config("good"))
+    before = (good / "0.png").stat()
+    uncompressed_png(good / "0.png", 99)
+    os.utime(good / "0.png", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (good / "0.png").stat().st_size == before.st_size  # names, sizes and times as recorded
+    message = refusal(run_dir, folder_config("good"))
+    assert "data.sources.images.fingerprint" in message and "files" not in message
+
+
+def names_and_sizes_record(run_dir, folder) -> None:
+    """Rewrites ``run_dir``'s record of ``folder`` as the package recorded folders before
+    fingerprints covered contents: no kind, names and sizes only."""
+    path = run_dir / "config.json"
+    config = json.loads(path.read_text())
+    config["data"]["sources"]["images"] = _path_identity(folder, NAMES_AND_SIZES)
+    assert "fingerprint_kind" not in config["data"]["sources"]["images"]
+    path.write_text(json.dumps(config))
+
+
+def test_a_run_recorded_by_names_and_sizes_resumes_on_its_data_and_records_the_content(good, tmp_path):
+    run_dir = tmp_path / "run"
+    check(run_dir, folder_config("good"))
+    names_and_sizes_record(run_dir, good)
+    assert check(run_dir, folder_config("good")) == {}  # unchanged data: resumes without a word
+    recorded = json.loads((run_dir / "config.json").read_text())["data"]["sources"]["images"]
+    assert recorded == _path_identity(good) and recorded["fingerprint_kind"] == CONTENT
+    names_and_sizes_record(run_dir, good)
+    write_image(good / "more.png", solid(7, size=8))
+    message = refusal(run_dir, folder_config("good"))  # changed data: compared by the recorded kind
+    assert "data.sources.images.files: 4 -> 5" in message and "fingerprint_kind" not in message
+
+
+def test_the_names_and_sizes_fingerprint_is_made_as_before(data_dir):
+    # As recorded in tests/fixtures/recorded_runs/cyclegan_2026-12-07/config.json.
+    assert _path_identity(data_dir / "horse2zebra", NAMES_AND_SIZES)["fingerprint"] == "26c7562f5d718e0f"
 
 
 def test_spellings_of_one_folder_are_one_run(good, tmp_path):

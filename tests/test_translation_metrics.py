@@ -67,7 +67,8 @@ def test_classifier_reads_held_out_domains_in_float32_and_caches(domains, classi
     assert metrics.classifier_accuracy(model, images, labels) > 0.95
     assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
     assert cache.is_file()
-    reloaded = metrics.translation_classifier(*domains["train"], cache_path=cache)
+    reloaded = metrics.translation_classifier(*domains["train"], cache_path=cache, epochs=2, width=8, blocks=3,
+                                              batch_size=16)
     np.testing.assert_allclose(reloaded.predict(images[:8], verbose=0), model.predict(images[:8], verbose=0))
 
 

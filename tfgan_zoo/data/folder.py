@@ -5,10 +5,13 @@
     folder = load_image_folder("faces", 64, labels="tags.csv", label_column="hair")
 
 Every image is centre-cropped to a square and resized to ``image_size``;
-greyscale, palette and transparent images become RGB (see :func:`read_rgb`).
-Files that cannot be decoded are skipped and listed (``folder.skipped``, and a
-warning naming them), or, with ``strict=True``, stop the load with an error
-naming the file. Decoding runs on a thread pool (OpenCV releases the GIL).
+greyscale, palette and transparent images become RGB and EXIF orientation is
+applied (see :func:`read_rgb`). Files that cannot be decoded, pictures over the
+pixel cap (:data:`~tfgan_zoo.data.images.MAX_PIXELS`) and pictures of kinds
+that are not decoded (HEIC, AVIF, ...: :data:`UNREAD_PICTURE_EXTENSIONS`) are
+skipped and listed (``folder.skipped``, and a warning naming them), or, with
+``strict=True``, stop the load with an error naming the file. Decoding runs on
+a thread pool (OpenCV releases the GIL).
 
 TensorFlow Datasets' ``ImageFolder`` builder was considered: it needs a
 ``root/split/label/`` layout, has no unlabelled or CSV mode, and decodes
@@ -31,7 +34,15 @@ from pathlib import Path
 import numpy as np
 
 from tfgan_zoo.data.idx import DataError, DataNotFoundError
-from tfgan_zoo.data.images import ImageReadError, list_images, read_rgb, resize_square
+from tfgan_zoo.data.images import (
+    IMAGE_EXTENSIONS,
+    UNREAD_PICTURE_EXTENSIONS,
+    ImageReadError,
+    list_images,
+    read_rgb,
+    resize_square,
+    walk_files,
+)
 
 logger = logging.getLogger("tfgan_zoo.data")
 
@@ -82,7 +93,7 @@ def load_image_folder(
     strict: bool = False,
     workers: int | None = None,
 ) -> ImageFolder:
-    """Reads every image under ``directory`` (JPEG, PNG, BMP, WebP; nested folders too).
+    """Reads every image under ``directory`` (JPEG, PNG, BMP, WebP, GIF, TIFF; nested folders too).
 
     Args:
         image_size: side of the square images returned.
@@ -104,8 +115,8 @@ def load_image_folder(
             see :func:`normalize_label`). Class ids follow the sorted class
             names (numerically when all are numbers), so the same labels
             always give the same ids; ``ImageFolder.class_names`` lists them.
-        strict: raise :class:`ImageReadError` on the first unreadable file
-            instead of skipping it.
+        strict: raise :class:`ImageReadError` on the first unreadable file (or
+            picture of a kind that is not decoded) instead of skipping it.
         workers: decoding threads (default: the CPU count).
     """
     root = Path(directory)
@@ -120,24 +131,28 @@ def load_image_folder(
         files, names = _from_subfolders(root)
     else:
         files, names = _from_csv(root, Path(labels), label_column, filename_column)
+    unread = _unread_pictures(root, strict)
     if not files:
+        found = f" It holds {len(unread)} picture(s) of kinds that are not decoded: {unread[0][1]}." if unread else ""
         raise DataNotFoundError(
-            f"{root} holds no images (looked for {', '.join(('.jpg', '.jpeg', '.png', '.bmp', '.webp'))} "
-            "in it and its sub-folders)."
+            f"{root} holds no images (looked for {', '.join(IMAGE_EXTENSIONS)} in it and its sub-folders).{found}"
         )
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         decoded = list(pool.map(lambda path: _read_square(path, image_size, strict), files))
-    skipped = [(path, result) for path, result in zip(files, decoded) if isinstance(result, str)]
+    skipped = [(path, result) for path, result in zip(files, decoded) if isinstance(result, str)] + unread
     kept = [i for i, result in enumerate(decoded) if not isinstance(result, str)]
     if skipped:
         listing = "; ".join(f"{path} ({reason})" for path, reason in skipped[:20])
         more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
         logger.warning(
             "Skipped %d unreadable file(s) of %d under %s: %s%s. Pass strict=True (--strict) to stop on them instead.",
-            len(skipped), len(files), root, listing, more,
+            len(skipped), len(files) + len(unread), root, listing, more,
         )
     if not kept:
-        raise ImageReadError(f"None of the {len(files)} image files under {root} could be read.")
+        raise ImageReadError(
+            f"None of the {len(files)} image files under {root} could be read: {skipped[0][0]} ({skipped[0][1]})"
+            + (f" and {len(skipped) - 1} more" if len(skipped) > 1 else "") + "."
+        )
     images = np.stack([decoded[i] for i in kept])
     class_labels = None
     class_names: list[str] = []
@@ -146,6 +161,21 @@ def load_image_folder(
         ids = {name: index for index, name in enumerate(class_names)}
         class_labels = np.array([ids[names[i]] for i in kept], np.int32)
     return ImageFolder(images, class_labels, class_names, [files[i] for i in kept], skipped)
+
+
+def _unread_pictures(root: Path, strict: bool) -> list[tuple[Path, str]]:
+    """``(file, reason)`` for each picture under ``root`` of a kind that is not decoded
+    (:data:`UNREAD_PICTURE_EXTENSIONS`), or, with ``strict``, an error naming the first."""
+    unread = [
+        (path, f"{path.suffix[1:].upper()} pictures are not decoded; convert it to JPEG or PNG")
+        for path in walk_files(root)
+        if path.suffix.lower() in UNREAD_PICTURE_EXTENSIONS
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
+    if unread and strict:
+        path, reason = unread[0]
+        raise ImageReadError(f"Cannot read image {path}: {reason}.", reason)
+    return unread
 
 
 def _read_square(path: Path, size: int, strict: bool):

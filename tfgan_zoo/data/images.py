@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import struct
+import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from tfgan_zoo.data.idx import DATA_ENV_VAR, DataError, DataNotFoundError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+# Pictures of kinds OpenCV does not decode: a folder's loader names them rather than dropping them unseen.
+UNREAD_PICTURE_EXTENSIONS = (".heic", ".heif", ".avif", ".jxl", ".psd", ".svg")
+# 8192x8192: a 50-megapixel camera picture fits; a 20000x20000 PNG (a 1.2 MB file)
+# would take 1.2 GB decoded, on every decoding thread at once.
+MAX_PIXELS = 8192 * 8192
 _JPEG_MAGIC = b"\xff\xd8"
+_EXIF_ORIENTATION = 0x0112
+# Pillow warns of large pictures as it opens them; the warning filter that silences
+# that is process-wide state, so decoding threads set it one at a time.
+_HEADER_LOCK = threading.Lock()
 
 
 class ImageReadError(ValueError):
@@ -104,32 +118,121 @@ def _unreadable(path: Path, reason: str) -> ImageReadError:
     )
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
+def read_rgb(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """One image file as uint8 RGB ``[H, W, 3]``.
 
     Greyscale and palette images become RGB, 16-bit images are scaled to 8 bits,
     and transparent images (RGBA, grey + alpha) are composited on white, the usual
-    background of line art and cut-outs. JPEG EXIF orientation is applied.
-    Raises :class:`ImageReadError` for empty, unreadable or undecodable files.
+    background of line art and cut-outs. EXIF orientation (JPEG, PNG, WebP; TIFF's
+    own) is applied, so a phone picture stands upright. An animated GIF gives its
+    first frame.
+
+    Raises :class:`ImageReadError` for empty, unreadable or undecodable files, and
+    for pictures of more than ``max_pixels`` pixels, found from the file's header
+    before anything is decoded.
     """
     path = Path(path)
     try:
-        # np.fromfile + imdecode, unlike cv2.imread, copes with non-ASCII paths on every OS.
-        raw = np.fromfile(path, dtype=np.uint8)
+        # Bytes then imdecode, unlike cv2.imread, copes with non-ASCII paths on every OS.
+        data = path.read_bytes()
     except OSError as error:
-        raise _unreadable(path, str(error)) from error
-    if raw.size == 0:
+        raise _unreadable(path, error.strerror or str(error)) from error
+    if not data:
         raise _unreadable(path, "the file is empty")
-    # JPEG has no alpha and no 16-bit form, so decode it as colour, which also applies EXIF
-    # orientation; other formats are read unchanged to keep their alpha and bit depth.
-    flags = cv2.IMREAD_COLOR if raw[:2].tobytes() == _JPEG_MAGIC else cv2.IMREAD_UNCHANGED
+    _check_pixel_count(data, path, max_pixels)
+    raw = np.frombuffer(data, np.uint8)
     try:
-        image = cv2.imdecode(raw, flags)
+        if data.startswith(_JPEG_MAGIC):
+            # JPEG has no alpha and no 16-bit form: decoded as colour, which applies EXIF orientation.
+            image = cv2.imdecode(raw, cv2.IMREAD_COLOR)
+        else:
+            # Read unchanged to keep alpha and bit depth, which also skips EXIF orientation: applied here.
+            image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED)
+            if image is not None and image.size:
+                image = _oriented(image, _exif_orientation(_exif_block(data)))
     except cv2.error as error:
         raise _unreadable(path, f"OpenCV failed to decode it ({error})") from error
     if image is None or image.size == 0:
         raise _unreadable(path, "it is corrupt or not in a supported image format")
     return _to_rgb8(image, path)
+
+
+def _check_pixel_count(data: bytes, path: Path, max_pixels: int) -> None:
+    """Refuses a picture larger than ``max_pixels`` from its header alone (Pillow reads
+    only the header until asked for pixels). A header Pillow cannot read is left to
+    OpenCV, whose error then names the file."""
+    try:
+        with _HEADER_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:
+                width, height = header.size
+                size = f"{width}x{height} pixels ({width * height / 1e6:.3g} megapixels)"
+                if width * height <= max_pixels:
+                    return
+    except Image.DecompressionBombError as error:  # beyond Pillow's own limit, which says the pixel count
+        counted = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(counted[1]) / 1e6:.3g} megapixels" if counted else "beyond Pillow's limit"
+    except Exception:  # Pillow raises many kinds (OSError, SyntaxError, ...) for headers it cannot parse
+        return
+    raise ImageReadError(
+        f"Image {path} is {size}, over the {max_pixels / 1e6:.3g}-megapixel cap on training pictures (every "
+        "decoding thread holds a picture whole in memory). Shrink it (training uses a few hundred pixels a side) "
+        "or remove it.",
+        f"{size}, over the {max_pixels / 1e6:.3g}-megapixel cap",
+    )
+
+
+def _exif_block(data: bytes) -> bytes:
+    """The EXIF block of a PNG (its ``eXIf`` chunk) or WebP (its ``EXIF`` chunk), found by
+    stepping over the chunks' headers without decoding; empty when there is none.
+    (TIFF's decoder applies its own orientation; JPEG is decoded by OpenCV's.)"""
+    try:
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            offset = 8
+            while offset + 8 <= len(data):
+                length, kind = struct.unpack_from(">I4s", data, offset)
+                if kind == b"eXIf":
+                    return data[offset + 8 : offset + 8 + length]
+                if kind == b"IEND":
+                    break
+                offset += 12 + length  # length, type, data, CRC
+        elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            offset = 12
+            while offset + 8 <= len(data):
+                kind, length = struct.unpack_from("<4sI", data, offset)
+                if kind == b"EXIF":
+                    return data[offset + 8 : offset + 8 + length]
+                offset += 8 + length + (length & 1)  # chunks are padded to an even size
+    except struct.error:  # a truncated header: no orientation to trust
+        pass
+    return b""
+
+
+def _exif_orientation(exif: bytes) -> int:
+    """The orientation (1-8; 1 is upright) an EXIF block (TIFF layout) records, else 1."""
+    exif = exif.removeprefix(b"Exif\x00\x00")
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(exif[:4])
+    if order is None:
+        return 1
+    try:
+        (first_directory,) = struct.unpack_from(order + "I", exif, 4)
+        (entries,) = struct.unpack_from(order + "H", exif, first_directory)
+        for index in range(entries):
+            # An entry is tag, type, count, value; a SHORT value sits first in its 4 bytes.
+            tag, _, _, value = struct.unpack_from(order + "HHIH", exif, first_directory + 2 + 12 * index)
+            if tag == _EXIF_ORIENTATION:
+                return value if 1 <= value <= 8 else 1
+    except struct.error:  # a truncated EXIF block: no orientation to trust
+        return 1
+    return 1
+
+
+def _oriented(image: np.ndarray, orientation: int) -> np.ndarray:
+    """``image`` turned upright for its EXIF ``orientation``, as OpenCV turns JPEGs."""
+    if orientation >= 5:  # 5-8 swap rows and columns first
+        image = image.swapaxes(0, 1)
+    flips = {2: (1,), 3: (0, 1), 4: (0,), 6: (1,), 7: (0, 1), 8: (0,)}.get(orientation, ())
+    return np.ascontiguousarray(np.flip(image, flips) if flips else image)
 
 
 def _to_rgb8(image: np.ndarray, path: Path) -> np.ndarray:

@@ -20,6 +20,38 @@ def uint8_image_array(name: str, images, loader: str) -> np.ndarray:
     return images
 
 
+def class_ids(labels) -> np.ndarray:
+    """``labels`` as int32 class ids, or a ValueError naming the first value that is not one.
+
+    Integers from 0 to 2**31 - 1 (and booleans) are taken, and so are floats that
+    are whole numbers (``3.0``, one-hot rows); a fraction (``0.6``), NaN, a negative id or
+    one beyond int32 would otherwise be cut or wrapped to another class.
+    """
+    labels = np.asarray(labels)
+    floating = np.issubdtype(labels.dtype, np.floating)
+    if not (floating or labels.dtype == bool or np.issubdtype(labels.dtype, np.integer)):
+        raise ValueError(
+            f"labels must be integer class ids (0, 1, 2, ...), got {labels.dtype} values. "
+            "Map each class to its index first, e.g. with np.unique(labels, return_inverse=True)."
+        )
+    if labels.size == 0:
+        return labels.astype(np.int32)
+    problems = {
+        "not a whole number": (~np.isfinite(labels) | (labels != np.round(labels))) if floating else None,
+        "negative": labels < 0,
+        "beyond int32 (2**31 - 1)": labels > np.iinfo(np.int32).max,
+    }
+    for problem, found in problems.items():
+        if found is not None and np.any(found):
+            where = tuple(int(axis[0]) for axis in np.nonzero(found))
+            index = where[0] if len(where) == 1 else ", ".join(map(str, where))
+            raise ValueError(
+                f"labels must be class ids from 0 to 2**31 - 1, but labels[{index}] = {labels[where].item()!r} is "
+                f"{problem}: it would be read as another class. Pass the integer class of each image."
+            )
+    return labels.astype(np.int32)
+
+
 def image_dataset(
     images: np.ndarray,
     labels: np.ndarray | None = None,
@@ -30,7 +62,8 @@ def image_dataset(
 ) -> tf.data.Dataset:
     """Batches of images in [-1, 1] (with their labels, if given).
 
-    ``images`` are uint8 ``[N, H, W, C]``. Shuffling reshuffles every epoch;
+    ``images`` are uint8 ``[N, H, W, C]``; ``labels`` are class ids (see
+    :func:`class_ids`), yielded as int32. Shuffling reshuffles every epoch;
     ``drop_remainder`` keeps every batch the same size, which keeps XLA from
     recompiling and splits evenly across replicas.
     """
@@ -44,7 +77,7 @@ def image_dataset(
         raise ValueError(f"{len(images)} images but {len(labels)} labels.")
     if batch_size > len(images) and drop_remainder:
         raise DataError(f"batch_size {batch_size} exceeds the {len(images)} images available.")
-    tensors = images if labels is None else (images, np.asarray(labels, np.int32))
+    tensors = images if labels is None else (images, class_ids(labels))
     dataset = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)

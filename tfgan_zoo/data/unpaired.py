@@ -32,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,7 +48,8 @@ from tfgan_zoo.data.tfds_errors import tfds_load_error
 DOMAINS = ("A", "B")
 SPLITS = ("train", "val", "test")
 DEFAULT_VAL_COUNT = 100
-_CACHE_VERSION = 1
+# Bumped whenever decoding changes what a file gives (2: EXIF orientation of PNG and WebP).
+_CACHE_VERSION = 2
 
 
 def _layout(name: str = "<dir>") -> str:
@@ -180,16 +183,50 @@ def _read_images(files: list[Path], size: int, workers: int) -> np.ndarray:
 
 
 def _cache_file(cache_dir: Path, directory: Path, selection: dict, settings: dict) -> Path:
-    listing = {
-        domain: [(path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files]
-        for domain, files in selection.items()
-    }
-    key = json.dumps(
-        {"version": _CACHE_VERSION, "folder": str(directory.resolve()), "files": listing, **settings},
-        sort_keys=True,
-    )
-    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-    return cache_dir / f"unpaired_{directory.name}_{settings['split']}_{settings['size']}px_{digest}.npz"
+    """The cache of ``selection`` decoded with ``settings``, named by a hash of what
+    it is built from: each file's name and bytes (an edit in place, even one that
+    keeps the size and the modification time, is another cache), the settings and
+    the decoder's version (:data:`_CACHE_VERSION`)."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(json.dumps({"version": _CACHE_VERSION, **settings}, sort_keys=True).encode())
+    for domain, files in sorted(selection.items()):
+        for path in files:
+            digest.update(json.dumps([domain, path.name]).encode())
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return cache_dir / f"unpaired_{directory.name}_{settings['split']}_{settings['size']}px_{digest.hexdigest()}.npz"
+
+
+def _read_cache(cache: Path) -> tuple | None:
+    """The arrays and names kept in ``cache``, or None (saying so) when it cannot be read."""
+    try:
+        with np.load(cache) as stored:
+            return (stored["images_a"], stored["images_b"], stored["names_a"].tolist(), stored["names_b"].tolist())
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        print(f"The decoded-image cache {cache} cannot be read ({type(error).__name__}: {error}); "
+              "decoding the images again and rewriting it.", file=sys.stderr)
+        return None
+
+
+def _write_cache(cache: Path, images: dict, names: dict) -> None:
+    """Keeps the decoded arrays in ``cache``, whole or not at all; a cache that cannot
+    be written is said and skipped, since the images are in hand."""
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as handle:
+            np.savez(
+                handle,
+                images_a=images["A"],
+                images_b=images["B"],
+                names_a=np.array(names["A"], dtype=str),
+                names_b=np.array(names["B"], dtype=str),
+            )
+        os.replace(partial, cache)  # readers never see a half-written cache
+    except OSError as error:
+        print(f"The decoded images cannot be kept in {cache} ({error.strerror or error}); continuing without "
+              "the cache. Pass a writable --cache-dir to keep them.", file=sys.stderr)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def load_unpaired(
@@ -220,8 +257,8 @@ def load_unpaired(
             order) of the split, for quick looks and tests; the split itself does
             not change.
         cache_dir: if given, the decoded arrays are kept there as ``.npz`` and
-            reused while the files (names, sizes, modification times) and the
-            arguments are unchanged.
+            reused while the files (names and bytes) and the arguments are
+            unchanged; a cache that cannot be read is named and rewritten.
         workers: decoding threads.
 
     Returns uint8 ``[N, size, size, 3]`` and ``[M, size, size, 3]`` arrays and the
@@ -239,28 +276,13 @@ def load_unpaired(
     if cache_dir is not None:
         settings = {"split": split, "size": size, "val_count": val_count, "dedupe": dedupe}
         cache = _cache_file(Path(cache_dir), directory, selection, settings)
-        if cache.is_file():
-            with np.load(cache) as stored:
-                return (
-                    stored["images_a"],
-                    stored["images_b"],
-                    stored["names_a"].tolist(),
-                    stored["names_b"].tolist(),
-                )
+        cached = _read_cache(cache) if cache.is_file() else None
+        if cached is not None:
+            return cached
     images = {domain: _read_images(files, size, workers) for domain, files in selection.items()}
     names = {domain: [path.stem for path in files] for domain, files in selection.items()}
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(cache.name + ".partial")
-        with open(partial, "wb") as handle:
-            np.savez(
-                handle,
-                images_a=images["A"],
-                images_b=images["B"],
-                names_a=np.array(names["A"], dtype=str),
-                names_b=np.array(names["B"], dtype=str),
-            )
-        os.replace(partial, cache)  # readers never see a half-written cache
+        _write_cache(cache, images, names)
     return images["A"], images["B"], names["A"], names["B"]
 
 

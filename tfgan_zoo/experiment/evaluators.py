@@ -41,8 +41,9 @@ def load_folder(spec: RunSpec, labelled: bool):
     folder = load_image_folder(images, image_size, labels=labels, label_column=spec.data.get("label_column"),
                                strict=bool(spec.extra.get("strict")))
     if folder.skipped:
+        more = f" and {len(folder.skipped) - 10} more" if len(folder.skipped) > 10 else ""
         print(f"Skipped {len(folder.skipped)} unreadable file(s): "
-              + ", ".join(str(path) for path, _ in folder.skipped[:10]))
+              + "; ".join(f"{path} ({reason})" for path, reason in folder.skipped[:10]) + more)
     if spec.data.get("subset"):
         folder = folder.subset(spec.data["subset"], seed=spec.run.seed)
     spec = spec.with_data(images=images, labels=labels if labelled else None).with_sources(
@@ -59,26 +60,37 @@ def folder_evaluator(spec: RunSpec, folder, conditional: bool):
     Features come from a classifier trained on the folder: on its labels when
     it has them, else on the auxiliary task of telling which of four rotations
     an image was turned by (see :func:`tfgan_zoo.metrics.rotation_task`).
-    Cached in the spec's ``cache_dir`` per folder content and size.
+    Cached in the spec's ``cache_dir`` under its
+    :func:`~tfgan_zoo.metrics.network_key`: the images, their labels, the task,
+    ``classifier_epochs`` and the seed; the key is the protocol's ``network_key``.
     """
     if spec.run.eval_every <= 0:
         return None
     task = "labels" if folder.labels is not None else "rotation"
     num_classes = folder.num_classes if folder.labels is not None else 4
-    cache = spec.run.cache_dir / f"folder_{metrics.images_digest(folder.images)}_{task}_classifier.keras"
-    images = labels = None  # only needed to train: a cached classifier is just loaded
-    if not cache.exists() and task == "labels":
-        # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
-        order = np.random.default_rng(spec.run.seed).permutation(len(folder.images))
-        images, labels = folder.images[order], folder.labels[order]
-    elif not cache.exists():
-        images, labels = metrics.rotation_task(folder.images, seed=spec.run.seed)
-    classifier = metrics.domain_classifier(
-        images, labels, num_classes, cache_path=cache, epochs=spec.extra["classifier_epochs"], seed=spec.run.seed,
-        builder=metrics.build_colour_classifier, validation_split=0.1,
+    epochs, seed, validation_split = spec.extra["classifier_epochs"], spec.run.seed, 0.1
+    key = metrics.network_key(
+        f"folder_{task}_classifier", images=folder.images, labels=folder.labels, task=task, epochs=epochs, seed=seed,
+        builder=metrics.build_colour_classifier, validation_split=validation_split,
     )
+    cache = spec.run.cache_dir / f"{key}.keras"
+    # A cached classifier is only loaded: the training set (four turns of every image) is made only to train.
+    classifier = metrics.cached_classifier(cache, key)
+    if classifier is None:
+        if task == "labels":
+            # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
+            order = np.random.default_rng(seed).permutation(len(folder.images))
+            images, labels = folder.images[order], folder.labels[order]
+        else:
+            images, labels = metrics.rotation_task(folder.images, seed=seed)
+        classifier = metrics.domain_classifier(
+            images, labels, num_classes, epochs=epochs, seed=seed, builder=metrics.build_colour_classifier,
+            validation_split=validation_split,
+        )
+        metrics.keep_classifier(classifier, cache, key)
+    _name_network(key, cache)
     return _gan_evaluator(
-        spec, metrics.DomainFeatures(classifier, key="domain", network_key=cache.name), folder.images,
+        spec, metrics.DomainFeatures(classifier, key="domain", network_key=key), folder.images,
         reference_split=f"{spec.data['images']} ({task})",
         classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
     )
@@ -88,16 +100,21 @@ def domain_evaluator(spec: RunSpec, train_images, train_labels, test_images, con
     """A :class:`~tfgan_zoo.metrics.GANEvaluator` in a domain classifier's feature space, or None.
 
     The classifier is trained on the training split once (a minute or two on
-    CPU) and cached in the spec's ``cache_dir``; the test split gives the
-    real-vs-real floor. None when evaluation is off.
+    CPU) and cached in the spec's ``cache_dir`` under its
+    :func:`~tfgan_zoo.metrics.network_key` (the training images and labels,
+    whatever folder they came from); the test split gives the real-vs-real
+    floor. None when evaluation is off.
     """
     if spec.run.eval_every <= 0:
         return None
     num_classes = int(train_labels.max()) + 1
-    cache = spec.run.cache_dir / f"{spec.data['dataset']}_classifier.keras"
-    classifier = metrics.domain_classifier(train_images, train_labels, num_classes, cache_path=cache)
+    key = domain_network_key(spec.data["dataset"], train_images, train_labels)
+    cache = spec.run.cache_dir / f"{key}.keras"
+    classifier = metrics.domain_classifier(train_images, train_labels, num_classes, cache_path=cache, cache_key=key)
+    _name_network(key, cache)
     return _gan_evaluator(
-        spec, metrics.DomainFeatures(classifier, network_key=cache.name), train_images, held_out=test_images[: spec.run.eval_samples],
+        spec, metrics.DomainFeatures(classifier, network_key=key), train_images,
+        held_out=test_images[: spec.run.eval_samples],
         classifier=classifier if conditional else None, num_classes=num_classes if conditional else 0,
     )
 
@@ -107,15 +124,39 @@ def translation_evaluator(spec: RunSpec, train: tuple, validation: tuple, name: 
 
     ``train`` and ``validation`` are ``(images_a, images_b)``. The domain
     classifier is trained on the train split once and cached in the spec's
-    ``cache_dir`` as ``{name}_{size}px_classifier.keras``.
+    ``cache_dir`` under its :func:`~tfgan_zoo.metrics.network_key` (both
+    domains' training images and the seed), ``{name}_{size}px_classifier_{hash}.keras``.
     """
     if spec.run.eval_every <= 0:
         return None
     val_a, val_b = (images[: spec.run.eval_samples] for images in validation)
-    cache = spec.run.cache_dir / f"{name}_{train[0].shape[1]}px_classifier.keras"
+    key = translation_network_key(name, train, spec.run.seed)
+    cache = spec.run.cache_dir / f"{key}.keras"
     classifier = metrics.translation_classifier(*train, cache_path=cache, validation=(val_a, val_b),
-                                                seed=spec.run.seed)
-    return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=spec.run.seed, network_key=cache.name)
+                                                seed=spec.run.seed, cache_key=key)
+    _name_network(key, cache)
+    return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=spec.run.seed, network_key=key)
+
+
+def domain_network_key(dataset: str, train_images, train_labels) -> str:
+    """The :func:`~tfgan_zoo.metrics.network_key` of the classifier :func:`domain_evaluator`
+    trains on ``dataset``'s training split; its cache is ``KEY.keras`` in the cache folder."""
+    num_classes = int(train_labels.max()) + 1
+    return metrics.network_key(f"{dataset}_classifier", images=train_images, labels=train_labels,
+                               num_classes=num_classes)
+
+
+def translation_network_key(name: str, train: tuple, seed: int) -> str:
+    """The :func:`~tfgan_zoo.metrics.network_key` of the domain classifier
+    :func:`translation_evaluator` trains on ``train`` (``(images_a, images_b)``)
+    with ``seed``; its cache is ``KEY.keras`` in the cache folder."""
+    return metrics.network_key(f"{name}_{train[0].shape[1]}px_classifier", images_a=train[0], images_b=train[1],
+                               seed=seed)
+
+
+def _name_network(key: str, cache: Path) -> None:
+    """Says which classifier the scores come from: the key the protocols record."""
+    print(f"Evaluation features: classifier {key}" + (f" ({cache})" if cache.exists() else ""))
 
 
 def _gan_evaluator(spec: RunSpec, extractor, reference, **options):

@@ -7,8 +7,9 @@ again into the same directory resumes only when these match: a difference
 stops the run before anything in the directory changes, naming every
 difference, unless the spec's ``force_resume`` is set, which continues with
 the new settings and records the change. Option names recorded under an older
-spelling are read through :func:`tfgan_zoo.glossary.canonical`, so that a run
-recorded before a rename resumes unchanged.
+spelling are read through :func:`tfgan_zoo.glossary.canonical`, and folders
+fingerprinted by an older kind (names and sizes, before contents) are compared
+by that kind, so that a run recorded before either change resumes unchanged.
 """
 
 from __future__ import annotations
@@ -53,25 +54,82 @@ def source_identity(value):
     )
 
 
-def _path_identity(path: Path) -> dict:
+# How a folder's fingerprint was made, recorded beside it. Records written before
+# kinds were recorded hashed names and sizes only; they are compared with that
+# fingerprint of the folder now, so that such a run resumes unchanged on unchanged data.
+CONTENT = "content"
+NAMES_AND_SIZES = "names-and-sizes"
+_CHUNK = 1 << 20
+
+
+def _path_identity(path: Path, kind: str = CONTENT) -> dict:
+    """A file's size and content hash, or a folder's file count and fingerprint of ``kind``:
+    :data:`CONTENT` (names, sizes and bytes of every file) or :data:`NAMES_AND_SIZES`.
+
+    Hashing every byte costs about what reading the folder costs, a small part of
+    decoding its images (see bench/fingerprint_cost.py), and unlike names and sizes
+    it sees a picture edited in place."""
     path = path.expanduser().resolve()
     if path.is_file():
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 digest.update(chunk)
         return {"path": str(path), "bytes": path.stat().st_size, "fingerprint": digest.hexdigest()[:16]}
     if not path.is_dir():
         return {"path": str(path), "exists": False}
-    # Names and sizes, not contents: fast on large folders, and what an added,
-    # removed, renamed or replaced image changes. Hidden files (.DS_Store) are not data.
-    entries = []
-    for file in walk_files(path):
-        name = file.relative_to(path)
-        if not any(part.startswith(".") for part in name.parts):
-            entries.append((name.as_posix(), file.stat().st_size))
-    digest = hashlib.sha256(json.dumps(sorted(entries)).encode())
-    return {"path": str(path), "files": len(entries), "fingerprint": digest.hexdigest()[:16]}
+    # Hidden files (.DS_Store) are not data.
+    files = sorted(
+        (file.relative_to(path).as_posix(), file) for file in walk_files(path)
+        if not any(part.startswith(".") for part in file.relative_to(path).parts)
+    )
+    if kind == NAMES_AND_SIZES:
+        digest = hashlib.sha256(json.dumps([(name, _size(file)) for name, file in files]).encode())
+        return {"path": str(path), "files": len(files), "fingerprint": digest.hexdigest()[:16]}
+    if kind != CONTENT:
+        raise ValueError(f"Unknown fingerprint kind {kind!r}; known: {CONTENT!r}, {NAMES_AND_SIZES!r}.")
+    digest = hashlib.blake2b(digest_size=16)
+    for name, file in files:
+        # Name and size first: they keep one file's bytes from running into the next's.
+        digest.update(json.dumps([name, _size(file)]).encode())
+        try:
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                    digest.update(chunk)
+        except OSError as error:  # unreadable, or a dangling link, beside the data: its name and error count
+            digest.update(f"unreadable: {error.strerror}".encode())
+    return {"path": str(path), "files": len(files), "fingerprint": digest.hexdigest()[:16], "fingerprint_kind": CONTENT}
+
+
+def _size(file: Path) -> int | None:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return None
+
+
+def _as_recorded(previous: dict, config: dict) -> dict:
+    """``config`` with each folder source fingerprinted the way ``previous`` recorded it,
+    when that was another (known) kind: an old record is compared with an old-kind
+    fingerprint of the folder as it is now."""
+    recorded, now = _sources(previous), _sources(config)
+    redone = {}
+    for name, record in recorded.items():
+        current = now.get(name)
+        if not (isinstance(record, dict) and isinstance(current, dict) and "files" in record and "files" in current):
+            continue
+        kind = record.get("fingerprint_kind", NAMES_AND_SIZES)
+        if kind != current.get("fingerprint_kind", NAMES_AND_SIZES) and kind in (CONTENT, NAMES_AND_SIZES):
+            redone[name] = _path_identity(Path(current["path"]), kind)
+    if not redone:
+        return config
+    return {**config, "data": {**config["data"], "sources": {**now, **redone}}}
+
+
+def _sources(record: dict) -> dict:
+    data = record.get("data")
+    sources = data.get("sources") if isinstance(data, dict) else None
+    return sources if isinstance(sources, dict) else {}
 
 
 # ----------------------------------------------------------------- config
@@ -143,6 +201,7 @@ def _canonical(recorded: dict) -> dict:
 def identity_changes(previous: dict, config: dict) -> dict:
     """``{key: (recorded, now)}`` for each identity entry (flattened, ``data.sources.images.path``) that differs."""
     previous = _canonical(previous)
+    config = _as_recorded(previous, config)
     # Rates in configs written before they were rounded (0.00019999999494757503) are the same rates.
     before = {key: _float32(value) if isinstance(value, float) and "optimizer" in key else value
               for key, value in _flatten({key: previous.get(key) for key in IDENTITY}).items()}

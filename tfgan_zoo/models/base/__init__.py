@@ -51,8 +51,8 @@ input contract's helpers), :mod:`.components` (EMA, gradient penalty) and
 from tfgan_zoo.models.base.components import ExponentialMovingAverage, GradientPenalty, has_batch_norm
 from tfgan_zoo.models.base.contract import AdversarialModel, Sampling, Translating
 from tfgan_zoo.models.base.inputs import (
-    check_image_shape, class_ids, sampling_inputs, split_image_pair, split_labelled_images, translate_images,
-    unpack_batch,
+    check_image_shape, class_ids, noise_and_labels, sampling_inputs, split_image_pair, split_labelled_images,
+    translate_images, unpack_batch,
 )
 from tfgan_zoo.models.base.noise_to_image import NoiseToImageGAN
 from tfgan_zoo.models.base.optimizers import paper_adam
@@ -65,6 +65,7 @@ GAN = NoiseToImageGAN
 __all__ = [
     "AdversarialModel", "Direction", "ExponentialMovingAverage", "GAN", "GradientPenalty", "Metric",
     "NoiseToImageGAN", "Role", "Sampling", "Translating", "check_image_shape", "class_ids", "has_batch_norm",
+    "noise_and_labels",
     "paper_adam", "replica_mean", "replica_share", "sampling_inputs", "split_image_pair", "split_labelled_images",
     "training_noise", "translate_images", "unpack_batch",
 ]

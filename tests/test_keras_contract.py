@@ -72,8 +72,7 @@ def test_labels_as_ids_one_hot_or_tfds_dicts():
 def test_bad_labels_and_shapes_are_named():
     images, labels = FAMILIES["cgan"].batch(8)
     gan = compiled("cgan")
-    # fit checks the first batch eagerly, where the assertion prints its data unbracketed.
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"class ids in \[0, 2\]; found'?\s+\[?5\]?"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)class ids in \[0, 2\]; found.*3.*to.*5"):
         gan.fit(tf.data.Dataset.from_tensor_slices((images, labels + 3)).batch(4), epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"needs \(images, labels\) batches"):
         gan.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)

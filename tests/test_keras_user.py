@@ -71,7 +71,7 @@ def test_an_xla_step_checks_the_first_batch_of_every_input(form):
 def test_fit_takes_tuples_and_lists_of_images_and_labels():
     images, labels = FAMILIES["cgan"].batch(4)
     for x in ((images, labels), [images, labels]):
-        gan = compiled("cgan")
+        gan = compiled("cgan", run_eagerly=True)  # a trace costs more than these steps
         gan.fit(x, batch_size=2, epochs=1, verbose=0)
         assert int(gan.g_optimizer.iterations) == 2
 
@@ -103,13 +103,14 @@ class NaNGeneratorLoss(tfgan_zoo.losses.NonSaturatingLoss):
 
 
 def test_terminate_on_nan_stops_a_gan():
-    gan = compiled("dcgan", loss=NaNGeneratorLoss())
+    # Eager steps: a trace costs more than these steps.
+    gan = compiled("dcgan", loss=NaNGeneratorLoss(), run_eagerly=True)
     history = gan.fit(dataset("dcgan", count=8), epochs=3, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert int(gan.g_optimizer.iterations) == 1 and len(history.history["g_loss"]) == 1
-    gan = compiled("dcgan", loss=NaNGeneratorLoss())
+    gan = compiled("dcgan", loss=NaNGeneratorLoss(), run_eagerly=True)
     with pytest.raises(RuntimeError, match="NaN or Inf loss"):
         gan.fit(dataset("dcgan"), epochs=1, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(raise_error=True)])
-    gan = compiled("dcgan")  # finite figures: no stop
+    gan = compiled("dcgan", run_eagerly=True)  # finite figures: no stop
     gan.fit(dataset("dcgan"), epochs=2, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert int(gan.g_optimizer.iterations) == 4
 
@@ -173,7 +174,7 @@ def test_the_ema_generator_is_not_trainable_and_checkpoints_keep_their_paths(tmp
     old.load_weights(tmp_path / "new.weights.h5")
     # Training still moves the average (its update pairs it with G's trainable weights).
     before = [w.numpy().copy() for w in gan.ema_generator.weights]
-    gan.compile()
+    gan.compile(run_eagerly=True)
     gan.fit(dataset("dcgan"), epochs=1, verbose=0)
     assert any(not np.allclose(a, w) for a, w in zip(before, gan.ema_generator.weights))
 
@@ -205,10 +206,10 @@ def image_tags(log_dir) -> dict:
 
 
 def test_tensorboard_shows_sample_sheets(tmp_path):
-    gan = compiled("dcgan")
+    gan = compiled("dcgan", run_eagerly=True)  # a trace costs more than these steps
     gan.fit(dataset("dcgan"), epochs=2, verbose=0, callbacks=[gan_callbacks.TensorBoard(tmp_path / "noise")])
     assert image_tags(tmp_path / "noise") == {"samples": [0, 1]}
-    translator = compiled("pix2pix")
+    translator = compiled("pix2pix", run_eagerly=True)
     images = uint8_images(2, 16, 3)
     sheets = gan_callbacks.TranslationSamples(images, images, tmp_path / "samples")
     board = gan_callbacks.TensorBoard(tmp_path / "translation", samples=sheets.sheet)

@@ -36,15 +36,21 @@ callbacks their direction; the gradient norm of every generator
 (``g_grad_norm``, or ``g_ab_grad_norm``/``g_ba_grad_norm`` with two), in the
 role the health monitor watches; the paper's Adam as the default of both
 optimizers; ``evaluate``/``validation_data`` through ``test_step``;
-``model.export(path)``; learning-rate callbacks that move both optimizers; and
-an eager check of the first batch when the step is compiled with XLA. Any
+``model.export(path)``; learning-rate callbacks that move both optimizers; an
+eager check of the first batch of any input ``fit`` and ``evaluate`` take
+(XLA drops in-step checks; [0, 1] floats are refused there); Keras arguments
+a GAN would ignore refused by name; ``TerminateOnNaN`` reading every figure;
+labels as ids, lists or one-hot rows in ``model(...)`` and ``predict``; a
+``summary()`` per network; and the numeric ranges its ``__init__`` and
+``compile`` annotations declare, checked on every call. Any
 family may use the components :class:`ExponentialMovingAverage`,
 :class:`GradientPenalty` and :class:`tfgan_zoo.augment.DiffAugment`.
 
 Modules, by job: :mod:`.contract` (the protocols and the base class),
 :mod:`.tracking` (metric declarations and trackers), :mod:`.update` (the
 update helper and per-replica draws), :mod:`.optimizers`, :mod:`.inputs` (the
-input contract's helpers), :mod:`.components` (EMA, gradient penalty) and
+input contract's helpers), :mod:`.fitting` (what ``fit`` and ``evaluate`` add),
+:mod:`.components` (EMA, gradient penalty) and
 :mod:`.noise_to_image` (:class:`NoiseToImageGAN`).
 """
 

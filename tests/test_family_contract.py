@@ -225,6 +225,9 @@ def test_input_contract(name):
     floats = tuple(part.astype("float32") if part.dtype == np.uint8 else part for part in batch)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)found floats from.*x / 127.5 - 1"):
         model.split_batch(floats)
+    unit = tuple(part.astype("float32") / 255 if part.dtype == np.uint8 else part for part in batch)
+    with pytest.raises(ValueError, match=r"look like floats in \[0, 1\].*2 \* x - 1"):
+        model.split_batch(unit)  # eagerly, as fit checks a first batch
     cropped = tuple(part[:, 1:] if part.dtype == np.uint8 else part for part in batch)
     with pytest.raises(ValueError, match=r"do not match this model's image_shape.*Found shape \[2, "):
         model.split_batch(cropped)

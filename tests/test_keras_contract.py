@@ -72,11 +72,11 @@ def test_labels_as_ids_one_hot_or_tfds_dicts():
 def test_bad_labels_and_shapes_are_named():
     images, labels = FAMILIES["cgan"].batch(8)
     gan = compiled("cgan")
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"class ids in \[0, 2\]; found.*\[5\]"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)class ids in \[0, 2\]; found.*3.*to.*5"):
         gan.fit(tf.data.Dataset.from_tensor_slices((images, labels + 3)).batch(4), epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"needs \(images, labels\) batches"):
         gan.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"image_shape \(16, 16, 1\)"):
+    with pytest.raises(ValueError, match=r"image_shape \(16, 16, 1\).*Found shape \[2, 32, 32, 1\]"):
         gan.fit(tf.data.Dataset.from_tensor_slices((uint8_images(4, 32, 1), labels[:4])).batch(2),
                 epochs=1, verbose=0)
     with pytest.raises(TypeError, match="integer class ids"):
@@ -86,13 +86,14 @@ def test_bad_labels_and_shapes_are_named():
 
 def test_a_wrong_image_shape_is_named_before_the_first_step():
     gan = compiled("cgan")
-    with pytest.raises(ValueError, match=r"image_shape \(16, 16, 1\).*Found shape \[None, 32, 32, 1\]"):
+    with pytest.raises(ValueError, match=r"image_shape \(16, 16, 1\).*Found shape \[2, 32, 32, 1\]"):
         gan.fit(tf.data.Dataset.from_tensor_slices((uint8_images(4, 32, 1), np.arange(4) % 3)).batch(2),
                 epochs=1, verbose=0)
 
 
 def test_an_xla_step_checks_the_first_batch_eagerly():
-    """XLA drops the in-step assertions; fit checks the first batch before compiling."""
+    """XLA drops the in-step assertions; fit checks the first batch before compiling
+    (every form of input: test_keras_user.py)."""
     gan = compiled("dcgan", jit_compile=True)
     floats = uint8_images(4, 16, 1).astype("float32")
     with pytest.raises(tf.errors.InvalidArgumentError, match="found floats from"):

@@ -22,7 +22,7 @@ from tfgan_zoo.runs.checkpoints import (
     weights_bytes,
 )
 from tfgan_zoo.runs.logs import CSVLogger, ProgbarLogger, TensorBoard
-from tfgan_zoo.visualize import make_grid, save_image
+from tfgan_zoo.visualize import sample_sheet, save_image
 
 __all__ = [
     "SampleGrid", "StopOnNonFinite", "EvaluateGAN", "EvaluateTranslation", "EvaluateCycleGAN",
@@ -49,7 +49,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     Unconditional models get a ``rows x columns`` sheet; conditional ones one
     row per class, each column sharing its noise across classes, so progress
-    and the label's effect are both visible.
+    and the label's effect are both visible. :meth:`sheet` is the image; give
+    it to :class:`TensorBoard` (``samples=grid.sheet``) to see it there too.
     """
 
     def __init__(self, directory, rows: int = 8, columns: int = 8, seed: int = 1234, scale: int = 2, every: int = 1):
@@ -57,32 +58,23 @@ class SampleGrid(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.rows, self.columns, self.seed, self.scale, self.every = rows, columns, seed, scale, every
 
-    def sample_images(self) -> np.ndarray:
-        gan: Sampling = self.model
-        if gan.num_classes:
-            column_noise, _ = gan.sample_inputs(self.columns, self.seed)
-            noise = np.tile(column_noise, (gan.num_classes, 1))
-            labels = np.repeat(np.arange(gan.num_classes, dtype="int32"), self.columns)
-            images = gan.generate(noise, labels)
-        else:
-            noise, _ = gan.sample_inputs(self.rows * self.columns, self.seed)
-            images = gan.generate(noise)
-        return np.asarray(to_uint8(images))
-
-    def grid_rows(self) -> int:
-        return self.model.num_classes or self.rows
+    def sheet(self) -> np.ndarray:
+        """The uint8 ``[H, W, C]`` sample sheet of the model as it is now."""
+        return sample_sheet(self.model, self.rows, self.columns, self.seed)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        grid = make_grid(self.sample_images(), rows=self.grid_rows())
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         with writes.writing(path):
-            save_image(path, grid, scale=self.scale)
+            save_image(path, self.sheet(), scale=self.scale)
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Stops training as soon as a logged value is NaN or infinite, saying why."""
+    """Stops training as soon as a logged value is NaN or infinite, saying which.
+
+    ``keras.callbacks.TerminateOnNaN`` works too (``fit`` lets it read every
+    figure, as a GAN logs no single ``loss``); this one names the figures."""
 
     def __init__(self):
         super().__init__()
@@ -324,7 +316,8 @@ class TranslationSamples(keras.callbacks.Callback):
 
     The same validation examples every epoch, translated without jitter, so
     progress is visible; the file names match :class:`SampleGrid`'s, so
-    ``python -m tfgan_zoo.report`` shows them over epochs.
+    ``python -m tfgan_zoo.report`` shows them over epochs. :meth:`sheet` is
+    the image (for :class:`TensorBoard`'s ``samples``).
     """
 
     def __init__(self, inputs, targets, directory, every: int = 1, scale: int = 1):
@@ -333,13 +326,16 @@ class TranslationSamples(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.every, self.scale = int(every), int(scale)
 
+    def sheet(self) -> np.ndarray:
+        """The uint8 ``input | output | target`` sheet of the model as it is now."""
+        return triptych_sheet(self.inputs, self.model.translate(self.inputs), self.targets)
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        sheet = triptych_sheet(self.inputs, self.model.translate(self.inputs), self.targets)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         with writes.writing(path):
-            save_image(path, sheet, scale=self.scale)
+            save_image(path, self.sheet(), scale=self.scale)
 
 
 def cycle_translations(model, images_a, images_b, batch_size: int = 16) -> dict:
@@ -354,21 +350,25 @@ def cycle_translations(model, images_a, images_b, batch_size: int = 16) -> dict:
 
 class CycleSamples(keras.callbacks.Callback):
     """Writes ``directory/epoch_NNN.png`` for a CycleGAN: rows ``A | A→B | A→B→A`` of
-    fixed validation images of A, then ``B | B→A | B→A→B`` of B."""
+    fixed validation images of A, then ``B | B→A | B→A→B`` of B. :meth:`sheet`
+    is the image (for :class:`TensorBoard`'s ``samples``)."""
 
     def __init__(self, images_a, images_b, directory, every: int = 1):
         super().__init__()
         self.images_a, self.images_b = np.asarray(images_a), np.asarray(images_b)
         self.directory, self.every = Path(directory), int(every)
 
+    def sheet(self) -> np.ndarray:
+        """The uint8 sheet of both domains' cycles through the model as it is now."""
+        rows = cycle_translations(self.model, self.images_a, self.images_b)
+        return np.concatenate([triptych_sheet(*rows["a"]), triptych_sheet(*rows["b"])], axis=0)
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        rows = cycle_translations(self.model, self.images_a, self.images_b)
-        sheet = np.concatenate([triptych_sheet(*rows["a"]), triptych_sheet(*rows["b"])], axis=0)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         with writes.writing(path):
-            save_image(path, sheet)
+            save_image(path, self.sheet())
 
 
 class EvaluateCycleGAN(_PeriodicScores):

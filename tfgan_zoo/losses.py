@@ -18,9 +18,16 @@ Semantics follow TF-GAN's catalogue:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import tensorflow as tf
+
+from tfgan_zoo.options import Range, declared_range
+
+# The one declaration of label smoothing's values: compile's annotation (hence
+# the --label-smoothing flag and its help) and GANLoss's own check both read it.
+# Past 0.5 the real target would be nearer "fake" than "real".
+LabelSmoothing = Annotated[float, Range(0, 0.5, high_open=True, hint="One-sided smoothing of 0.1 is the usual value.")]
 
 
 def _per_example(logits):
@@ -42,12 +49,8 @@ class GANLoss:
     uses_gradient_penalty = False
     supports_label_smoothing = False
 
-    def __init__(self, label_smoothing: float = 0.0):
-        if not 0.0 <= label_smoothing < 0.5:
-            raise ValueError(
-                f"label_smoothing must be in [0, 0.5), got {label_smoothing}. "
-                "One-sided smoothing of 0.1 is the usual value."
-            )
+    def __init__(self, label_smoothing: LabelSmoothing = 0.0):
+        declared_range(LabelSmoothing).check("label_smoothing", label_smoothing)
         if label_smoothing and not self.supports_label_smoothing:
             raise ValueError(
                 f"Loss '{self.name}' has no real/fake targets to smooth; "
@@ -137,7 +140,7 @@ LOSSES = {
 _ALIASES = {"non-saturating": "bce", "ns": "bce", "ls": "lsgan", "wgan_gp": "wgan-gp", "wgangp": "wgan-gp"}
 
 
-def get(loss: str | GANLoss, label_smoothing: float = 0.0) -> GANLoss:
+def get(loss: str | GANLoss, label_smoothing: LabelSmoothing = 0.0) -> GANLoss:
     """Returns a loss object for a name (``bce``, ``lsgan``, ``hinge``, ``wgan-gp``)."""
     if isinstance(loss, GANLoss):
         if label_smoothing:

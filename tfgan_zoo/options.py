@@ -12,7 +12,11 @@ flag, with its default and help.
 A numeric option's allowed values are a :class:`Range`, declared with its
 annotation (``g_filters: Count = 64``, ``Count`` being ``Annotated[int,
 Range(1)]``); a value outside it is an argparse error naming the flag and the
-range, before anything is loaded.
+range, before anything is loaded. The same declaration is the check in code:
+every family's ``__init__`` and ``compile`` refuse a value outside an
+argument's declared range (:func:`checks_declared_ranges`, which
+:class:`~tfgan_zoo.models.base.AdversarialModel` applies to each family), so
+help, command line and Python calls cannot disagree.
 
 This module knows nothing of command lines (it imports no argparse): the
 models import its range types.
@@ -21,11 +25,13 @@ models import its range types.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 import re
 import types
 import typing
+from numbers import Real
 from typing import Annotated, Any, Literal
 
 
@@ -77,6 +83,7 @@ NonNegativeInt = Annotated[int, Range(0)]
 NonNegative = Annotated[float, Range(0)]
 Positive = Annotated[float, Range(0, low_open=True)]
 Fraction = Annotated[float, Range(0, 1, high_open=True)]
+Classes = Annotated[int, Range(2, hint="Use DCGAN for no labels.")]
 # numpy's seeds are unsigned 32-bit.
 Seed = Annotated[int, Range(0, 2**32 - 1)]
 
@@ -139,6 +146,40 @@ def option_type(annotation) -> tuple[type, tuple | None, Range | None] | None:
         simple = [found for found in simple if found is not None]
         return simple[0] if simple else None
     return None
+
+
+def declared_range(annotation) -> Range | None:
+    """The :class:`Range` an annotation declares (``Count``, ``Count | None``), else None."""
+    found = option_type(annotation)
+    return None if found is None else found[2]
+
+
+def checks_declared_ranges(function):
+    """``function`` (an ``__init__`` or ``compile``) refusing, before it runs, any
+    number outside the :class:`Range` its argument's annotation declares, with
+    :meth:`Range.error`'s message (a ValueError). Non-numbers (None, a loss
+    object) are left to the function. The signature stays the function's own,
+    for Keras' auto-config and for :func:`family_options`."""
+    signature = inspect.signature(function)
+
+    @functools.cache
+    def ranges() -> dict[str, Range]:
+        # Annotations are read at the first call: names they use may be defined after the class.
+        hints = typing.get_type_hints(function, include_extras=True)
+        declared = {name: declared_range(hints.get(name)) for name in signature.parameters}
+        return {name: allowed for name, allowed in declared.items() if allowed is not None}
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        arguments = signature.bind_partial(*args, **kwargs).arguments
+        for name, allowed in ranges().items():
+            value = arguments.get(name)
+            if isinstance(value, Real) and not isinstance(value, bool):
+                allowed.check(name, value)
+        return function(*args, **kwargs)
+
+    checked.__signature__ = signature
+    return checked
 
 
 def _argument_docs(doc: str) -> dict[str, str]:

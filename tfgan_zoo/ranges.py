@@ -27,12 +27,29 @@ def to_uint8(images):
 _RANGE_SLACK = 0.01
 
 
+def looks_like_unit_range(images) -> bool:
+    """Whether float ``images`` look like [0, 1] data (``x / 255``): every value in
+    [0, 1] and not all equal. Images in [-1, 1] look so only when every pixel of
+    the batch is at least mid-grey, which real batches of pictures are not."""
+    images = tf.cast(tf.convert_to_tensor(images), tf.float32)
+    if not tf.size(images):
+        return False
+    lowest, highest = float(tf.reduce_min(images)), float(tf.reduce_max(images))
+    return 0.0 <= lowest < highest <= 1.0
+
+
 def to_model_range(images, what: str = "images"):
     """uint8 [0, 255] -> float32 [-1, 1]; float images must already be in [-1, 1].
 
-    The range check runs in the step (the TFLite converter and XLA drop it;
-    :meth:`tfgan_zoo.models.base.AdversarialModel.fit` then checks the first batch eagerly): 0-255
-    or 0-1 floats would otherwise train silently against G's tanh outputs.
+    0-255 floats (and anything else outside [-1, 1]) would train silently against
+    G's tanh outputs: an assertion in the step refuses them (the TFLite converter
+    and XLA drop it; :meth:`tfgan_zoo.models.base.AdversarialModel.fit` then checks
+    the first batch eagerly). 0-1 floats, the usual ``x / 255``, lie inside [-1, 1]
+    and would train washed-out samples: called eagerly (``fit``'s and
+    ``evaluate``'s check of the first batch, ``translate``), float images that
+    :func:`looks_like_unit_range` are refused too, with the fix. Inside the step
+    that check is left out, so that a bright batch of [-1, 1] images never stops
+    a run midway: an input is judged by its first batch, before training starts.
     """
     images = tf.convert_to_tensor(images)
     if images.dtype == tf.uint8:
@@ -43,6 +60,12 @@ def to_model_range(images, what: str = "images"):
             "Cast integer images to uint8."
         )
     images = tf.cast(images, tf.float32)
+    if tf.executing_eagerly() and looks_like_unit_range(images):
+        raise ValueError(
+            f"{what} look like floats in [0, 1] (all values from {float(tf.reduce_min(images)):.3g} to "
+            f"{float(tf.reduce_max(images)):.3g}), but the model takes uint8 (0-255) or floats in [-1, 1]. "
+            "Scale them by 2 * x - 1, or pass uint8 images."
+        )
     lowest, highest = tf.reduce_min(images), tf.reduce_max(images)
     in_range = tf.logical_or(
         tf.equal(tf.size(images), 0),

@@ -71,3 +71,20 @@ def interpolation_strip(gan: Sampling, path: str | Path, rows: int = 4, steps: i
     labels = np.repeat(np.arange(rows) % gan.num_classes, steps).astype("int32") if gan.num_classes else None
     images = np.asarray(to_uint8(gan.generate(noise, labels)))
     return save_image(path, make_grid(images, rows=rows), scale=scale)
+
+
+def sample_sheet(gan: Sampling, rows: int = 8, columns: int = 8, seed: int = 1234) -> np.ndarray:
+    """A uint8 ``[H, W, C]`` grid of ``gan``'s samples from fixed noise (``seed``):
+    ``rows x columns`` of them, or for a conditional ``gan`` one row per class,
+    each column sharing its noise across classes, so that progress and the
+    label's effect are both visible."""
+    from tfgan_zoo.ranges import to_uint8
+
+    if gan.num_classes:
+        column_noise, _ = gan.sample_inputs(columns, seed)
+        noise = np.tile(column_noise, (gan.num_classes, 1))
+        labels = np.repeat(np.arange(gan.num_classes, dtype="int32"), columns)
+        rows = gan.num_classes
+    else:
+        noise, labels = gan.sample_inputs(rows * columns, seed)
+    return make_grid(np.asarray(to_uint8(gan.generate(noise, labels))), rows=rows)

@@ -113,7 +113,7 @@ def _run_callbacks(shared: RunDirectory, here: RunDirectory, health: HealthMonit
         samples,
         gan_callbacks.CSVLogger(here.training_log),
         # Drops the events of epochs being redone after a kill: each step shows once.
-        gan_callbacks.TensorBoard(here.tensorboard, write_graph=False),
+        gan_callbacks.TensorBoard(here.tensorboard, write_graph=False, samples=samples.sheet),
         gan_callbacks.ProgbarLogger(),
         # Every worker resumes from the chief's backup; only the chief writes it.
         gan_callbacks.SafeBackupAndRestore(shared.checkpoints, read_only=not distribute.is_chief()),

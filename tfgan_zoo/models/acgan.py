@@ -19,8 +19,6 @@ DiffAugment, an EMA generator and the WGAN-GP gradient penalty.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -29,12 +27,12 @@ from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import DiffAugment
 from tfgan_zoo.layers import DiscriminatorNorm
 from tfgan_zoo.models.base import (
-    AdversarialModel, ExponentialMovingAverage, GradientPenalty, Metric, has_batch_norm, sampling_inputs,
-    split_labelled_images, training_noise,
+    AdversarialModel, ExponentialMovingAverage, GradientPenalty, Metric, class_ids, has_batch_norm,
+    noise_and_labels, sampling_inputs, split_labelled_images, training_noise,
 )
 from tfgan_zoo.networks.acgan import ACGANDiscriminator
 from tfgan_zoo.networks.dcgan import DCGANGenerator, validate_image_shape
-from tfgan_zoo.options import Count, Fraction, NonNegative, Range, Seed
+from tfgan_zoo.options import Classes, Count, Fraction, NonNegative, Seed
 
 # Salts that keep the random streams of the different sub-steps apart.
 _D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
@@ -94,7 +92,7 @@ class ACGAN(AdversarialModel):
     def __init__(
         self,
         latent_dim: Count = 100,
-        num_classes: Annotated[int, Range(2)] = 10,
+        num_classes: Classes = 10,
         image_shape=(28, 28, 1),
         g_filters: Count = 64,
         d_filters: Count = 64,
@@ -108,10 +106,6 @@ class ACGAN(AdversarialModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(num_classes) < 2:
-            raise ValueError(f"num_classes must be >= 2, got {num_classes}; use DCGAN for no labels.")
-        if float(aux_weight) < 0:
-            raise ValueError(f"aux_weight must be >= 0, got {aux_weight}.")
         self.latent_dim, self.num_classes = int(latent_dim), int(num_classes)
         self.image_shape = validate_image_shape(image_shape)
         self.g_filters, self.d_filters, self.d_norm = int(g_filters), int(d_filters), d_norm
@@ -140,15 +134,16 @@ class ACGAN(AdversarialModel):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def generate(self, noise, conditions=None, training=False, averaged=True):
-        """G's images for ``noise`` and class ids ``conditions``; outside training (and
-        with ``averaged``) from the EMA generator when there is one."""
+        """G's images for ``noise`` and labels ``conditions`` (class ids ``[N]`` or
+        ``[N, 1]``, a Python list, or one-hot rows); outside training (and with
+        ``averaged``) from the EMA generator when there is one."""
         generator = self.sampling_generator if averaged and not training else self.generator
-        return generator((noise, conditions), training=training)
+        return generator((noise, class_ids(conditions, self.num_classes)), training=training)
 
     def call(self, inputs, training=False):
-        """G on ``(noise, labels)``: outside training the EMA generator when there is one."""
-        generator = self.generator if training else self.sampling_generator
-        return generator(inputs, training=training)
+        """G on ``(noise, labels)``, labels as :meth:`generate` takes them: outside
+        training the EMA generator when there is one."""
+        return self.generate(*noise_and_labels(inputs, type(self).__name__), training=training)
 
     # ------------------------------------------------------------- compile
     def compile(
@@ -157,7 +152,7 @@ class ACGAN(AdversarialModel):
         g_optimizer=None,
         d_optimizer=None,
         loss: gan_losses.LossName | gan_losses.GANLoss = "bce",
-        label_smoothing: Fraction = 0.0,
+        label_smoothing: gan_losses.LabelSmoothing = 0.0,
         gp_weight: NonNegative = 10.0,
         **kwargs,
     ):

@@ -127,10 +127,6 @@ class CycleGAN(AdversarialModel):
         self.pool_size = int(pool_size)
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)
-        if self.cycle_weight < 0 or self.identity_weight < 0:
-            raise ValueError(
-                f"cycle_weight and identity_weight must be >= 0, got {cycle_weight} and {identity_weight}."
-            )
         self.jitter = bool(jitter)
         self.load_size = None if load_size is None else int(load_size)
         self.seed = int(seed)

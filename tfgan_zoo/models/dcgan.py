@@ -11,13 +11,11 @@ channels; ``fit`` takes ``(images, labels)`` batches.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import keras
 
 from tfgan_zoo.layers import DiscriminatorNorm
-from tfgan_zoo.options import Count, Fraction, Range, Seed
-from tfgan_zoo.models.base import NoiseToImageGAN
+from tfgan_zoo.options import Classes, Count, Fraction, Seed
+from tfgan_zoo.models.base import NoiseToImageGAN, class_ids
 from tfgan_zoo.networks.dcgan import DCGANDiscriminator, DCGANGenerator, validate_image_shape
 
 
@@ -95,20 +93,23 @@ class DCGAN(NoiseToImageGAN):
 class ConditionalGAN(DCGAN):
     """DCGAN conditioned on a class label; the same arguments plus ``num_classes``.
 
+    Labels, wherever they go in (``fit``, ``generate``, ``model((noise,
+    labels))``, ``predict``), are class ids ``[N]`` or ``[N, 1]`` (any integer
+    type, or a Python list) or one-hot rows ``[N, num_classes]``.
+
     Args:
         num_classes: number of classes (labels are ids 0..num_classes-1).
     """
 
-    def __init__(self, latent_dim: Count = 100, num_classes: Annotated[int, Range(2)] = 10, image_shape=(28, 28, 1),
+    def __init__(self, latent_dim: Count = 100, num_classes: Classes = 10, image_shape=(28, 28, 1),
                  **kwargs):
-        if int(num_classes) < 2:
-            raise ValueError(f"num_classes must be >= 2, got {num_classes}; use DCGAN for no labels.")
         # Read by DCGAN.__init__ when it builds the networks.
         self.num_classes = int(num_classes)
         super().__init__(latent_dim=latent_dim, image_shape=image_shape, **kwargs)
 
     def generator_inputs(self, noise, conditions):
-        return (noise, conditions)
+        # Labels as any input takes them (ids, [N, 1], one-hot rows, a list), checked to be classes.
+        return (noise, class_ids(conditions, self.num_classes))
 
     def discriminate(self, images, conditions, training=True):
         return self.discriminator((images, conditions), training=training)

@@ -171,8 +171,6 @@ class Pix2Pix(AdversarialModel):
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
         """
-        if int(d_every) < 1:
-            raise ValueError(f"d_every must be >= 1, got {d_every}.")
         self.gan_loss = gan_losses.get(loss)
         if self.gan_loss.uses_gradient_penalty:
             raise ValueError(

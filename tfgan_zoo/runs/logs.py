@@ -10,11 +10,15 @@ import math
 import os
 from pathlib import Path
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 
 from tfgan_zoo.runs import writes
+from tfgan_zoo.models.base import Sampling
 from tfgan_zoo.runs.checkpoints import TMP_MARK, remove_quietly
+from tfgan_zoo.visualize import sample_sheet
 
 
 def is_nan(value) -> bool:
@@ -46,7 +50,17 @@ class ProgbarLogger(keras.callbacks.ProgbarLogger):
 
 
 class TensorBoard(keras.callbacks.TensorBoard):
-    """Keras' TensorBoard callback whose logs show each epoch once across resumes.
+    """Keras' TensorBoard callback with sample images, whose logs show each epoch
+    once across resumes.
+
+    Each epoch's sample sheet is written as the image ``samples`` (the Images
+    tab), at the epoch's step: ``samples`` is a callable returning it, uint8
+    ``[H, W, C]`` (the ``sheet`` method of a :class:`~tfgan_zoo.callbacks.SampleGrid`,
+    :class:`~tfgan_zoo.callbacks.TranslationSamples` or
+    :class:`~tfgan_zoo.callbacks.CycleSamples` in the same ``fit``). Without
+    it, a noise-to-image model's own sheet from fixed noise
+    (:func:`tfgan_zoo.visualize.sample_sheet`) is written; a translator, which
+    has no images of its own to translate, then writes none.
 
     A run killed after logging an epoch but before checkpointing it redoes that
     epoch, which would log its step twice (TensorBoard then draws a loop back in
@@ -62,8 +76,9 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
     _PURGE_SUFFIX = ".purge.tmp"  # no "tfevents" in it: TensorBoard must not read a half-written copy
 
-    def __init__(self, log_dir="logs", **kwargs):
+    def __init__(self, log_dir="logs", samples: Callable[[], np.ndarray] | None = None, **kwargs):
         super().__init__(log_dir=str(log_dir), **kwargs)
+        self.samples = samples
         self._earlier_files: list[Path] = []
 
     def on_train_begin(self, logs=None):
@@ -84,10 +99,21 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
+        sheet = self._sample_sheet()
+        if sheet is not None:
+            with self._train_writer.as_default():
+                self.summary.image("samples", sheet[None], step=epoch)
         # On disk before the checkpoint says the epoch is done: the writers' own
         # flush (every 2 minutes) would let a kill lose epochs that are not redone.
         for writer in getattr(self, "_writers", {}).values():
             writer.flush()
+
+    def _sample_sheet(self) -> np.ndarray | None:
+        if self.samples is not None:
+            return self.samples()
+        if isinstance(self.model, Sampling):
+            return sample_sheet(self.model)
+        return None
 
 
 def purge_events(path, step: int) -> int:

@@ -36,23 +36,29 @@ callbacks their direction; the gradient norm of every generator
 (``g_grad_norm``, or ``g_ab_grad_norm``/``g_ba_grad_norm`` with two), in the
 role the health monitor watches; the paper's Adam as the default of both
 optimizers; ``evaluate``/``validation_data`` through ``test_step``;
-``model.export(path)``; learning-rate callbacks that move both optimizers; and
-an eager check of the first batch when the step is compiled with XLA. Any
+``model.export(path)``; learning-rate callbacks that move both optimizers; an
+eager check of the first batch of any input ``fit`` and ``evaluate`` take
+(XLA drops in-step checks; [0, 1] floats are refused there); Keras arguments
+a GAN would ignore refused by name; ``TerminateOnNaN`` reading every figure;
+labels as ids, lists or one-hot rows in ``model(...)`` and ``predict``; a
+``summary()`` per network; and the numeric ranges its ``__init__`` and
+``compile`` annotations declare, checked on every call. Any
 family may use the components :class:`ExponentialMovingAverage`,
 :class:`GradientPenalty` and :class:`tfgan_zoo.augment.DiffAugment`.
 
 Modules, by job: :mod:`.contract` (the protocols and the base class),
 :mod:`.tracking` (metric declarations and trackers), :mod:`.update` (the
 update helper and per-replica draws), :mod:`.optimizers`, :mod:`.inputs` (the
-input contract's helpers), :mod:`.components` (EMA, gradient penalty) and
+input contract's helpers), :mod:`.fitting` (what ``fit`` and ``evaluate`` add),
+:mod:`.components` (EMA, gradient penalty) and
 :mod:`.noise_to_image` (:class:`NoiseToImageGAN`).
 """
 
 from tfgan_zoo.models.base.components import ExponentialMovingAverage, GradientPenalty, has_batch_norm
 from tfgan_zoo.models.base.contract import AdversarialModel, Sampling, Translating
 from tfgan_zoo.models.base.inputs import (
-    check_image_shape, class_ids, sampling_inputs, split_image_pair, split_labelled_images, translate_images,
-    unpack_batch,
+    check_image_shape, class_ids, noise_and_labels, sampling_inputs, split_image_pair, split_labelled_images,
+    translate_images, unpack_batch,
 )
 from tfgan_zoo.models.base.noise_to_image import NoiseToImageGAN
 from tfgan_zoo.models.base.optimizers import paper_adam
@@ -65,6 +71,7 @@ GAN = NoiseToImageGAN
 __all__ = [
     "AdversarialModel", "Direction", "ExponentialMovingAverage", "GAN", "GradientPenalty", "Metric",
     "NoiseToImageGAN", "Role", "Sampling", "Translating", "check_image_shape", "class_ids", "has_batch_norm",
+    "noise_and_labels",
     "paper_adam", "replica_mean", "replica_share", "sampling_inputs", "split_image_pair", "split_labelled_images",
     "training_noise", "translate_images", "unpack_batch",
 ]

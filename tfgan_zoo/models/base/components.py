@@ -23,7 +23,8 @@ class ExponentialMovingAverage:
 
     The family keeps ``network`` as a model attribute (``self.ema_generator =
     average.network``) so that checkpoints and ``.keras`` files hold it, and
-    calls :meth:`update` after each G step.
+    calls :meth:`update` after each G step. No optimizer trains the copy: its
+    weights are not trainable (``trainable_weights`` and ``summary()`` count G once).
 
     Args:
         generator: the built generator to average (``get_config``/``from_config``
@@ -41,6 +42,10 @@ class ExponentialMovingAverage:
         self.network.build_for_inputs()
         for average, weight in zip(self.network.weights, generator.weights):
             average.assign(weight)
+            # No optimizer trains the copy: its weights count as non-trainable (summary, trainable_weights).
+            # The layers themselves stay trainable, so that its batch norms use batch statistics
+            # in the training-mode pass of update(); checkpoints keep the same weight paths.
+            average.trainable = False
 
     def update(self, step, generator_inputs):
         """``average <- d * average + (1 - d) * weight`` for G's trainable weights, with

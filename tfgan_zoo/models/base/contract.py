@@ -8,9 +8,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_zoo.models.base import fitting
+from tfgan_zoo.models.base.inputs import class_ids, noise_and_labels
 from tfgan_zoo.models.base.optimizers import DLearningRateFollowsG, prepare_optimizer
 from tfgan_zoo.models.base.tracking import Metric, Role, Tracker, Trackers, check_metrics
 from tfgan_zoo.models.base.update import Update
+from tfgan_zoo.options import checks_declared_ranges
 
 
 @runtime_checkable
@@ -51,6 +54,14 @@ def _across_workers() -> bool:
 
 class AdversarialModel(keras.Model):
     """The base of every family (see :mod:`tfgan_zoo.models.base` for the contract)."""
+
+    def __init_subclass__(cls, **kwargs):
+        # A family's __init__ and compile refuse numbers outside their annotations'
+        # ranges: the ranges its command-line flags show and check (tfgan_zoo.options).
+        super().__init_subclass__(**kwargs)
+        for method in ("__init__", "compile"):
+            if method in cls.__dict__:
+                setattr(cls, method, checks_declared_ranges(cls.__dict__[method]))
 
     # --------------------------------------------------- what a family gives
     @property
@@ -149,10 +160,7 @@ class AdversarialModel(keras.Model):
         are built now: a checkpoint restored before the first step must find
         every variable it holds, or optimizer state is lost.
         """
-        if "optimizer" in compile_kwargs or "loss_weights" in compile_kwargs:
-            raise ValueError(
-                f"Use g_optimizer= and d_optimizer=; {type(self).__name__} has no single optimizer."
-            )
+        fitting.refuse_unused(compile_kwargs, fitting.UNUSED_COMPILE_ARGUMENTS, "compile", type(self).__name__)
         g_optimizer, d_optimizer = prepare_optimizer(g_optimizer), prepare_optimizer(d_optimizer)
         if g_optimizer is d_optimizer:
             raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
@@ -176,16 +184,86 @@ class AdversarialModel(keras.Model):
         config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
         self.compile(**config)
 
-    def fit(self, x=None, *args, callbacks=None, **kwargs):
-        """``keras.Model.fit``, plus: D's learning rate follows G's under
-        ``LearningRateScheduler``/``ReduceLROnPlateau``, and with an XLA step
-        (which drops in-step assertions) the first batch of a ``tf.data``
-        input is checked eagerly against the input contract."""
-        if self.jit_compile and isinstance(x, tf.data.Dataset):
-            for batch in x.take(1):
-                self.split_batch(batch)
-        callbacks = [*(callbacks or []), DLearningRateFollowsG()]
-        return super().fit(x, *args, callbacks=callbacks, **kwargs)
+    def fit(self, x=None, y=None, batch_size=None, *args, callbacks=None, validation_data=None,
+            sample_weight=None, class_weight=None, validation_batch_size=None, **kwargs):
+        """``keras.Model.fit``, plus:
+
+        * the first batch of ``x`` (any input ``fit`` takes: arrays, tuples,
+          lists or dicts of them, tensors, ``tf.data``, a ``PyDataset`` or a
+          generator) and of ``validation_data`` is checked eagerly against the
+          input contract: an XLA step drops in-step assertions, and [0, 1]
+          floats are refused there (see :func:`tfgan_zoo.ranges.to_model_range`);
+        * ``sample_weight`` and ``class_weight``, which a GAN would ignore, are refused;
+        * D's learning rate follows G's under ``LearningRateScheduler``/``ReduceLROnPlateau``;
+        * ``keras.callbacks.TerminateOnNaN`` stops on any non-finite figure (a GAN logs no ``loss``).
+        """
+        fitting.refuse_unused({"sample_weight": sample_weight, "class_weight": class_weight},
+                              fitting.UNUSED_FIT_ARGUMENTS, "fit", type(self).__name__)
+        x = self._checked_first_batch(x, y, batch_size)
+        if validation_data is not None:
+            validation_x, validation_y = fitting.validation_parts(validation_data)
+            validation_x = self._checked_first_batch(validation_x, validation_y, validation_batch_size or batch_size)
+            validation_data = validation_x if validation_y is None else (validation_x, validation_y)
+        callbacks = [*fitting.for_a_gan(callbacks), DLearningRateFollowsG()]
+        return super().fit(x, y, batch_size, *args, callbacks=callbacks, validation_data=validation_data,
+                           validation_batch_size=validation_batch_size, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, *args, sample_weight=None, **kwargs):
+        """``keras.Model.evaluate`` through ``test_step``, its first batch checked
+        eagerly as ``fit`` checks it; ``sample_weight`` is refused."""
+        fitting.refuse_unused({"sample_weight": sample_weight}, fitting.UNUSED_FIT_ARGUMENTS, "evaluate",
+                              type(self).__name__)
+        # fit's validation runs through here on the data fit checked (Keras' private flag):
+        # a second look would take a validation generator's next item from under fit.
+        if not kwargs.get("_use_cached_eval_dataset"):
+            x = self._checked_first_batch(x, y, batch_size)
+        return super().evaluate(x, y, batch_size, *args, **kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=True, show_trainable=False,
+                layer_range=None):
+        """One table per network, layer by layer with output shapes: each generator,
+        each discriminator, then any other network the model keeps (the EMA
+        copy, which no optimizer trains); then the model's parameter counts.
+        Keras' own summary of a subclassed model would show each network as one
+        row of shape ``?``. The arguments are ``keras.Model.summary``'s."""
+        show = print_fn or (lambda line, **_: print(line))
+        trained = {**self.generators, **self.discriminators}
+        kept = [layer for layer in self.layers
+                if isinstance(layer, keras.Model) and all(layer is not network for network in trained.values())]
+        for role, network in [*(("trained", network) for network in trained.values()),
+                              *(("not trained", network) for network in kept)]:
+            show(f"{network.name} ({type(network).__name__}, {role}):")
+            network.summary(line_length=line_length, positions=positions, print_fn=print_fn,
+                            expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+        total, trainable = (sum(int(np.prod(weight.shape)) for weight in weights)
+                            for weights in (self.weights, self.trainable_weights))
+        show(f"{type(self).__name__} \"{self.name}\": Total params: {total:,}, Trainable params: {trainable:,}, "
+             f"Non-trainable params: {total - trainable:,}")
+
+    def __call__(self, inputs, *args, **kwargs):
+        return super().__call__(self._label_arrays(inputs), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """``keras.Model.predict``; a conditional family's ``(noise, labels)`` may hold Python lists."""
+        return super().predict(self._label_arrays(x), *args, **kwargs)
+
+    def _label_arrays(self, inputs):
+        # Keras takes no Python lists among a call's or predict's inputs: a conditional
+        # family's (noise, [3, 1, 4]) becomes (noise, class ids) first, as do one-hot rows,
+        # so that predict traces one step whatever form the labels come in.
+        if getattr(self, "num_classes", 0) and isinstance(inputs, (tuple, list)):
+            noise, labels = noise_and_labels(inputs, type(self).__name__)
+            return noise, class_ids(labels, self.num_classes)
+        return inputs
+
+    def _checked_first_batch(self, x, y, batch_size):
+        """``x`` to pass on, once its first batch passed :meth:`split_batch` eagerly."""
+        if x is None:
+            return x
+        batch, x = fitting.first_batch(x, y, batch_size, self.distribute_strategy)
+        if batch is not None:
+            self.split_batch(batch)
+        return x
 
     def export(self, filepath, format: str = "tf_saved_model", verbose=None, **kwargs):
         """Writes the model's serving SavedModel (see :mod:`tfgan_zoo.export`) at ``filepath``.

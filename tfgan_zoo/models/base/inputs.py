@@ -30,7 +30,7 @@ def check_image_shape(images, image_shape, what: str = "images"):
 
 def class_ids(labels, num_classes: int):
     """int32 class ids ``[batch]`` from class ids (any integer type, ``[batch]`` or
-    ``[batch, 1]``) or one-hot rows ``[batch, num_classes]``; ids outside
+    ``[batch, 1]``, a Python list) or one-hot rows ``[batch, num_classes]``; ids outside
     ``[0, num_classes)`` fail in the step (they would train on an all-zero one-hot)."""
     labels = tf.convert_to_tensor(labels)
     rank, last = labels.shape.rank, labels.shape[-1] if labels.shape.rank else None
@@ -56,9 +56,33 @@ def class_ids(labels, num_classes: int):
         return tf.identity(labels)
 
 
+def noise_and_labels(inputs, family: str):
+    """``(noise, labels)`` of a conditional generator's inputs, given as a tuple or list
+    (what ``model(...)`` and ``predict`` take); Python lists become arrays, as
+    ``predict`` slices arrays only."""
+    if not isinstance(inputs, (tuple, list)) or len(inputs) != 2:
+        raise ValueError(
+            f"{family} generates from (noise, labels): noise [N, latent_dim] and labels as class ids [N] "
+            f"or one-hot rows [N, num_classes]; got {type(inputs).__name__}."
+        )
+    noise, labels = inputs
+    return (np.asarray(noise, np.float32) if isinstance(noise, list) else noise,
+            np.asarray(labels) if isinstance(labels, list) else labels)
+
+
+def unwrap_batch(data):
+    """``data`` without the one-element tuple Keras packs a structured ``x`` in:
+    ``fit(x=(images, labels))`` hands the step ``((images, labels),)``."""
+    while isinstance(data, (tuple, list)) and len(data) == 1 and isinstance(data[0], (tuple, list, dict)):
+        data = data[0]
+    return data
+
+
 def unpack_batch(data):
     """``(images, labels or None)`` of a batch given as images, ``(images,)``,
-    ``(images, labels)`` or a TFDS-style dict ``{"image": ..., "label": ...}``."""
+    ``(images, labels)`` or a TFDS-style dict ``{"image": ..., "label": ...}``
+    (also inside the one-element tuple of ``fit(x=(images, labels))``)."""
+    data = unwrap_batch(data)
     if isinstance(data, dict):
         image_key = next((key for key in ("image", "images") if key in data), None)
         if image_key is None:
@@ -128,6 +152,7 @@ def split_image_pair(data, shapes: tuple, usage: str):
     """``(first, second)`` images of a two-part batch in [-1, 1], checked to have the
     image ``shapes`` ``(first_shape, second_shape)``; ``usage`` is the error message
     when the batch has not two parts."""
+    data = unwrap_batch(data)
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(usage)
     return tuple(

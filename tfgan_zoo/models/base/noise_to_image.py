@@ -10,10 +10,10 @@ from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import DiffAugment
 from tfgan_zoo.models.base.components import ExponentialMovingAverage, GradientPenalty, has_batch_norm
 from tfgan_zoo.models.base.contract import AdversarialModel
-from tfgan_zoo.models.base.inputs import sampling_inputs, split_labelled_images
+from tfgan_zoo.models.base.inputs import noise_and_labels, sampling_inputs, split_labelled_images
 from tfgan_zoo.models.base.tracking import Metric
 from tfgan_zoo.models.base.update import training_noise
-from tfgan_zoo.options import Count, Fraction, NonNegative
+from tfgan_zoo.options import Count, NonNegative
 
 # Salts that keep the random streams of the different sub-steps apart.
 _D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
@@ -97,10 +97,11 @@ class NoiseToImageGAN(AdversarialModel):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def call(self, inputs, training=False):
-        """G on its inputs (noise, or ``(noise, labels)``): outside training the
-        EMA generator when there is one, as ``generate``, samples and exports use."""
-        generator = self.generator if training else self.sampling_generator
-        return generator(inputs, training=training)
+        """G on its inputs (noise, or ``(noise, labels)`` with labels as ``generate``
+        takes them): outside training the EMA generator when there is one, as
+        ``generate``, samples and exports use."""
+        noise, conditions = noise_and_labels(inputs, type(self).__name__) if self.num_classes else (inputs, None)
+        return self.generate(noise, conditions, training=training)
 
     # ---------------------------------------------------------------- compile
     def compile(
@@ -109,7 +110,7 @@ class NoiseToImageGAN(AdversarialModel):
         g_optimizer=None,
         d_optimizer=None,
         loss: gan_losses.LossName | gan_losses.GANLoss = "bce",
-        label_smoothing: Fraction = 0.0,
+        label_smoothing: gan_losses.LabelSmoothing = 0.0,
         d_steps: Count = 1,
         g_steps: Count = 1,
         gp_weight: NonNegative = 10.0,
@@ -131,8 +132,6 @@ class NoiseToImageGAN(AdversarialModel):
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
         """
-        if int(d_steps) < 1 or int(g_steps) < 1:
-            raise ValueError(f"d_steps and g_steps must be >= 1, got {d_steps} and {g_steps}.")
         self.gan_loss = gan_losses.get(loss, label_smoothing)
         if self.gan_loss.uses_gradient_penalty and has_batch_norm(self.discriminator):
             raise ValueError(

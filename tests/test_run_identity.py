@@ -404,7 +404,7 @@ OPTION_ERRORS = [
     ("dcgan_mnist", ["--verbose", "3"], "argument --verbose: invalid choice: 3"),
     ("dcgan_mnist", ["--ema-decay", "1"], "argument --ema-decay: must be in [0, 1), got 1.0."),
     ("cgan_anime", ["--d-dropout", "-0.1"], "argument --d-dropout: must be in [0, 1), got -0.1."),
-    ("cgan_mnist", ["--label-smoothing", "1.5"], "argument --label-smoothing: must be in [0, 1), got 1.5."),
+    ("cgan_mnist", ["--label-smoothing", "1.5"], "argument --label-smoothing: must be in [0, 0.5), got 1.5."),
     ("dcgan_mnist", ["--d-steps", "0"], "argument --d-steps: must be >= 1, got 0."),
     ("dcgan_mnist", ["--g-steps", "0"], "argument --g-steps: must be >= 1, got 0."),
     ("dcgan_mnist", ["--gp-weight", "-1"], "argument --gp-weight: must be >= 0, got -1.0."),

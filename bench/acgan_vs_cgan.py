@@ -1,6 +1,6 @@
 """ACGAN against the conditional GAN on MNIST, at the same epochs and training time.
 
-    python bench/acgan_vs_cgan.py [--epochs 15] [--data-dir ../shared/data] [--work bench/work/acgan_vs_cgan]
+    python bench/acgan_vs_cgan.py [--epochs 15] [--data-dir DATA] [--work DIR]
 
 Runs ``experiments/cgan_mnist.py`` and ``experiments/acgan_mnist.py`` one after
 the other with their defaults (batch 64, evaluation every 5 epochs on 10,000
@@ -43,7 +43,9 @@ def train(script: str, run_dir: Path, epochs: int, data_dir: str | None) -> floa
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     wall = time.perf_counter() - started
-    (run_dir / "console.log").write_text(" ".join(command[1:]).replace(str(REPO) + "/", "") + "\n" + completed.stdout)
+    # The command as recorded: the run directory as RUN, so that results carry no machine's paths.
+    recorded = " ".join(command[1:]).replace(str(run_dir), "RUN").replace(str(REPO) + "/", "")
+    (run_dir / "console.log").write_text(recorded + "\n" + completed.stdout)
     if completed.returncode:
         (run_dir / "console.log").write_text(completed.stdout + completed.stderr)
         raise SystemExit(f"{script} failed (exit {completed.returncode}); see {run_dir / 'console.log'}")

@@ -8,7 +8,7 @@ resumable checkpoints and the generator SavedModel into the run directory, and e
 """
 
 from tfgan_zoo import ConditionalGAN, experiment
-from tfgan_zoo.data import image_dataset, load_idx_dataset, resolve_idx_dir
+from tfgan_zoo.data import image_dataset
 from tfgan_zoo.data.idx import CLASS_NAMES
 
 
@@ -19,16 +19,12 @@ def main():
     spec = parser.parse_spec()
     strategy = experiment.configure(spec)
 
-    name, data_dir = spec.data["dataset"], spec.run.data_dir
-    images, labels = load_idx_dataset(name, "train", data_dir)
-    test_images, _ = load_idx_dataset(name, "test", data_dir)
-    spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
-                             train=(images, labels))
+    images, labels, test_images, spec = experiment.load_idx(spec)
     evaluator = experiment.domain_evaluator(spec, images, labels, test_images, conditional=True)
     dataset = image_dataset(images, labels, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
         gan = experiment.build(ConditionalGAN, spec, num_classes=10, image_shape=images.shape[1:])
-    experiment.run(gan, dataset, spec, experiment.Generation(evaluator, CLASS_NAMES[name]))
+    experiment.run(gan, dataset, spec, experiment.Generation(evaluator, CLASS_NAMES[spec.data['dataset']]))
 
 
 if __name__ == "__main__":

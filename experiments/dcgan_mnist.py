@@ -8,7 +8,7 @@ samples (domain-FID/KID, precision/recall), keeping the best epoch.
 """
 
 from tfgan_zoo import DCGAN, experiment
-from tfgan_zoo.data import image_dataset, load_idx_dataset, resolve_idx_dir
+from tfgan_zoo.data import image_dataset
 
 
 def main():
@@ -17,11 +17,7 @@ def main():
     spec = parser.parse_spec()
     strategy = experiment.configure(spec)
 
-    name, data_dir = spec.data["dataset"], spec.run.data_dir
-    images, labels = load_idx_dataset(name, "train", data_dir)
-    test_images, _ = load_idx_dataset(name, "test", data_dir)
-    spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
-                             train=(images, labels))
+    images, labels, test_images, spec = experiment.load_idx(spec)
     evaluator = experiment.domain_evaluator(spec, images, labels, test_images, conditional=False)
     dataset = image_dataset(images, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():

@@ -31,7 +31,9 @@ from tfgan_zoo.experiment.cli import (
     family_parser,
 )
 from tfgan_zoo.experiment.flags import ranged
-from tfgan_zoo.experiment.evaluators import domain_evaluator, folder_evaluator, load_folder, translation_evaluator
+from tfgan_zoo.experiment.evaluators import (
+    domain_evaluator, folder_evaluator, load_folder, load_idx, translation_evaluator,
+)
 from tfgan_zoo.experiment.hooks import Generation, Hooks, PairedTranslation, UnpairedTranslation
 from tfgan_zoo.experiment.runner import changed_settings, fit, run
 from tfgan_zoo.experiment.runtime import build, configure, default_precision, linear_decay, main, verbosity
@@ -40,6 +42,6 @@ from tfgan_zoo.runs.spec import PRECISIONS
 __all__ = [
     "ExperimentParser", "HelpFormatter", "family_parser", "data_arguments", "add_image_folder_arguments",
     "add_linear_decay_arguments", "ranged", "configure", "build", "linear_decay", "default_precision", "main", "verbosity",
-    "load_folder", "folder_evaluator", "domain_evaluator", "translation_evaluator",
+    "load_idx", "load_folder", "folder_evaluator", "domain_evaluator", "translation_evaluator",
     "Hooks", "Generation", "PairedTranslation", "UnpairedTranslation", "run", "fit", "changed_settings", "PRECISIONS",
 ]

@@ -1,5 +1,5 @@
-"""The data and evaluators the experiment scripts share: a folder of your own
-images, and the scorers of samples and translations, each built from a
+"""The data and evaluators the experiment scripts share: MNIST-format sets, a
+folder of your own images, and the scorers of samples and translations, each built from a
 :class:`~tfgan_zoo.runs.RunSpec` (None when its ``eval_every`` is 0)."""
 
 from __future__ import annotations
@@ -11,6 +11,20 @@ import numpy as np
 from tfgan_zoo import metrics
 from tfgan_zoo.experiment.runtime import verbosity
 from tfgan_zoo.runs import RunSpec
+
+
+def load_idx(spec: RunSpec):
+    """``(train_images, train_labels, test_images, spec)`` of the spec's ``dataset``
+    (MNIST or Fashion-MNIST, from its ``data_dir``, else TFDS), the spec recording the
+    folder (or TFDS name) and the training split's fingerprint as its sources."""
+    from tfgan_zoo.data import load_idx_dataset, resolve_idx_dir
+
+    name, data_dir = spec.data["dataset"], spec.run.data_dir
+    images, labels = load_idx_dataset(name, "train", data_dir)
+    test_images, _ = load_idx_dataset(name, "test", data_dir)
+    spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
+                             train=(images, labels))
+    return images, labels, test_images, spec
 
 
 def load_folder(spec: RunSpec, labelled: bool):

@@ -8,6 +8,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["tfgan_zoo", "tfgan_zoo.*"]),
+    # The shipped presets (python -m tfgan_zoo.presets list): weights, cards and their registry.
+    package_data={"tfgan_zoo.presets": ["registry.json", "*/*.json", "*/*.h5", "*/*.keras", "*/*.md"]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
@@ -26,6 +28,8 @@ setup(
         "test": ["pytest>=7", "pytest-xdist", "ai-edge-litert"],
         # The demo page (python -m tfgan_zoo.demo) and its browser test.
         "demo": ["gradio", "playwright"],
+        # Presets on the Hugging Face Hub (hf://USER/NAME); Keras itself uses it for hf:// paths.
+        "hub": ["huggingface_hub"],
     },
     entry_points={"console_scripts": ["tfgan-zoo-report=tfgan_zoo.report:main"]},
 )

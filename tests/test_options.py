@@ -52,7 +52,7 @@ def test_flags_parse_back_into_constructor_and_compile_arguments():
     assert model_options["norm"] == "none" and model_options["jitter"] is False and model_options["image_size"] == 64
     assert model_options["seed"] == 3 and model_options["leaky_slope"] == 0.3
     assert "input_channels" not in model_options
-    assert compile_options == {"loss": "bce", "d_every": 2, "simultaneous": False}
+    assert compile_options == {"loss": "bce", "d_every": 2, "simultaneous": False, "freeze_d_layers": 0}
     with pytest.raises(SystemExit):
         parser.parse_args(["--norm", "group"])
 

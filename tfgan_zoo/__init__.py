@@ -24,9 +24,11 @@ _check_keras_backend()
 
 from tfgan_zoo import callbacks, data, diagnostics, export, losses, metrics, schedules  # noqa: E402
 from tfgan_zoo.models import ACGAN, GAN, ConditionalGAN, CycleGAN, DCGAN, NoiseToImageGAN, Pix2Pix  # noqa: E402
+from tfgan_zoo import presets  # noqa: E402
+from tfgan_zoo.presets import from_preset  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
     "NoiseToImageGAN", "GAN", "DCGAN", "ConditionalGAN", "ACGAN", "Pix2Pix", "CycleGAN",
-    "callbacks", "data", "diagnostics", "export", "losses", "metrics", "schedules",
+    "callbacks", "data", "diagnostics", "export", "losses", "metrics", "schedules", "presets", "from_preset",
 ]

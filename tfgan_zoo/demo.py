@@ -1,4 +1,8 @@
-"""A browser page for any tfgan_zoo export: ``python -m tfgan_zoo.demo EXPORT_DIR``.
+"""A browser page for any tfgan_zoo export or preset: ``python -m tfgan_zoo.demo EXPORT_DIR|PRESET``.
+
+Given a preset (a shipped preset's name such as ``cgan_mnist``, a preset
+folder, or ``hf://user/name``), it exports the preset into a temporary folder
+first, so a new user sees a trained model before training anything.
 
 The page reads only the export (the SavedModel and its ``tfgan_zoo.json``),
 never the model code, so it shows whatever :mod:`tfgan_zoo.export` wrote:
@@ -29,6 +33,7 @@ import json
 import math
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -313,7 +318,8 @@ def main(argv: list[str] | None = None) -> None:
         description="Serve a browser page that runs a tfgan_zoo export (generator or translator).",
     )
     parser.add_argument(
-        "export_dir", help="an export base path (its newest version is shown) or one SavedModel folder"
+        "export_dir", help="an export base path (its newest version is shown), one SavedModel folder, or a "
+        "preset: a shipped preset's name (python -m tfgan_zoo.presets list), a preset folder or hf://USER/NAME"
     )
     parser.add_argument(
         "--host",
@@ -326,8 +332,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     check_address(args.host, args.port)
-    demo = build_demo(args.export_dir)
-    demo.launch(server_name=args.host, server_port=args.port, show_error=True)
+    with tempfile.TemporaryDirectory(prefix="tfgan_zoo_demo_") as scratch:
+        source = args.export_dir
+        if is_preset(source):
+            source = export_preset(source, Path(scratch) / "export")
+        demo = build_demo(source)
+        demo.launch(server_name=args.host, server_port=args.port, show_error=True)
+
+
+def is_preset(source: str) -> bool:
+    """Whether ``source`` names a preset rather than an export folder."""
+    from tfgan_zoo import presets
+
+    return (source.startswith(presets.HUB_PREFIX) or source in presets.registry()
+            or (Path(source) / presets.RECORD_FILE).is_file())
+
+
+def export_preset(source: str, base: Path) -> Path:
+    """Exports the preset ``source`` under ``base``, as ``python -m tfgan_zoo.presets export`` would."""
+    from tfgan_zoo import export, presets
+
+    try:
+        model = presets.from_preset(source)
+    except presets.PresetError as error:
+        raise CommandError(str(error)) from None
+    return export.save(model, base, class_names=model.preset.record.get("class_names"))
 
 
 if __name__ == "__main__":

@@ -109,6 +109,8 @@ OPTIONS: tuple[Term, ...] = (
     Term("identity_weight", "identity weight", "weight of the identity L1, relative to cycle_weight."),
     Term("pool_size", "image-pool size", "generated images an ImagePool keeps for D (0: none)."),
     Term("diffaugment", "DiffAugment policy", "DiffAugment policies applied to every image D sees."),
+    Term("freeze_d_layers", "frozen D blocks", "the discriminator's first blocks kept as they are while "
+         "fine-tuning (FreezeD)."),
     Term("ema_decay", "EMA decay", "decay of the moving average of G's weights (0: off)."),
     Term("jitter", "random jitter", "resize up, crop back and mirror the training images in the step."),
     Term("load_size", "jitter resize side", "side the jitter resizes to before cropping."),

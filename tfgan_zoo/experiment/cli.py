@@ -20,7 +20,7 @@ from tfgan_zoo.runs.spec import JIT_CHOICES, PRECISIONS, default_cache_dir
 
 _DATA_GROUP = "data"
 _RUN_OPTIONS = {"out", "epochs", "seed", "lr", "precision", "jit_compile", "strategy", "steps_per_epoch",
-                "eval_every", "eval_samples", "cache_dir", "force_resume", "verbose", "data_dir"}
+                "eval_every", "eval_samples", "cache_dir", "force_resume", "verbose", "data_dir", "from_preset"}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -110,6 +110,19 @@ def _evaluation_samples(values) -> str | None:
     return None
 
 
+def _preset_found(values) -> str | None:
+    """A missing or damaged --from-preset, named before any data loads."""
+    if not values.from_preset:
+        return None
+    from tfgan_zoo.presets import PresetError, finetune
+
+    try:
+        finetune.starting_point(values.from_preset)
+    except PresetError as error:
+        return f"--from-preset: {error}"
+    return None
+
+
 def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5, batch_size: int = 64,
                   eval_every: int = 5, out: str | None = None, **recipe) -> ExperimentParser:
     """The command line of an experiment on ``family``: the run options every
@@ -165,7 +178,13 @@ def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5
         "--cache-dir", type=Path, default=default_cache_dir(),
         help="where evaluation classifiers and decoded data are kept (default: $TFGAN_ZOO_CACHE or ~/.cache/tfgan_zoo)",
     )
+    parser.add_argument(
+        "--from-preset", default=None, metavar="NAME|PATH",
+        help="start from a preset's weights (python -m tfgan_zoo.presets list; a preset folder; hf://USER/NAME): "
+        "fine-tuning. The architecture options must be the preset's; --freeze-d-layers N keeps D's first N blocks",
+    )
     parser.add_check(_evaluation_samples)
+    parser.add_check(_preset_found)
     parser.family_group = add_family_arguments(parser, family, exclude=exclude, defaults=recipe)
     return parser
 

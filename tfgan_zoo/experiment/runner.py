@@ -22,6 +22,7 @@ from tfgan_zoo import distribute, options
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.experiment.hooks import Hooks
 from tfgan_zoo.experiment.runtime import verbosity
+from tfgan_zoo.presets import finetune
 from tfgan_zoo.runs import RunDirectory, RunOptions, RunSpec, admit, describe_checkpoint, is_write_failure, run_config, write_failure
 from tfgan_zoo.runs.identity import resume_callbacks
 
@@ -39,7 +40,13 @@ def run(model, dataset, spec: RunSpec, hooks: Hooks, callbacks=()) -> Path:
     # A non-chief worker writes (and locks) its own RUN/.workers/N, never the chief's RUN.
     here = shared.for_this_worker()
     with here.lock():
-        config = run_config(model, spec, hooks.class_names, changed=changed_settings(model, spec))
+        preset = finetune.starting_point(spec.run.from_preset) if spec.run.from_preset else None
+        if preset is not None:
+            # Before the run directory records anything: weights that do not fit stop the run there.
+            # A resumed run's checkpoint replaces them when fit starts.
+            finetune.start_from(model, preset)
+        config = run_config(model, spec, hooks.class_names, changed=changed_settings(model, spec),
+                            from_preset=finetune.identity(preset) if preset else None)
         changed = admit(here.path, config, force=spec.run.force_resume)
         callbacks = [*callbacks, *resume_callbacks(model, changed)]
         health = hooks.health(model, dataset, here)

@@ -32,7 +32,7 @@ from tfgan_zoo.models.base import (
 )
 from tfgan_zoo.networks.acgan import ACGANDiscriminator
 from tfgan_zoo.networks.dcgan import DCGANGenerator, validate_image_shape
-from tfgan_zoo.options import Classes, Count, Fraction, NonNegative, Seed
+from tfgan_zoo.options import Classes, Count, Fraction, NonNegative, NonNegativeInt, Seed
 
 # Salts that keep the random streams of the different sub-steps apart.
 _D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
@@ -154,6 +154,7 @@ class ACGAN(AdversarialModel):
         loss: gan_losses.LossName | gan_losses.GANLoss = "bce",
         label_smoothing: gan_losses.LabelSmoothing = 0.0,
         gp_weight: NonNegative = 10.0,
+        freeze_d_layers: NonNegativeInt = 0,
         **kwargs,
     ):
         """Configures training.
@@ -166,6 +167,8 @@ class ACGAN(AdversarialModel):
                 hinge or wgan-gp (or a :class:`tfgan_zoo.losses.GANLoss`).
             label_smoothing: one-sided smoothing of D's real target (bce, lsgan).
             gp_weight: weight of the gradient penalty (wgan-gp only).
+            freeze_d_layers: FreezeD (Mo et al. 2020) for fine-tuning from a
+                preset: the first N blocks of the discriminator stop training.
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...).
         """
@@ -176,7 +179,7 @@ class ACGAN(AdversarialModel):
                 "normalization, which mixes examples. Build the model with d_norm='layer' (or 'none')."
             )
         self.penalty = GradientPenalty(gp_weight, self.seed, _GP_EPSILON)
-        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+        self.attach_optimizers(g_optimizer, d_optimizer, freeze_d_layers=freeze_d_layers, **kwargs)
 
     def compile_options(self) -> dict:
         return {"loss": self.gan_loss.name, "label_smoothing": self.gan_loss.label_smoothing,

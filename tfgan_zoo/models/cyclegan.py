@@ -178,6 +178,7 @@ class CycleGAN(AdversarialModel):
         g_optimizer=None,
         d_optimizer=None,
         loss: gan_losses.PenaltyFreeLossName | gan_losses.GANLoss = "lsgan",
+        freeze_d_layers: NonNegativeInt = 0,
         **kwargs,
     ):
         """Configures training.
@@ -193,6 +194,8 @@ class CycleGAN(AdversarialModel):
                 G's adversarial term is criterion(D(G(x)), real) and D's loss
                 0.5 * (criterion(D(real), real) + criterion(D(fake), fake)), as
                 in the reference implementation (for lsgan: mean squared errors).
+            freeze_d_layers: FreezeD (Mo et al. 2020) for fine-tuning from a
+                preset: the first N blocks of the discriminator stop training.
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...).
         """
@@ -203,7 +206,7 @@ class CycleGAN(AdversarialModel):
                 "use 'lsgan' (the paper), 'bce' or 'hinge'."
             )
         self._g_gan_scale, self._d_scale = _adversarial_scales(self.gan_loss)
-        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+        self.attach_optimizers(g_optimizer, d_optimizer, freeze_d_layers=freeze_d_layers, **kwargs)
 
     # ------------------------------------------------------------ train step
     def split_batch(self, data):

@@ -25,7 +25,7 @@ from tfgan_zoo import losses as gan_losses
 from tfgan_zoo.augment import RESIZE_METHODS, paired_random_jitter, step_seed
 from tfgan_zoo.layers import BlockOptions, TranslationNorm, check_norm
 from tfgan_zoo.models.base import AdversarialModel, Metric, split_image_pair, translate_images
-from tfgan_zoo.options import Count, Fraction, NonNegative, Positive, Seed
+from tfgan_zoo.options import Count, Fraction, NonNegative, NonNegativeInt, Positive, Seed
 from tfgan_zoo.networks.patchgan import PatchDiscriminator
 from tfgan_zoo.networks.unet import UNetGenerator
 
@@ -151,6 +151,7 @@ class Pix2Pix(AdversarialModel):
         loss: gan_losses.PenaltyFreeLossName | gan_losses.GANLoss = "bce",
         d_every: Count = 1,
         simultaneous: bool = False,
+        freeze_d_layers: NonNegativeInt = 0,
         **kwargs,
     ):
         """Configures training.
@@ -167,6 +168,8 @@ class Pix2Pix(AdversarialModel):
             simultaneous: take G's and D's gradients from one forward pass
                 (the TF tutorial's step) instead of updating D first and then
                 G against the updated D (the paper's code).
+            freeze_d_layers: FreezeD (Mo et al. 2020) for fine-tuning from a
+                preset: the first N blocks of the discriminator stop training.
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
@@ -181,7 +184,7 @@ class Pix2Pix(AdversarialModel):
         self.simultaneous = bool(simultaneous)
         if self.simultaneous and self.d_every != 1:
             raise ValueError("simultaneous updates need d_every=1.")
-        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+        self.attach_optimizers(g_optimizer, d_optimizer, freeze_d_layers=freeze_d_layers, **kwargs)
 
     def compile_options(self) -> dict:
         return {"loss": self.gan_loss.name, "d_every": self.d_every, "simultaneous": self.simultaneous}

@@ -28,7 +28,7 @@ from tfgan_zoo.data.images import walk_files
 from tfgan_zoo.runs import writes
 from tfgan_zoo.runs.spec import RunSpec
 
-IDENTITY = ("model", "model_config", "compile_config", "data")
+IDENTITY = ("model", "model_config", "compile_config", "data", "from_preset")
 
 
 # ---------------------------------------------------------------- sources
@@ -133,11 +133,13 @@ def _sources(record: dict) -> dict:
 
 
 # ----------------------------------------------------------------- config
-def run_config(model, spec: RunSpec, class_names: list[str] | None = None, changed: dict | None = None) -> dict:
+def run_config(model, spec: RunSpec, class_names: list[str] | None = None, changed: dict | None = None,
+               from_preset: dict | None = None) -> dict:
     """config.json of a run: its identity (:data:`IDENTITY`) and, outside it, the run
     options (``run``), the runtime the model was built for (``runtime``), the class
     names and ``changed``: ``{option: [default, value]}`` of the settings that
-    differ from the defaults, for people (the run report shows them first)."""
+    differ from the defaults, for people (the run report shows them first).
+    ``from_preset``: the preset the run started from (its name and weights' sha256)."""
     data = {
         **spec.data,
         **({"sources": dict(spec.sources)} if spec.sources else {}),
@@ -158,6 +160,7 @@ def run_config(model, spec: RunSpec, class_names: list[str] | None = None, chang
         },
         **({"class_names": list(class_names)} if class_names is not None else {}),
         **({"changed": changed} if changed is not None else {}),
+        **({"from_preset": from_preset} if from_preset is not None else {}),
     }, default=str))
 
 

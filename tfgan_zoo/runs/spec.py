@@ -50,6 +50,8 @@ class RunOptions:
         force_resume: resume even though the recorded identity differs (recording the change).
         verbose: ``fit``'s verbosity (None: 1 on a terminal, else 2).
         data_dir: the folder the data was read from (None: ``$TFGAN_ZOO_DATA`` or TFDS).
+        from_preset: start from this preset's weights (a name, folder or ``hf://`` address;
+            the preset itself is part of the run's identity).
     """
 
     out: Path
@@ -66,6 +68,7 @@ class RunOptions:
     force_resume: bool = False
     verbose: int | None = None
     data_dir: str | None = None
+    from_preset: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "out", Path(self.out))

@@ -110,3 +110,39 @@ class GradientPenalty:
                                 tf.shape(real_images)[0])
         epsilon = tf.reshape(epsilon, [-1] + [1] * (real_images.shape.rank - 1))
         return gan_losses.gradient_penalty(critic, real_images, fake_images, epsilon)
+
+
+def _units(network):
+    """``network``'s layers in order, nested models opened and wrappers (spectral norm) kept whole."""
+    for layer in network._flatten_layers(include_self=False, recursive=False):
+        if isinstance(layer, keras.layers.Wrapper):
+            yield layer
+        elif any(True for _ in layer._flatten_layers(include_self=False, recursive=False)):
+            yield from _units(layer)
+        else:
+            yield layer
+
+
+def _starts_block(layer) -> bool:
+    return isinstance(getattr(layer, "layer", layer), (keras.layers.Conv2D, keras.layers.Dense))
+
+
+def freeze_first_blocks(network, blocks: int) -> None:
+    """FreezeD (Mo et al. 2020): the first ``blocks`` blocks of a discriminator stop training.
+
+    A block is a convolution (or dense layer) with the layers up to the next
+    one (its normalization, activation, dropout). Frozen batch normalizations run on
+    their moving statistics, as Keras does for a non-trainable BatchNormalization.
+    At least the last block (D's output) stays trainable.
+    """
+    if blocks <= 0:
+        return
+    units = list(_units(network))
+    starts = [index for index, unit in enumerate(units) if _starts_block(unit)]
+    if blocks >= len(starts):
+        raise ValueError(
+            f"freeze_d_layers={blocks}, but the discriminator {network.name!r} has {len(starts)} blocks, "
+            f"of which at most {len(starts) - 1} can be frozen (its last one decides real or fake)."
+        )
+    for unit in units[:starts[blocks]]:
+        unit.trainable = False

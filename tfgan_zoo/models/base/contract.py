@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_zoo.models.base import fitting
+from tfgan_zoo.models.base.components import freeze_first_blocks
 from tfgan_zoo.models.base.inputs import class_ids, noise_and_labels
 from tfgan_zoo.models.base.optimizers import DLearningRateFollowsG, prepare_optimizer
 from tfgan_zoo.models.base.tracking import Metric, Role, Tracker, Trackers, check_metrics
@@ -149,7 +150,7 @@ class AdversarialModel(keras.Model):
         """Both optimizers (the paper's Adam by default); families add their options."""
         self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
 
-    def attach_optimizers(self, g_optimizer=None, d_optimizer=None, **compile_kwargs):
+    def attach_optimizers(self, g_optimizer=None, d_optimizer=None, freeze_d_layers: int = 0, **compile_kwargs):
         """Keeps both optimizers (instances or names; the papers' ``Adam(2e-4,
         beta_1=0.5)`` when None; wrapped in ``LossScaleOptimizer`` under
         ``mixed_float16``) and compiles the model; ``compile_kwargs`` go to
@@ -165,6 +166,9 @@ class AdversarialModel(keras.Model):
         if g_optimizer is d_optimizer:
             raise ValueError("g_optimizer and d_optimizer must be two optimizer instances.")
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.freeze_d_layers = int(freeze_d_layers)
+        for network in self.discriminators.values():
+            freeze_first_blocks(network, self.freeze_d_layers)
         super().compile(optimizer=g_optimizer, **compile_kwargs)
         g_optimizer.build([v for network in self.generators.values() for v in network.trainable_variables])
         d_optimizer.build([v for network in self.discriminators.values() for v in network.trainable_variables])
@@ -176,6 +180,8 @@ class AdversarialModel(keras.Model):
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             **self.compile_options(),
+            # Recorded only when set: the runs recorded before FreezeD existed keep their identity.
+            **({"freeze_d_layers": self.freeze_d_layers} if getattr(self, "freeze_d_layers", 0) else {}),
         }
 
     def compile_from_config(self, config):
@@ -183,6 +189,19 @@ class AdversarialModel(keras.Model):
         config["d_optimizer"] = keras.optimizers.deserialize(config["d_optimizer"])
         config["g_optimizer"] = keras.optimizers.deserialize(config["g_optimizer"])
         self.compile(**config)
+
+    @classmethod
+    def from_preset(cls, name_or_path, compile: bool = True):
+        """The preset ``name_or_path`` (see :func:`tfgan_zoo.presets.from_preset`), which must be a ``cls``."""
+        from tfgan_zoo.presets import PresetError, from_preset  # presets load the families
+
+        model = from_preset(name_or_path, compile=compile)
+        if not isinstance(model, cls):
+            raise PresetError(
+                f"Preset {name_or_path!r} holds a {type(model).__name__}, not a {cls.__name__}: load it with "
+                f"tfgan_zoo.{type(model).__name__}.from_preset or tfgan_zoo.from_preset."
+            )
+        return model
 
     def fit(self, x=None, y=None, batch_size=None, *args, callbacks=None, validation_data=None,
             sample_weight=None, class_weight=None, validation_batch_size=None, **kwargs):

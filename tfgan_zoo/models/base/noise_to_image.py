@@ -13,7 +13,7 @@ from tfgan_zoo.models.base.contract import AdversarialModel
 from tfgan_zoo.models.base.inputs import noise_and_labels, sampling_inputs, split_labelled_images
 from tfgan_zoo.models.base.tracking import Metric
 from tfgan_zoo.models.base.update import training_noise
-from tfgan_zoo.options import Count, NonNegative
+from tfgan_zoo.options import Count, NonNegative, NonNegativeInt
 
 # Salts that keep the random streams of the different sub-steps apart.
 _D_NOISE, _G_NOISE, _GP_EPSILON, _AUGMENT_REAL, _AUGMENT_FAKE, _AUGMENT_G, _EVAL_NOISE = 1, 2, 3, 4, 5, 6, 7
@@ -114,6 +114,7 @@ class NoiseToImageGAN(AdversarialModel):
         d_steps: Count = 1,
         g_steps: Count = 1,
         gp_weight: NonNegative = 10.0,
+        freeze_d_layers: NonNegativeInt = 0,
         **kwargs,
     ):
         """Configures adversarial training.
@@ -128,6 +129,8 @@ class NoiseToImageGAN(AdversarialModel):
             d_steps: D updates per batch (5: the WGAN-GP recipe).
             g_steps: G updates per batch (2: the classic remedy when D overpowers G).
             gp_weight: weight of the gradient penalty (wgan-gp only).
+            freeze_d_layers: FreezeD (Mo et al. 2020) for fine-tuning from a
+                preset: the first N blocks of the discriminator stop training.
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ...). ``jit_compile="auto"`` (the
                 default) means XLA on GPU and off on CPU, where it is slower.
@@ -142,7 +145,7 @@ class NoiseToImageGAN(AdversarialModel):
         self.d_steps = int(d_steps)
         self.g_steps = int(g_steps)
         self.penalty = GradientPenalty(gp_weight, self.seed, _GP_EPSILON)
-        self.attach_optimizers(g_optimizer, d_optimizer, **kwargs)
+        self.attach_optimizers(g_optimizer, d_optimizer, freeze_d_layers=freeze_d_layers, **kwargs)
 
     @property
     def gp_weight(self) -> float:

@@ -1,12 +1,14 @@
 """Trains the shipped presets with the package's own experiment commands.
 
-    python bench/train_presets.py [NAME ...] [--work bench/work/presets]
+    python bench/train_presets.py [NAME ...] [--work bench/work/presets] [--ship | --ship-only]
 
 Runs each preset's command (below) one after the other, each into
 ``WORK/NAME``, and appends to ``WORK/timings.json`` the command, the machine
-and the wall time, which ``python -m tfgan_zoo.presets make`` copies into the
-preset's card. A run that was stopped resumes when the script is run again.
-Never run in CI: this is hours of CPU.
+and the wall time. ``--ship`` then makes each finished run a shipped preset
+(``python -m tfgan_zoo.presets make RUN NAME --register`` with that command,
+wall time, machine and the known limits below); ``--ship-only`` does only
+that, for runs trained before. A run that was stopped resumes when the
+script is run again. Never run in CI: this is hours of CPU.
 
 Sizes are chosen for a 2-core CPU and the 50 MB budget of all presets
 together (weights stored as float16): 32-filter networks at 64 px for the
@@ -50,6 +52,51 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
+# What each card says a user should know before relying on the preset.
+LIMITS: dict[str, list[str]] = {
+    "cgan_mnist": [
+        "28x28 greyscale digits only: the ten MNIST classes.",
+        "No EMA generator (the experiment's defaults); samples come from the trained generator itself.",
+        "Label accuracy is read by the run's own evaluation classifier (shipped as evaluator.keras); "
+        "bench/cgan_quality.py reads it with an independent CNN (BENCHMARKS.md).",
+    ],
+    "cgan_fashion_mnist": [
+        "28x28 greyscale Fashion-MNIST articles only: the ten classes, in the dataset's order "
+        "(0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot).",
+        "10 epochs on a CPU (the MNIST preset had 15).",
+    ],
+    "dcgan_anime_64": [
+        "64x64 anime faces; 32-filter networks (half the DCGAN paper's width) to fit a 2-core CPU's training time.",
+        "Trained on 2,891 of the 3,191 faces (--subset 2891, seed 0); the other 300 are held out for "
+        "bench/finetune_preset.py.",
+        "FID is measured in the features of a rotation-prediction network trained on the same faces, not Inception: "
+        "compare it only with runs measured the same way.",
+    ],
+    "cgan_anime": [
+        "64x64 anime faces conditioned on hair colour (12 classes); 32-filter networks for a 2-core CPU.",
+        "Hair-colour tags were crawled: gray/white/aqua and dark colours are often debatable.",
+    ],
+    "pix2pix_lineart": [
+        "64x64 line art rendered by tfgan_zoo.data.lineart from the anime faces; real pencil drawings differ.",
+        "8 epochs with 32-filter networks on a CPU, far from the 96 px, 64-filter recipe of the experiment.",
+    ],
+    "cyclegan_horse2zebra": [
+        "64x64, 32-filter networks and 6 epochs on a CPU: far below the paper's 256 px, 200 epochs.",
+    ],
+}
+
+
+def ship(name: str, run: Path, timing: dict) -> None:
+    """Makes the finished run ``run`` the shipped preset ``name`` (package folder and registry)."""
+    from tfgan_zoo.presets import making
+
+    last = timing["runs"][-1]
+    seconds = sum(entry["wall_seconds"] for entry in timing["runs"] if entry["exit_status"] == 0) or None
+    preset = making.make(run, name, command=timing["command"], wall_seconds=seconds, machine=last["machine"],
+                         limits=tuple(LIMITS.get(name, ())), register=True)
+    print(f"   shipped {name}: {preset.size_bytes / 1e6:.1f} MB, {preset.headline}", flush=True)
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -67,6 +114,8 @@ def main() -> int:
     parser.add_argument("names", nargs="*", default=list(COMMANDS), help="presets to train (default: all)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "presets")
     parser.add_argument("--data-dir", default=os.environ.get("TFGAN_ZOO_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--ship", action="store_true", help="make each finished run a shipped preset")
+    parser.add_argument("--ship-only", action="store_true", help="only ship runs trained before")
     args = parser.parse_args()
     unknown = [name for name in args.names if name not in COMMANDS]
     if unknown:
@@ -75,6 +124,9 @@ def main() -> int:
     timings_file = args.work / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     for name in args.names:
+        if args.ship_only:
+            ship(name, args.work / name, timings[name])
+            continue
         command = [part.replace("{data}", "$TFGAN_ZOO_DATA") for part in COMMANDS[name]]
         run = args.work / name
         shown = "python " + " ".join(command) + f" --out RUN"
@@ -94,6 +146,8 @@ def main() -> int:
         })
         timings_file.write_text(json.dumps(timings, indent=2) + "\n")
         print(f"   exit {status} after {seconds / 60:.1f} min", flush=True)
+        if args.ship and status == 0:
+            ship(name, run, timings[name])
     return 0
 
 

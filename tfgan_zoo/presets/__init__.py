@@ -54,6 +54,9 @@ class Preset:
     record: dict
     checksums: dict  # file name -> sha256 that the file must have
     shipped: bool = False
+    # Fetched from the Hub: huggingface_hub's cache keeps each file once, in this folder, and links the
+    # snapshot folder's files there; links into it are the preset's files, as are plain files.
+    blobs: Path | None = None
 
     @property
     def family(self) -> str:
@@ -144,8 +147,10 @@ def locate(name_or_path: str | os.PathLike) -> Preset:
         folder = PRESETS_DIR / entry["folder"]
         record = _read_json(folder / RECORD_FILE, f"the record of preset {text!r}")
         return Preset(text, folder, record, dict(entry["files"]), shipped=True)
+    blobs = None
     if text.startswith(HUB_PREFIX):
         folder = _fetch_from_hub(text)
+        blobs = folder.parent.parent / "blobs"  # the cache's REPO/snapshots/COMMIT beside REPO/blobs
     else:
         folder = Path(text)
         if not folder.is_dir():
@@ -161,7 +166,7 @@ def locate(name_or_path: str | os.PathLike) -> Preset:
                 f"python -m tfgan_zoo.presets make {folder} NAME"
             )
     record = _read_json(folder / RECORD_FILE, "the preset's record")
-    return Preset(record.get("name", folder.name), folder, record, dict(record.get("files", {})))
+    return Preset(record.get("name", folder.name), folder, record, dict(record.get("files", {})), blobs=blobs)
 
 
 def verify(preset: Preset) -> None:
@@ -170,9 +175,11 @@ def verify(preset: Preset) -> None:
         raise PresetError(f"Preset {preset.name!r} ({preset.folder}) lists no files and checksums in "
                           f"{RECORD_FILE}: it is damaged, or was not made by tfgan_zoo.")
     folder = preset.folder.resolve()
+    linked_home = preset.blobs.resolve() if preset.blobs is not None else None
     for name, expected in preset.checksums.items():
         path = preset.folder / name
-        if path.is_symlink() or not path.is_file() or path.resolve().parent != folder:
+        home = linked_home if path.is_symlink() else folder
+        if home is None or not path.is_file() or path.resolve().parent != home:
             raise PresetError(f"{path}, a file of preset {preset.name!r}, is missing or not a regular file "
                               "inside the preset's folder. Reinstall the package or fetch the preset again.")
         actual = file_sha256(path)

@@ -14,7 +14,8 @@ from tfgan_zoo.commands import CommandError, command_main
 from tfgan_zoo.presets import HUB_PREFIX, PresetError, available, from_preset, locate
 
 HUB_TOKEN_HELP = (
-    "Uploading needs a Hugging Face token with write access: run `huggingface-cli login` once, or set HF_TOKEN."
+    "Uploading needs a Hugging Face token with write access: run `hf auth login` once (huggingface_hub before 0.34: "
+    "`huggingface-cli login`), or set HF_TOKEN."
 )
 
 

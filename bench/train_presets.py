@@ -35,7 +35,7 @@ COMMANDS: dict[str, list[str]] = {
     "cgan_fashion_mnist": ["experiments/cgan_mnist.py", "--dataset", "fashion_mnist", "--epochs", "10"],
     "dcgan_anime_64": [
         "experiments/dcgan_folder.py", "--images", "{data}/anime_faces/images", "--subset", "2891",
-        "--g-filters", "32", "--d-filters", "32", "--epochs", "30", "--eval-samples", "2000",
+        "--g-filters", "32", "--d-filters", "32", "--epochs", "15", "--eval-every", "5", "--eval-samples", "2000",
     ],
     "cgan_anime": [
         "experiments/cgan_anime.py", "--g-filters", "32", "--d-filters", "32", "--epochs", "30",

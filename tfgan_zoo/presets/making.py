@@ -203,8 +203,11 @@ def _judge_of_run(config: dict, protocol: dict) -> Path | None:
     key, cache = protocol.get("network_key"), (config.get("run") or {}).get("cache_dir")
     if not key or not cache:
         return None
-    path = Path(cache) / key
-    return path if path.is_file() else None
+    # Keys are recorded with the file's suffix by older versions, without it since caches are keyed by content.
+    for path in (Path(cache) / key, Path(cache) / f"{key}.keras"):
+        if path.is_file():
+            return path
+    return None
 
 
 _KNOWN_DATA = {

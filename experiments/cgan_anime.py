@@ -26,10 +26,7 @@ def main():
                                       eval_every=10, out="runs/cgan_anime_{label_column}", **SMALL_DATA_RECIPE)
     parser = experiment.add_image_folder_arguments(parser)
     parser.set_defaults(label_column="hair")
-    spec = parser.parse_spec()
-    if not spec.data["images"]:
-        anime = resolve_paired_dir("anime_faces", spec.run.data_dir)
-        spec = spec.with_data(images=str(anime / "images"), labels=spec.data["labels"] or str(anime / "tags.csv"))
+    spec = parser.parse_spec(complete=anime_faces)
     strategy = experiment.configure(spec)
 
     folder, spec = experiment.load_folder(spec, labelled=True)
@@ -39,6 +36,14 @@ def main():
         gan = experiment.build(ConditionalGAN, spec, num_classes=folder.num_classes,
                                image_shape=folder.images.shape[1:])
     experiment.run(gan, dataset, spec, experiment.Generation(evaluator, folder.class_names))
+
+
+def anime_faces(spec):
+    """The spec on the shared anime faces and their tags, unless --images names another folder."""
+    if spec.data["images"]:
+        return spec
+    anime = resolve_paired_dir("anime_faces", spec.run.data_dir)
+    return spec.with_data(images=str(anime / "images"), labels=spec.data["labels"] or str(anime / "tags.csv"))
 
 
 if __name__ == "__main__":

@@ -33,11 +33,12 @@ def main():
     spec = experiment.add_linear_decay_arguments(parser).parse_spec()
     strategy = experiment.configure(spec)
 
-    root = resolve_unpaired_dir("horse2zebra", spec.run.data_dir)
-    cache, size, val_count = spec.run.cache_dir / "decoded", spec.model["image_size"], spec.data["val_count"]
-    train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache)
-    validation = load_unpaired(root, size, "val", val_count, cache_dir=cache)
-    spec = spec.with_sources(source=root, train_count=[len(train_a), len(train_b)])
+    with experiment.loading(spec):
+        root = resolve_unpaired_dir("horse2zebra", spec.run.data_dir)
+        cache, size, val_count = spec.run.cache_dir / "decoded", spec.model["image_size"], spec.data["val_count"]
+        train_a, train_b, _, _ = load_unpaired(root, size, "train", val_count, cache_dir=cache)
+        validation = load_unpaired(root, size, "val", val_count, cache_dir=cache)
+        spec = spec.with_sources(source=root, train_count=[len(train_a), len(train_b)])
     batch_size = spec.data["batch_size"]
     dataset = unpaired_dataset(train_a, train_b, batch_size=batch_size, seed=spec.run.seed)
     # An epoch covers the larger domain once (the schedule counts in those epochs).

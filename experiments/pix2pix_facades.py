@@ -23,11 +23,12 @@ def main():
     spec = parser.parse_spec()
     strategy = experiment.configure(spec)
 
-    root = resolve_paired_dir("facades", spec.run.data_dir)
-    direction, size = spec.data["direction"], spec.model["image_size"]
-    train_inputs, train_targets, _ = load_side_by_side(root / "train", direction, size)
-    validation = load_side_by_side(root / "val", direction, size)
-    spec = spec.with_sources(source=root, train_count=len(train_inputs), val_count=len(validation[0]))
+    with experiment.loading(spec):
+        root = resolve_paired_dir("facades", spec.run.data_dir)
+        direction, size = spec.data["direction"], spec.model["image_size"]
+        train_inputs, train_targets, _ = load_side_by_side(root / "train", direction, size)
+        validation = load_side_by_side(root / "val", direction, size)
+        spec = spec.with_sources(source=root, train_count=len(train_inputs), val_count=len(validation[0]))
     dataset = paired_dataset(train_inputs, train_targets, batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
         model = experiment.build(Pix2Pix, spec, input_channels=train_inputs.shape[-1],

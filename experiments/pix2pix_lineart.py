@@ -29,13 +29,14 @@ def main():
     spec = parser.parse_spec()
     strategy = experiment.configure(spec)
 
-    source = resolve_paired_dir("anime_faces", spec.run.data_dir) / "images"
-    pairs = Path(spec.extra["pairs_dir"] or spec.run.cache_dir / "anime_faces_lineart")
-    print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=spec.data['kernel_size'])}")
-    inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", spec.model["image_size"])
+    with experiment.loading(spec):
+        source = resolve_paired_dir("anime_faces", spec.run.data_dir) / "images"
+        pairs = Path(spec.extra["pairs_dir"] or spec.run.cache_dir / "anime_faces_lineart")
+        print(f"line-art pairs in {pairs}: {make_lineart_pairs(source, pairs, kernel_size=spec.data['kernel_size'])}")
+        inputs, targets, names = load_folder_pairs(pairs / "lineart", pairs / "color", spec.model["image_size"])
+        # The pairs are made from the source images: those (and --kernel-size) are the data.
+        spec = spec.with_sources(source=source, pair_count=len(inputs))
     split = len(inputs) - spec.data["val_count"]
-    # The pairs are made from the source images: those (and --kernel-size) are the data.
-    spec = spec.with_sources(source=source, pair_count=len(inputs))
     dataset = paired_dataset(inputs[:split], targets[:split], batch_size=spec.data["batch_size"], seed=spec.run.seed)
     with strategy.scope():
         model = experiment.build(Pix2Pix, spec, input_channels=inputs.shape[-1], output_channels=targets.shape[-1])

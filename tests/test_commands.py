@@ -71,6 +71,22 @@ def test_an_unexpected_error_says_how_to_see_its_traceback(monkeypatch):
 
 def test_ctrl_c_is_one_message():
     assert exit_of(failing(KeyboardInterrupt()), []) == (1, commands.INTERRUPTED)
+    # A command that knows what it stopped says so (the experiments: the phase, the checkpoint kept).
+    said = "Interrupted (Ctrl-C) while loading the data. Run the same command again to resume."
+    assert exit_of(failing(commands.Interrupted(said)), []) == (1, said)
+
+
+def test_an_explained_error_is_shown_whole():
+    class DataProblem(ValueError):
+        pass
+
+    def main(argv):
+        raise DataProblem("mnist IDX files not found in data/.\nExpected train-images-idx3-ubyte.gz, ...")
+
+    assert exit_of(commands.command_main(main, explained=(DataProblem,)), []) == (
+        1, "error: mnist IDX files not found in data/.\nExpected train-images-idx3-ubyte.gz, ...")
+    assert exit_of(commands.command_main(main), []) == (
+        1, f"error: mnist IDX files not found in data/. (the whole message: {commands.TRACEBACK_VARIABLE}=1)")
 
 
 @pytest.mark.parametrize("text, ok", [("3", True), ("0", False), ("-2", False), ("x", False)])

@@ -53,7 +53,7 @@ def test_label_maps_are_constant_one_hot_channels():
 def test_bad_shapes_are_explained():
     with pytest.raises(ValueError, match="channels"):
         tfgan_zoo.DCGAN(image_shape=(28, 28))
-    with pytest.raises(ValueError, match="divisible by 4"):
+    with pytest.raises(ValueError, match="even sides of at least 8"):
         tfgan_zoo.DCGAN(image_shape=(27, 27, 1))
     with pytest.raises(ValueError, match="num_classes"):
         tfgan_zoo.ConditionalGAN(num_classes=1)

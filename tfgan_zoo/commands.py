@@ -1,14 +1,16 @@
 """One way for every command of the package to end: its work done, or one message.
 
 ``python -m tfgan_zoo.report``, ``.demo``, ``.tflite`` and ``.data.shards``
-wrap their ``main`` in :func:`command_main`. A failure then ends the process
+wrap their ``main`` in :func:`command_main`, and so do the experiment scripts
+(through ``tfgan_zoo.experiment.main``). A failure then ends the process
 with one line that names the file or option and the fix, and exit status 1
 (argparse's usage errors keep their status 2), never a traceback:
 
 * an OS error on a path: missing, a dangling link, a folder where a file is
   expected, no permission, HOME not writable, a full or read-only disk;
 * Ctrl-C, after the command's own clean-up (its ``finally`` blocks remove the
-  files it had half-written);
+  files it had half-written); a command that knows more (what it was doing,
+  what it kept) raises :class:`Interrupted` with that message instead;
 * an error of the package, whose message already names the file and the fix;
 * anything else, as a probable bug: ``TFGAN_ZOO_TRACEBACK=1`` shows its traceback
   (and every other failure's) for a bug report.
@@ -37,25 +39,36 @@ class CommandError(Exception):
     """A failure whose message already names the file or option and the fix."""
 
 
-def command_main(main: Callable[[list[str] | None], object]) -> Callable[[list[str] | None], None]:
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with the message to end on: what the command was doing, what it
+    kept and how to go on (a long command's own words for :data:`INTERRUPTED`)."""
+
+
+def command_main(
+    main: Callable[[list[str] | None], object], *, explained: tuple[type[Exception], ...] = ()
+) -> Callable[[list[str] | None], None]:
     """``main(argv)`` of a command, ending every failure as the module docstring says.
 
     The failure's message leaves as ``SystemExit(message)``: Python prints it
     and exits with status 1; a test calling ``main(argv)`` catches it.
+    ``explained``: the error types whose whole message is written for the user
+    (its later lines hold the fix, e.g. the files a dataset needs), shown in
+    full rather than by its first line.
     """
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> None:
         try:
             main(argv)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             if os.environ.get(TRACEBACK_VARIABLE):
                 raise
-            raise SystemExit(INTERRUPTED) from None
+            raise SystemExit(str(interrupt) if isinstance(interrupt, Interrupted) else INTERRUPTED) from None
         except Exception as error:  # all of them: a command never ends in a traceback
             if os.environ.get(TRACEBACK_VARIABLE):
                 raise
-            raise SystemExit(f"error: {describe(error)}") from None
+            text = str(error).strip() if isinstance(error, explained) else describe(error)
+            raise SystemExit(f"error: {text}") from None
 
     return run
 

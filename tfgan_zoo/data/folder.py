@@ -119,12 +119,7 @@ def load_image_folder(
             picture of a kind that is not decoded) instead of skipping it.
         workers: decoding threads (default: the CPU count).
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise DataNotFoundError(
-            f"Image folder {root} does not exist. Pass the folder that holds your pictures "
-            "(e.g. --images ~/pictures/faces)."
-        )
+    root = _image_folder(directory)
     if labels is None:
         files, names = list_images(root, recursive=True), None
     elif str(labels) == SUBFOLDERS:
@@ -161,6 +156,31 @@ def load_image_folder(
         ids = {name: index for index, name in enumerate(class_names)}
         class_labels = np.array([ids[names[i]] for i in kept], np.int32)
     return ImageFolder(images, class_labels, class_names, [files[i] for i in kept], skipped)
+
+
+def folder_class_names(
+    directory: str | os.PathLike, labels: str | os.PathLike, label_column: str | None = None,
+    filename_column: str = "filename",
+) -> list[str]:
+    """The sorted class names :func:`load_image_folder` finds with these ``labels``
+    when every listed image is readable, without decoding one: from the CSV
+    (checked as the loader checks it) or the sub-folders that hold images."""
+    root = _image_folder(directory)
+    if str(labels) == SUBFOLDERS:
+        _, names = _from_subfolders(root)
+    else:
+        _, names = _from_csv(root, Path(labels), label_column, filename_column)
+    return _sorted_classes(names)
+
+
+def _image_folder(directory: str | os.PathLike) -> Path:
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataNotFoundError(
+            f"Image folder {root} does not exist. Pass the folder that holds your pictures "
+            "(e.g. --images ~/pictures/faces)."
+        )
+    return root
 
 
 def _unread_pictures(root: Path, strict: bool) -> list[tuple[Path, str]]:

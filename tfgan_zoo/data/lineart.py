@@ -81,9 +81,17 @@ def _write_png(path: Path, image: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
         raise OSError(f"OpenCV could not encode {path} as PNG.")
-    partial = path.with_name(path.name + ".partial")
-    encoded.tofile(partial)
-    os.replace(partial, path)
+    _replace_whole(path, path.with_name(path.name + ".partial"), encoded.tofile)
+
+
+def _replace_whole(path: Path, partial: Path, write) -> None:
+    """``write(partial)``, then renamed over ``path``; a failure or Ctrl-C leaves no ``partial``."""
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _source_entry(path: Path, source_dir: Path) -> dict:
@@ -151,9 +159,9 @@ def _refuse_foreign_pictures(out_dir: Path, written: set[str]) -> None:
 def _write_manifest(out_dir: Path, settings: dict, files: dict, written: set[str]) -> None:
     manifest = {**settings, "count": len(files), "fingerprint": _fingerprint(files), "files": files,
                 "written": sorted(written)}
-    partial = out_dir / (MANIFEST + ".partial")
-    partial.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(partial, out_dir / MANIFEST)
+    text = json.dumps(manifest, indent=1, sort_keys=True)
+    _replace_whole(out_dir / MANIFEST, out_dir / (MANIFEST + ".partial"),
+                   lambda partial: partial.write_text(text, encoding="utf-8"))
 
 
 def _changed_settings(old: dict | None, new: dict) -> str | None:

@@ -9,10 +9,15 @@ A script reads the same way for every family::
     experiment.data_arguments(parser).add_argument("--direction", ...)   # identity of the data
     spec = parser.parse_spec()
     strategy = experiment.configure(spec)
-    ... load the data; spec = spec.with_sources(source=root, ...) ...
+    with experiment.loading(spec):   # names the phase a Ctrl-C stops (experiment.Phase)
+        ... load the data; spec = spec.with_sources(source=root, ...) ...
     with strategy.scope():
         model = experiment.build(Pix2Pix, spec, input_channels=3, output_channels=3)
     experiment.run(model, dataset, spec, experiment.PairedTranslation(validation))
+
+and ends with ``experiment.main(main)``: every failure one message, exit status
+1 (usage errors 2, found before any data loads), Ctrl-C naming the phase it
+stopped, what was kept and that the same command resumes.
 
 The run directory's layout is in :mod:`tfgan_zoo.runs.directory`; per kind
 of family (its :class:`Hooks`): noise-to-image runs (:class:`Generation`)
@@ -36,12 +41,15 @@ from tfgan_zoo.experiment.evaluators import (
 )
 from tfgan_zoo.experiment.hooks import Generation, Hooks, PairedTranslation, UnpairedTranslation
 from tfgan_zoo.experiment.runner import changed_settings, fit, run
-from tfgan_zoo.experiment.runtime import build, configure, default_precision, linear_decay, main, verbosity
+from tfgan_zoo.experiment.runtime import (
+    Phase, build, configure, default_precision, linear_decay, loading, main, verbosity,
+)
 from tfgan_zoo.runs.spec import PRECISIONS
 
 __all__ = [
     "ExperimentParser", "HelpFormatter", "family_parser", "data_arguments", "add_image_folder_arguments",
     "add_linear_decay_arguments", "ranged", "configure", "build", "linear_decay", "default_precision", "main", "verbosity",
+    "Phase", "loading",
     "load_idx", "load_folder", "folder_evaluator", "domain_evaluator", "translation_evaluator",
     "Hooks", "Generation", "PairedTranslation", "UnpairedTranslation", "run", "fit", "changed_settings", "PRECISIONS",
 ]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 from pathlib import Path
 
 from tfgan_zoo import distribute, options
+from tfgan_zoo.experiment.checks import class_count_problem, fewest_scored, image_size_problem
 from tfgan_zoo.experiment.flags import add_family_arguments, family_arguments, ranged
 from tfgan_zoo.runs import RunOptions, RunSpec
 from tfgan_zoo.runs.spec import JIT_CHOICES, PRECISIONS, default_cache_dir
@@ -54,18 +56,23 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 class ExperimentParser(argparse.ArgumentParser):
     """The parser of an experiment on one family: :meth:`parse_spec` returns the
     :class:`~tfgan_zoo.runs.RunSpec`. Checks that involve several options (added
-    with :meth:`add_check`) run once all are parsed, a failed one being a usage
-    error like a bad single value."""
+    with :meth:`add_check`), or the whole spec (:meth:`add_spec_check`), run
+    once all are parsed, before any data loads: a failed one is a usage error
+    like a bad single value."""
 
     def __init__(self, *args, family: type, default_out: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.family, self.default_out = family, default_out
-        self.checks = []
+        self.checks, self.spec_checks = [], []
         self.family_group: argparse._ArgumentGroup | None = None
 
     def add_check(self, check) -> None:
         """Adds ``check(parsed namespace) -> message or None``."""
         self.checks.append(check)
+
+    def add_spec_check(self, check) -> None:
+        """Adds ``check(spec) -> message or None``, run on the spec :meth:`parse_spec` returns."""
+        self.spec_checks.append(check)
 
     def parse_known_args(self, args=None, namespace=None):
         parsed, extras = super().parse_known_args(args, namespace)
@@ -75,15 +82,16 @@ class ExperimentParser(argparse.ArgumentParser):
                 self.error(problem)
         return parsed, extras
 
-    def parse_spec(self, argv=None) -> RunSpec:
-        """The run that ``argv`` (default: ``sys.argv[1:]``) asks for."""
+    def parse_spec(self, argv=None, complete=None) -> RunSpec:
+        """The run that ``argv`` (default: ``sys.argv[1:]``) asks for. ``complete(spec) -> spec``
+        fills in what the options leave to the script (a default data folder) before the spec's checks run."""
         values = vars(self.parse_args(argv))
         data_names = {action.dest for action in data_arguments(self)._group_actions}
         family_names = {action.dest for action in self.family_group._group_actions}
         model, compile_options = family_arguments(argparse.Namespace(**values), self.family)
         run = {name: values[name] for name in _RUN_OPTIONS if name in values}
         run["out"] = run.get("out") or self.default_out.format(**values)
-        return RunSpec(
+        spec = RunSpec(
             family=self.family.__name__,
             run=RunOptions(**run),
             model=model,
@@ -94,6 +102,12 @@ class ExperimentParser(argparse.ArgumentParser):
             defaults={action.dest: action.default for action in self._actions
                       if action.dest in values and action.dest != "out"},
         )
+        spec = complete(spec) if complete else spec
+        for check in self.spec_checks:
+            problem = check(spec)
+            if problem:
+                self.error(problem)
+        return spec
 
 
 _EPOCHS = options.Range(1, hint=(
@@ -103,11 +117,25 @@ _EPOCHS = options.Range(1, hint=(
 ))
 
 
-def _evaluation_samples(values) -> str | None:
-    if values.eval_every > 0 and values.eval_samples < 1:
-        return (f"--eval-samples must be >= 1 while evaluation is on (--eval-every {values.eval_every}), "
-                f"got {values.eval_samples}. Pass --eval-every 0 to turn evaluation off.")
-    return None
+def _evaluation_samples(family: type):
+    def check(values) -> str | None:
+        fewest, why = fewest_scored(family)
+        if values.eval_every > 0 and values.eval_samples < fewest:
+            return (f"--eval-samples must be >= {fewest} while evaluation is on (--eval-every {values.eval_every}), "
+                    f"got {values.eval_samples}: {why}. Pass --eval-every 0 to turn evaluation off.")
+        return None
+
+    return check
+
+
+def _image_size(family: type):
+    def check(values) -> str | None:
+        if getattr(values, "image_size", None) is None:  # the data's own size (MNIST)
+            return None
+        problem = image_size_problem(family, values.image_size, vars(values))
+        return f"argument --image-size: {problem}" if problem else None
+
+    return check
 
 
 def _preset_found(values) -> str | None:
@@ -183,7 +211,8 @@ def family_parser(description: str, family: type, *, exclude=(), epochs: int = 5
         help="start from a preset's weights (python -m tfgan_zoo.presets list; a preset folder; hf://USER/NAME): "
         "fine-tuning. The architecture options must be the preset's; --freeze-d-layers N keeps D's first N blocks",
     )
-    parser.add_check(_evaluation_samples)
+    parser.add_check(_evaluation_samples(family))
+    parser.add_check(_image_size(family))
     parser.add_check(_preset_found)
     parser.family_group = add_family_arguments(parser, family, exclude=exclude, defaults=recipe)
     return parser
@@ -207,6 +236,7 @@ def add_image_folder_arguments(parser: ExperimentParser, image_size: int = 64) -
     parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
     parser.add_argument("--classifier-epochs", type=ranged(options.Count), default=20,
                         help="epochs of the evaluation feature network trained on the folder")
+    parser.add_spec_check(functools.partial(class_count_problem, parser.family))
     return parser
 
 

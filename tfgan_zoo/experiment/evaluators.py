@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from tfgan_zoo import metrics
-from tfgan_zoo.experiment.runtime import verbosity
+from tfgan_zoo.experiment.runtime import Phase, loading, verbosity
 from tfgan_zoo.runs import RunSpec
+
+CLASSIFIER_PHASE = "training (or loading) the evaluation classifier"
+REFERENCE_PHASE = "computing the evaluation's reference features"
+# The neighbours of the samples' precision/recall: each set scored needs more samples than this.
+NEIGHBOURS = 3
 
 
 def load_idx(spec: RunSpec):
@@ -20,10 +25,11 @@ def load_idx(spec: RunSpec):
     from tfgan_zoo.data import load_idx_dataset, resolve_idx_dir
 
     name, data_dir = spec.data["dataset"], spec.run.data_dir
-    images, labels = load_idx_dataset(name, "train", data_dir)
-    test_images, _ = load_idx_dataset(name, "test", data_dir)
-    spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
-                             train=(images, labels))
+    with loading(spec):
+        images, labels = load_idx_dataset(name, "train", data_dir)
+        test_images, _ = load_idx_dataset(name, "test", data_dir)
+        spec = spec.with_sources(source=resolve_idx_dir(name, data_dir) or f"tensorflow_datasets:{name}",
+                                 train=(images, labels))
     return images, labels, test_images, spec
 
 
@@ -37,14 +43,19 @@ def load_folder(spec: RunSpec, labelled: bool):
     another), and the folder, the CSV and the image count join the run's
     sources. An unconditional run (``labelled=False``) has no labels option:
     a CSV given to it only picks the images, and is recorded as a source."""
-    from tfgan_zoo.data import load_image_folder
-    from tfgan_zoo.data.folder import SUBFOLDERS
-
     images, labels = spec.data.get("images"), spec.data.get("labels")
     if not images:
         raise SystemExit("Pass the folder of images to train on: --images DIR.")
     if labelled and not labels:
         raise SystemExit("A conditional GAN needs labels: --labels subfolders, or --labels FILE.csv --label-column NAME.")
+    with loading(spec):
+        return _load_folder(spec, images, labels, labelled)
+
+
+def _load_folder(spec: RunSpec, images: str, labels: str | None, labelled: bool):
+    from tfgan_zoo.data import load_image_folder
+    from tfgan_zoo.data.folder import SUBFOLDERS
+
     images = str(Path(images).expanduser().resolve())
     csv_labels = labels not in (None, SUBFOLDERS)
     if csv_labels:
@@ -88,20 +99,21 @@ def folder_evaluator(spec: RunSpec, folder, conditional: bool):
         builder=metrics.build_colour_classifier, validation_split=validation_split,
     )
     cache = spec.run.cache_dir / f"{key}.keras"
-    # A cached classifier is only loaded: the training set (four turns of every image) is made only to train.
-    classifier = metrics.cached_classifier(cache, key)
-    if classifier is None:
-        if task == "labels":
-            # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
-            order = np.random.default_rng(seed).permutation(len(folder.images))
-            images, labels = folder.images[order], folder.labels[order]
-        else:
-            images, labels = metrics.rotation_task(folder.images, seed=seed)
-        classifier = metrics.domain_classifier(
-            images, labels, num_classes, epochs=epochs, seed=seed, builder=metrics.build_colour_classifier,
-            validation_split=validation_split,
-        )
-        metrics.keep_classifier(classifier, cache, key)
+    with Phase(spec, CLASSIFIER_PHASE):
+        # A cached classifier is only loaded: the training set (four turns of every image) is made only to train.
+        classifier = metrics.cached_classifier(cache, key)
+        if classifier is None:
+            if task == "labels":
+                # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
+                order = np.random.default_rng(seed).permutation(len(folder.images))
+                images, labels = folder.images[order], folder.labels[order]
+            else:
+                images, labels = metrics.rotation_task(folder.images, seed=seed)
+            classifier = metrics.domain_classifier(
+                images, labels, num_classes, epochs=epochs, seed=seed, builder=metrics.build_colour_classifier,
+                validation_split=validation_split,
+            )
+            metrics.keep_classifier(classifier, cache, key)
     _name_network(key, cache)
     return _gan_evaluator(
         spec, metrics.DomainFeatures(classifier, key="domain", network_key=key), folder.images,
@@ -124,7 +136,9 @@ def domain_evaluator(spec: RunSpec, train_images, train_labels, test_images, con
     num_classes = int(train_labels.max()) + 1
     key = domain_network_key(spec.data["dataset"], train_images, train_labels)
     cache = spec.run.cache_dir / f"{key}.keras"
-    classifier = metrics.domain_classifier(train_images, train_labels, num_classes, cache_path=cache, cache_key=key)
+    with Phase(spec, CLASSIFIER_PHASE):
+        classifier = metrics.domain_classifier(train_images, train_labels, num_classes, cache_path=cache,
+                                               cache_key=key)
     _name_network(key, cache)
     return _gan_evaluator(
         spec, metrics.DomainFeatures(classifier, network_key=key), train_images,
@@ -146,10 +160,12 @@ def translation_evaluator(spec: RunSpec, train: tuple, validation: tuple, name: 
     val_a, val_b = (images[: spec.run.eval_samples] for images in validation)
     key = translation_network_key(name, train, spec.run.seed)
     cache = spec.run.cache_dir / f"{key}.keras"
-    classifier = metrics.translation_classifier(*train, cache_path=cache, validation=(val_a, val_b),
-                                                seed=spec.run.seed, cache_key=key)
+    with Phase(spec, CLASSIFIER_PHASE):
+        classifier = metrics.translation_classifier(*train, cache_path=cache, validation=(val_a, val_b),
+                                                    seed=spec.run.seed, cache_key=key)
     _name_network(key, cache)
-    return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=spec.run.seed, network_key=key)
+    with Phase(spec, REFERENCE_PHASE):
+        return metrics.TranslationEvaluator(classifier, val_a, val_b, seed=spec.run.seed, network_key=key)
 
 
 def domain_network_key(dataset: str, train_images, train_labels) -> str:
@@ -177,6 +193,7 @@ def _gan_evaluator(spec: RunSpec, extractor, reference, **options):
     """A :class:`~tfgan_zoo.metrics.GANEvaluator`, showing the extraction of its
     reference features (thousands of images) on the console as ``fit`` would."""
     progress = metrics.Progress("Evaluation reference", verbosity(spec))
-    evaluator = metrics.GANEvaluator(extractor, reference, progress=progress, **options)
+    with Phase(spec, REFERENCE_PHASE):
+        evaluator = metrics.GANEvaluator(extractor, reference, k=NEIGHBOURS, progress=progress, **options)
     progress.end(f"features of {len(evaluator.reference_features)} real images")
     return evaluator

@@ -10,6 +10,7 @@ from tfgan_zoo import callbacks as gan_callbacks
 from tfgan_zoo import export, metrics
 from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
+from tfgan_zoo.experiment.runtime import Phase
 from tfgan_zoo.runs import RunDirectory, RunSpec
 from tfgan_zoo.visualize import interpolation_strip
 
@@ -60,7 +61,8 @@ class Generation(Hooks):
         return gan_callbacks.SampleGrid(run_dir.samples, seed=spec.run.seed + 1234)
 
     def finish(self, model, spec, run_dir):
-        export_dir = export.save_generator(model, run_dir.export("generator"), class_names=self.class_names)
+        with Phase(spec, f"exporting the generator to {run_dir.export('generator')}"):
+            export_dir = export.save_generator(model, run_dir.export("generator"), class_names=self.class_names)
         strip = interpolation_strip(model, run_dir.path / "interpolation.png", seed=spec.run.seed)
         return [f"latent walks: {strip}", f"generator SavedModel: {export_dir}"]
 
@@ -91,7 +93,8 @@ class PairedTranslation(Hooks):
             title=f"{type(model).__name__}: {run_dir.path.name}, validation split",
             summary={"epochs": spec.run.epochs, **summary},
         )
-        export_dir = export.save_translator(model, run_dir.export("translator"))
+        with Phase(spec, f"exporting the translator to {run_dir.export('translator')}"):
+            export_dir = export.save_translator(model, run_dir.export("translator"))
         return [f"gallery: {gallery}", f"translator SavedModel: {export_dir}", _summary_line(summary)]
 
 
@@ -132,7 +135,8 @@ class UnpairedTranslation(Hooks):
             title=f"{type(model).__name__}: {run_dir.path.name}, validation split",
             summary={"epochs": spec.run.epochs, **summary},
         )
-        export_dir = export.save_cycle_translators(model, run_dir.export("translators"))
+        with Phase(spec, f"exporting the translators to {run_dir.export('translators')}"):
+            export_dir = export.save_cycle_translators(model, run_dir.export("translators"))
         return [f"gallery: {gallery}", f"translators SavedModel (a_to_b, b_to_a): {export_dir}", _summary_line(summary)]
 
 

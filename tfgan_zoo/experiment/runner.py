@@ -21,7 +21,7 @@ from tfgan_zoo import callbacks as gan_callbacks
 from tfgan_zoo import distribute, options
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.experiment.hooks import Hooks
-from tfgan_zoo.experiment.runtime import verbosity
+from tfgan_zoo.experiment.runtime import Phase, verbosity
 from tfgan_zoo.presets import finetune
 from tfgan_zoo.runs import RunDirectory, RunOptions, RunSpec, admit, describe_checkpoint, is_write_failure, run_config, write_failure
 from tfgan_zoo.runs.identity import resume_callbacks
@@ -35,11 +35,13 @@ def run(model, dataset, spec: RunSpec, hooks: Hooks, callbacks=()) -> Path:
     The run directory is locked for the whole call (``RUN/.lock``): a second
     process on it stops at once, naming the first. A write that fails (full
     disk) ends the run with one message naming the file and the last good
-    checkpoint (``SystemExit``)."""
+    checkpoint (``SystemExit``); so does Ctrl-C, naming what the run was doing
+    (the preparation, an epoch's training, evaluation or saving, the final
+    artefacts, the export; see :class:`~tfgan_zoo.experiment.Phase`), with the lock released."""
     shared = RunDirectory(spec.run.out)
     # A non-chief worker writes (and locks) its own RUN/.workers/N, never the chief's RUN.
     here = shared.for_this_worker()
-    with here.lock():
+    with Phase(spec, "preparing the run"), here.lock():
         preset = finetune.starting_point(spec.run.from_preset) if spec.run.from_preset else None
         if preset is not None:
             # Before the run directory records anything: weights that do not fit stop the run there.
@@ -50,11 +52,16 @@ def run(model, dataset, spec: RunSpec, hooks: Hooks, callbacks=()) -> Path:
         changed = admit(here.path, config, force=spec.run.force_resume)
         callbacks = [*callbacks, *resume_callbacks(model, changed)]
         health = hooks.health(model, dataset, here)
-        scoring = hooks.scorers(model, spec, here)
+        training = Phase(spec, "training")
+        # The marks around the scorers name the evaluation, then the epoch's samples, logs and checkpoint.
+        scoring = [training.mark("evaluating epoch {epoch}"), *hooks.scorers(model, spec, here),
+                   training.mark("saving epoch {epoch} (samples, logs, checkpoint)")]
         samples = hooks.samples(model, spec, here)
-        fit(model, dataset, spec, [*_run_callbacks(shared, here, health, scoring, samples), *callbacks], health)
+        fit(model, dataset, spec, [*_run_callbacks(shared, here, health, scoring, samples), *callbacks], health,
+            phase=training)
         try:
-            lines = hooks.finish(model, spec, here)
+            with Phase(spec, "writing the final artefacts"):
+                lines = hooks.finish(model, spec, here)
         except Exception as error:
             if not is_write_failure(error):
                 raise
@@ -81,9 +88,11 @@ def changed_settings(model, spec: RunSpec) -> dict:
 _MACHINE_SETTINGS = ("out", "cache_dir", "data_dir", "verbose")
 
 
-def fit(model, dataset, spec: RunSpec, callbacks: list, health: HealthMonitor):
-    """``model.fit`` for the spec's epochs and steps, turning Ctrl-C, a failed
-    write and a diverged run into one message each."""
+def fit(model, dataset, spec: RunSpec, callbacks: list, health: HealthMonitor, phase: Phase | None = None):
+    """``model.fit`` for the spec's epochs and steps, turning a failed write and a
+    diverged run into one message each, and Ctrl-C into
+    :class:`~tfgan_zoo.commands.Interrupted` naming what it stopped: ``phase``,
+    whose marks are among the callbacks (default: one naming the training alone)."""
     shared = RunDirectory(spec.run.out)
     shared.for_this_worker().logs.mkdir(parents=True, exist_ok=True)
     steps = spec.run.steps_per_epoch
@@ -91,13 +100,9 @@ def fit(model, dataset, spec: RunSpec, callbacks: list, health: HealthMonitor):
         # fit keeps one iterator across epochs when steps_per_epoch is given: a finite one would run dry.
         dataset = dataset.repeat()
     try:
-        model.fit(dataset, epochs=spec.run.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                  verbose=verbosity(spec), shuffle=False)  # the dataset shuffles
-    except KeyboardInterrupt:
-        raise SystemExit(
-            f"\nInterrupted. Progress up to the last finished epoch is in {shared.checkpoints}; "
-            "run the same command again to resume."
-        ) from None
+        with phase or Phase(spec, "training"):
+            model.fit(dataset, epochs=spec.run.epochs, steps_per_epoch=steps, callbacks=callbacks,
+                      verbose=verbosity(spec), shuffle=False)  # the dataset shuffles
     except Exception as error:
         if not is_write_failure(error):
             raise

@@ -23,7 +23,7 @@ def upsampling_plan(image_shape) -> tuple[int, int, int]:
     if blocks == 0:
         raise ValueError(
             f"Image shape {tuple(image_shape)} cannot be reached by stride-2 upsampling; "
-            "use sides divisible by 4 and at least 8 (e.g. 28, 32, 64, 128)."
+            "use even sides of at least 8 (e.g. 28, 32, 64, 128)."
         )
     return height, width, blocks
 

@@ -33,6 +33,15 @@ def patch_output_size(image_size: int, num_layers: int = 3) -> int:
     return size
 
 
+def check_patch_layers(image_size: int, num_layers: int) -> None:
+    """A ValueError unless ``num_layers`` stride-2 layers leave a logit map on ``image_size`` images."""
+    if num_layers < 1 or patch_output_size(image_size, num_layers) < 1:
+        raise ValueError(
+            f"A PatchGAN with num_layers={num_layers} leaves no output on {image_size}x{image_size} "
+            "images; use fewer layers (d_layers) or larger images."
+        )
+
+
 @keras.saving.register_keras_serializable(package="tfgan_zoo")
 @accepts_old_spellings
 class PatchDiscriminator(keras.Model):
@@ -71,11 +80,7 @@ class PatchDiscriminator(keras.Model):
         self.max_filters = int(max_filters)
         self.norm = check_norm(norm)
         self.block_options = BlockOptions.of(block_options)
-        if self.num_layers < 1 or patch_output_size(self.image_size, self.num_layers) < 1:
-            raise ValueError(
-                f"A PatchGAN with num_layers={num_layers} leaves no output on {image_size}x{image_size} "
-                "images; use fewer layers (d_layers) or larger images."
-            )
+        check_patch_layers(self.image_size, self.num_layers)
         strides = _patch_strides(self.num_layers)
         if self.input_channels < 0:
             raise ValueError(f"input_channels must be >= 0 (0: unconditional), got {input_channels}.")

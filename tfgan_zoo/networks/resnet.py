@@ -14,6 +14,14 @@ def default_num_blocks(image_size: int) -> int:
     return 9 if int(image_size) >= 256 else 6
 
 
+def check_image_size(image_size: int) -> None:
+    """A ValueError unless the generator's two stride-2 levels, down and back up, keep ``image_size``."""
+    if image_size < 8 or image_size % 4:
+        raise ValueError(
+            f"image_size must be a multiple of 4 and at least 8 (two stride-2 levels), got {image_size}."
+        )
+
+
 def _norm_relu(norm: str, relu: bool = True) -> list:
     layers = [layer for layer in [normalization(norm)] if layer is not None]
     return layers + [keras.layers.ReLU()] if relu else layers
@@ -64,10 +72,7 @@ class ResnetGenerator(ImageTranslator):
         **kwargs,
     ):
         super().__init__(image_size, input_channels, output_channels, filters, **kwargs)
-        if self.image_size < 8 or self.image_size % 4:
-            raise ValueError(
-                f"image_size must be a multiple of 4 and at least 8 (two stride-2 levels), got {image_size}."
-            )
+        check_image_size(self.image_size)
         self.num_blocks = default_num_blocks(self.image_size) if num_blocks is None else int(num_blocks)
         if self.num_blocks < 0:
             raise ValueError(f"num_blocks must be >= 0, got {num_blocks}.")

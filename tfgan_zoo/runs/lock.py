@@ -68,12 +68,14 @@ class RunLock:
     def release(self):
         if self._fd is None:
             return
-        # Unlink while still holding the flock: a process that opens the path
-        # afterwards creates a fresh file instead of locking this orphan.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        os.close(self._fd)
-        self._fd = None
+        fd, self._fd = self._fd, None
+        try:
+            # Unlink while still holding the flock: a process that opens the path
+            # afterwards creates a fresh file instead of locking this orphan.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+        finally:
+            os.close(fd)  # even on Ctrl-C: an open descriptor would hold the lock until the process ends
 
 
 def _open_locked(path: Path, run_dir: Path) -> int:
@@ -85,6 +87,8 @@ def _open_locked(path: Path, run_dir: Path) -> int:
             raise write_failure(error, run_dir, path) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _names(path, fd):
+                return fd
         except BlockingIOError:
             owner = _read_owner(fd)
             os.close(fd)
@@ -92,14 +96,19 @@ def _open_locked(path: Path, run_dir: Path) -> int:
                 f"{run_dir} is in use by {_describe(owner)}: one process per run directory. "
                 "Wait for it to finish (or stop it), or pass another --out."
             ) from None
-        # The previous owner may have unlinked the file between our open and our
-        # flock; that lock would guard nothing, so start again on the new file.
-        try:
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
+        except BaseException:  # Ctrl-C too: a descriptor left open would hold the lock until the process ends
+            os.close(fd)
+            raise
         os.close(fd)
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``. The previous owner may have
+    unlinked it between our open and our flock; that lock would guard nothing."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def acquire(run_dir: str | os.PathLike, *, announce=print) -> RunLock:
@@ -114,25 +123,31 @@ def acquire(run_dir: str | os.PathLike, *, announce=print) -> RunLock:
         raise write_failure(error, run_dir, run_dir) from None
     host = socket.gethostname()
     fd = _open_locked(path, run_dir)
-    held = RunLock(path, fd)
-    owner = _read_owner(fd)
-    if owner.get("pid") and owner.get("host") not in (None, host):
-        os.close(fd)
-        raise RunDirectoryInUse(
-            f"{run_dir} is locked by {_describe(owner)}, another host; this host cannot tell whether it "
-            f"still runs. If it does not, delete {path} and run again; else pass another --out."
-        )
-    if owner.get("pid") and owner.get("pid") != os.getpid():
-        state = "no longer running" if not _alive(int(owner["pid"])) else "not holding it (its pid was reused)"
-        announce(f"Taking over the lock of {run_dir}: {_describe(owner)} is {state} (killed or crashed).")
-    record = json.dumps({"pid": os.getpid(), "host": host, "since": int(time.time())}).encode()
     try:
-        os.ftruncate(fd, 0)
-        if os.pwrite(fd, record, 0) != len(record):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    except OSError as error:
+        owner = _read_owner(fd)
+        if owner.get("pid") and owner.get("host") not in (None, host):
+            raise RunDirectoryInUse(
+                f"{run_dir} is locked by {_describe(owner)}, another host; this host cannot tell whether it "
+                f"still runs. If it does not, delete {path} and run again; else pass another --out."
+            )
+    except BaseException:
+        os.close(fd)  # the file stays: it is the other host's, or a dead owner's that a later run takes over
+        raise
+    held = RunLock(path, fd)
+    try:
+        if owner.get("pid") and owner.get("pid") != os.getpid():
+            state = "no longer running" if not _alive(int(owner["pid"])) else "not holding it (its pid was reused)"
+            announce(f"Taking over the lock of {run_dir}: {_describe(owner)} is {state} (killed or crashed).")
+        record = json.dumps({"pid": os.getpid(), "host": host, "since": int(time.time())}).encode()
+        try:
+            os.ftruncate(fd, 0)
+            if os.pwrite(fd, record, 0) != len(record):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as error:
+            raise write_failure(error, run_dir, path) from None
+    except BaseException:  # a failed write, or Ctrl-C: the lock is given up, as if never taken
         held.release()
-        raise write_failure(error, run_dir, path) from None
+        raise
     return held
 
 

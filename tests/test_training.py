@@ -119,3 +119,42 @@ def test_metric_declarations_are_checked():
         gan.build_training_state((Metric("d_loss", "minimized", role="d_real"),))
     with pytest.raises(ValueError, match=r"\['d_loss'\] are declared more than once"):
         gan.build_training_state((Metric("d_loss", "minimized"), Metric("d_loss", "neither")))
+
+
+def test_training_budget_counts_steps_only_and_stops_after_the_last_budget(monkeypatch):
+    from tfgan_zoo import callbacks
+
+    now = [0.0]
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: now[0])
+    reached = []
+
+    def at_budget(budget, seconds):
+        reached.append((budget, seconds))
+        now[0] += 100.0  # scoring: must not count
+
+    budget = callbacks.TrainingBudget([2.0, 3.0, 3.5], at_budget)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.stop_training = False  # as fit sets it
+    budget.set_model(model)
+    for step in range(5):
+        now[0] += 7.0  # between steps (other callbacks, epoch ends): must not count
+        budget.on_train_batch_begin(step)
+        now[0] += 1.5
+        budget.on_train_batch_end(step)
+        if model.stop_training:
+            break
+    # Step 2 ends at 3.0 s, passing two budgets at once; step 3 passes the last and stops fit.
+    assert reached == [(2.0, 3.0), (3.0, 3.0), (3.5, 4.5)] and step == 2 and budget.seconds == 4.5
+    with pytest.raises(ValueError, match="increasing order"):
+        callbacks.TrainingBudget([5.0, 2.0])
+
+
+def test_training_budget_stops_fit_on_endless_data():
+    from tfgan_zoo.callbacks import TrainingBudget
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    data = tf.data.Dataset.from_tensors((tf.ones((4, 1)), tf.ones((4, 1)))).repeat()
+    budget = TrainingBudget([0.2])
+    model.fit(data, epochs=1, callbacks=[budget], verbose=0, shuffle=False)
+    assert budget.reached == 1 and budget.seconds >= 0.2

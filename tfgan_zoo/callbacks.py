@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -25,7 +26,7 @@ from tfgan_zoo.runs.logs import CSVLogger, ProgbarLogger, TensorBoard
 from tfgan_zoo.visualize import sample_sheet, save_image
 
 __all__ = [
-    "SampleGrid", "StopOnNonFinite", "EvaluateGAN", "EvaluateTranslation", "EvaluateCycleGAN",
+    "SampleGrid", "StopOnNonFinite", "TrainingBudget", "EvaluateGAN", "EvaluateTranslation", "EvaluateCycleGAN",
     "TranslationSamples", "CycleSamples", "cycle_translations",
     "SafeBackupAndRestore", "CheckpointError", "CSVLogger", "ProgbarLogger", "TensorBoard",
 ]
@@ -90,6 +91,47 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 "checkpoint with finite values is kept. Usual remedies: lower the learning rates, "
                 "use label smoothing, or another loss (lsgan/hinge)."
             )
+
+
+class TrainingBudget(keras.callbacks.Callback):
+    """Stops ``fit`` once its training steps have taken ``budgets[-1]`` seconds,
+    calling ``at_budget(budget, seconds)`` as the clock passes each of ``budgets``.
+
+    The clock (``seconds``) adds up each step, from this callback's batch begin
+    to its batch end, so the batch-end work of callbacks listed before it
+    counts: put it first (few callbacks do anything as a batch begins). It
+    stands still between steps: ``fit``'s set-up, epoch ends, and whatever
+    ``at_budget`` does (scoring samples: compare runs at equal training time,
+    not at equal time spent evaluating them). The first step's tracing
+    counts, as it does for anyone training. A budget is reached at the end of
+    the step that passes it, so ``seconds`` there exceeds it by less than one
+    step; a budget that a ``fit`` ending first never reaches is not called.
+    The clock runs on over several ``fit`` calls.
+    """
+
+    def __init__(self, budgets, at_budget=None):
+        super().__init__()
+        self.budgets = [float(budget) for budget in budgets]
+        if not self.budgets or self.budgets != sorted(self.budgets) or self.budgets[0] <= 0:
+            raise ValueError(f"budgets must be positive seconds in increasing order, got {list(budgets)}.")
+        self.at_budget = at_budget
+        self.seconds = 0.0
+        self.reached = 0  # how many budgets the clock has passed
+        self._step_started = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._step_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras turns the step's logs into numbers before the batch-end hooks of a callback that is not
+        # async_safe (as this one): the step is done, not only dispatched.
+        self.seconds += time.perf_counter() - self._step_started
+        while self.reached < len(self.budgets) and self.seconds >= self.budgets[self.reached]:
+            if self.at_budget is not None:
+                self.at_budget(self.budgets[self.reached], self.seconds)
+            self.reached += 1
+        if self.reached == len(self.budgets):
+            self.model.stop_training = True
 
 
 class _PeriodicScores(keras.callbacks.Callback):

@@ -37,7 +37,7 @@ from tfgan_zoo.experiment.cli import (
 )
 from tfgan_zoo.experiment.flags import ranged
 from tfgan_zoo.experiment.evaluators import (
-    domain_evaluator, folder_evaluator, load_folder, load_idx, translation_evaluator,
+    domain_evaluator, folder_classifier, folder_evaluator, load_folder, load_idx, translation_evaluator,
 )
 from tfgan_zoo.experiment.hooks import Generation, Hooks, PairedTranslation, UnpairedTranslation
 from tfgan_zoo.experiment.runner import changed_settings, fit, run
@@ -50,6 +50,6 @@ __all__ = [
     "ExperimentParser", "HelpFormatter", "family_parser", "data_arguments", "add_image_folder_arguments",
     "add_linear_decay_arguments", "ranged", "configure", "build", "linear_decay", "default_precision", "main", "verbosity",
     "Phase", "loading",
-    "load_idx", "load_folder", "folder_evaluator", "domain_evaluator", "translation_evaluator",
+    "load_idx", "load_folder", "folder_classifier", "folder_evaluator", "domain_evaluator", "translation_evaluator",
     "Hooks", "Generation", "PairedTranslation", "UnpairedTranslation", "run", "fit", "changed_settings", "PRECISIONS",
 ]

@@ -82,44 +82,58 @@ def _load_folder(spec: RunSpec, images: str, labels: str | None, labelled: bool)
 def folder_evaluator(spec: RunSpec, folder, conditional: bool):
     """A :class:`~tfgan_zoo.metrics.GANEvaluator` of ``folder``'s images, or None when evaluation is off.
 
-    Features come from a classifier trained on the folder: on its labels when
-    it has them, else on the auxiliary task of telling which of four rotations
-    an image was turned by (see :func:`tfgan_zoo.metrics.rotation_task`).
-    Cached in the spec's ``cache_dir`` under its
-    :func:`~tfgan_zoo.metrics.network_key`: the images, their labels, the task,
-    ``classifier_epochs`` and the seed; the key is the protocol's ``network_key``.
+    Features come from :func:`folder_classifier` of the folder, trained for the
+    spec's ``classifier_epochs`` with its seed and cached in its ``cache_dir``;
+    its key is the protocol's ``network_key``.
     """
     if spec.run.eval_every <= 0:
         return None
-    task = "labels" if folder.labels is not None else "rotation"
-    num_classes = folder.num_classes if folder.labels is not None else 4
-    epochs, seed, validation_split = spec.extra["classifier_epochs"], spec.run.seed, 0.1
-    key = metrics.network_key(
-        f"folder_{task}_classifier", images=folder.images, labels=folder.labels, task=task, epochs=epochs, seed=seed,
-        builder=metrics.build_colour_classifier, validation_split=validation_split,
-    )
-    cache = spec.run.cache_dir / f"{key}.keras"
     with Phase(spec, CLASSIFIER_PHASE):
-        # A cached classifier is only loaded: the training set (four turns of every image) is made only to train.
-        classifier = metrics.cached_classifier(cache, key)
-        if classifier is None:
-            if task == "labels":
-                # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
-                order = np.random.default_rng(seed).permutation(len(folder.images))
-                images, labels = folder.images[order], folder.labels[order]
-            else:
-                images, labels = metrics.rotation_task(folder.images, seed=seed)
-            classifier = metrics.domain_classifier(
-                images, labels, num_classes, epochs=epochs, seed=seed, builder=metrics.build_colour_classifier,
-                validation_split=validation_split,
-            )
-            metrics.keep_classifier(classifier, cache, key)
-    _name_network(key, cache)
+        classifier, key = folder_classifier(folder, spec.extra["classifier_epochs"], spec.run.seed,
+                                            spec.run.cache_dir)
+    task = "labels" if folder.labels is not None else "rotation"
     return _gan_evaluator(
         spec, metrics.DomainFeatures(classifier, key="domain", network_key=key), folder.images,
         reference_split=f"{spec.data['images']} ({task})",
         classifier=classifier if conditional else None, num_classes=folder.num_classes if conditional else 0,
     )
+
+
+def folder_classifier(folder, epochs: int, seed: int, cache_dir: Path):
+    """``(classifier, key)``: the feature network of an :class:`~tfgan_zoo.data.ImageFolder`, for domain-FID.
+
+    Trained on its labels when it has them, else on the auxiliary task of
+    telling which of four rotations an image was turned by (see
+    :func:`tfgan_zoo.metrics.rotation_task`). Cached in ``cache_dir`` under its
+    :func:`~tfgan_zoo.metrics.network_key`: the images, their labels, the task,
+    ``epochs`` and ``seed``; another caller with the same images and settings
+    (bench/finetune_preset.py) reads the same network.
+    """
+    images, labels = folder.images, folder.labels
+    task = "labels" if labels is not None else "rotation"
+    num_classes = folder.num_classes if labels is not None else 4
+    validation_split = 0.1
+    key = metrics.network_key(
+        f"folder_{task}_classifier", images=images, labels=labels, task=task, epochs=epochs, seed=seed,
+        builder=metrics.build_colour_classifier, validation_split=validation_split,
+    )
+    cache = Path(cache_dir) / f"{key}.keras"
+    # A cached classifier is only loaded: the training set (four turns of every image) is made only to train.
+    classifier = metrics.cached_classifier(cache, key)
+    if classifier is None:
+        if task == "labels":
+            # Shuffled: Keras holds out the *last* 10%, which for class sub-folders would be one class.
+            order = np.random.default_rng(seed).permutation(len(images))
+            train_images, train_labels = images[order], labels[order]
+        else:
+            train_images, train_labels = metrics.rotation_task(images, seed=seed)
+        classifier = metrics.domain_classifier(
+            train_images, train_labels, num_classes, epochs=epochs, seed=seed, builder=metrics.build_colour_classifier,
+            validation_split=validation_split,
+        )
+        metrics.keep_classifier(classifier, cache, key)
+    _name_network(key, cache)
+    return classifier, key
 
 
 def domain_evaluator(spec: RunSpec, train_images, train_labels, test_images, conditional: bool):

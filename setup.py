@@ -25,7 +25,8 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist", "ai-edge-litert"],
+        # tf2onnx 1.17 is the first to take protobuf >= 4 (TensorFlow 2.21 needs 6) and numpy 2.
+        "test": ["pytest>=7", "pytest-xdist", "ai-edge-litert", "tf2onnx>=1.17", "onnx>=1.14", "onnxruntime>=1.16"],
         # The demo page (python -m tfgan_zoo.demo) and its browser test.
         "demo": ["gradio", "playwright"],
         # Presets on the Hugging Face Hub (hf://USER/NAME); Keras itself uses it for hf:// paths.

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import REPO
-from families import FAMILIES, uint8_images
+from families import FAMILIES, signature_inputs, uint8_images
 
 import tfgan_zoo
 from tfgan_zoo import callbacks as gan_callbacks
+from tfgan_zoo import export, tflite
 from tfgan_zoo.experiment.flags import add_family_arguments
 from tfgan_zoo.options import family_options
+from tfgan_zoo.runs import ownership
 
 
 def compiled(family, **compile_options):
@@ -148,6 +150,34 @@ def test_labels_as_ids_one_hot_or_lists_wherever_labels_go_in(family):
         gan.generate(noise, [0, 1, 7])
 
 
+def test_the_exported_signatures_take_labels_as_ids_one_hot_or_lists(tmp_path):
+    """The SavedModel's generate and sample took int32 ids [N] only: one-hot rows failed."""
+    gan = compiled("cgan")
+    signatures = tf.saved_model.load(str(gan.export(tmp_path / "cgan"))).signatures
+    noise, ids = gan.sample_inputs(3)
+    ids = ids.astype("int32")
+    expected = {name: signatures[name](**inputs)["images"].numpy() for name, inputs in
+                (("generate", {"noise": noise, "labels": ids}), ("sample", {"labels": ids, "seed": np.int64(4)}))}
+    forms = {"list": ids.tolist(), "[N, 1]": ids[:, None], "one-hot": np.eye(3, dtype="float32")[ids],
+             "one-hot int32": np.eye(3, dtype="int32")[ids]}
+    for name, labels in forms.items():
+        generated = signatures["generate"](noise=noise, labels=labels)["images"].numpy()
+        np.testing.assert_array_equal(generated, expected["generate"], err_msg=name)
+        sampled = signatures["sample"](labels=labels, seed=np.int64(4))["images"].numpy()
+        np.testing.assert_array_equal(sampled, expected["sample"], err_msg=name)
+    wrong = {
+        r"a single 1 per row": np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]]),
+        # Soft labels: numpy's cast to int32 makes their rows all 0, which is refused rather than read as class 0.
+        r"a single 1 per row.*\[batch, 3\]": np.full((3, 3), 1 / 3),
+        r"class ids \[batch\] or one-hot rows \[batch, 3\]": np.zeros((3, 2)),
+        r"class ids \[batch\] or one-hot rows": np.zeros((3, 1, 3)),
+        r"class ids in \[0, 2\]": np.array([0, 1, 3]),
+    }
+    for message, labels in wrong.items():
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            signatures["generate"](noise=noise, labels=labels)
+
+
 # ------------------------------------------- 6. the EMA copy is not trained; summary
 def test_the_ema_generator_is_not_trainable_and_checkpoints_keep_their_paths(tmp_path):
     gan = FAMILIES["dcgan"].build(ema_decay=0.9)
@@ -238,6 +268,95 @@ def test_another_keras_backend_fails_at_import_with_the_fix(backend):
     assert result.returncode != 0
     assert "TensorFlow backend only" in result.stderr and "KERAS_BACKEND=tensorflow" in result.stderr
     assert "Traceback" in result.stderr and result.stderr.count("File ") <= 3, "fails at once, not deep in a library"
+
+
+# ----------------------------------------- 9. the serving formats Keras offers
+def spread(model):
+    """``model`` with its kernels drawn at a trained network's scale: an untrained tiny
+    generator's images stay within a level or two of mid-grey, where any two converters
+    agree; these spread over 0-255 (a standard deviation of 80-90 levels)."""
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        if weight.path.endswith("kernel"):
+            fan_in = np.prod(weight.shape[:-1])
+            weight.assign(rng.normal(0, 2 / np.sqrt(fan_in), weight.shape).astype("float32"))
+    return model
+
+
+def within_one_level(actual, expected) -> float:
+    return float(np.mean(np.abs(np.asarray(actual, int) - np.asarray(expected, int)) <= 1))
+
+
+@pytest.mark.parametrize("family, signature", [("cgan", "generate"), ("pix2pix", "translate")])
+def test_onnx_export_gives_the_saved_models_images_in_onnxruntime(tmp_path, family, signature):
+    onnxruntime = pytest.importorskip("onnxruntime", reason="the ONNX check needs onnxruntime (the 'test' extra)")
+    model = spread(FAMILIES[family].build())
+    served = tf.saved_model.load(str(model.export(tmp_path / "saved_model"))).signatures[signature]
+    path = model.export(tmp_path / "model.onnx", format="onnx")
+    assert export.read_onnx_metadata(path)["signature"] == signature  # the first, by default
+    inputs = signature_inputs(model, signature, count=16)
+    if "labels" in inputs:
+        inputs["labels"] = inputs["labels"].astype("int32")
+    (expected,) = served(**inputs).values()
+    assert np.std(expected) > 40  # spread: not a comparison of mid-grey images
+    (images,) = onnxruntime.InferenceSession(str(path)).run(["images"], inputs)
+    assert images.dtype == np.uint8 and images.shape == expected.shape
+    assert within_one_level(images, expected) >= 0.99
+
+
+def test_onnx_export_replaces_only_its_own_file_and_names_what_does_not_convert(tmp_path):
+    onnx = pytest.importorskip("onnx", reason="ONNX export needs tf2onnx and onnx (the 'test' extra)")
+    model = FAMILIES["dcgan"].build()
+    path = model.export(tmp_path / "model.onnx", format="onnx")
+    model.export(path, format="onnx")  # its own file: replaced
+    foreign = onnx.load(str(path))
+    del foreign.metadata_props[:]  # a valid ONNX model, converted elsewhere
+    mine = tmp_path / "mine.onnx"
+    onnx.save(foreign, str(mine))
+    with pytest.raises(ownership.NotOurs, match=f"{mine} exists and is not an ONNX model that tfgan_zoo wrote"):
+        model.export(mine, format="onnx")
+    assert onnx.load(str(mine)) == foreign
+    with pytest.raises(RuntimeError, match=r"no ONNX ops for StatelessRandom.*signature='generate'"):
+        model.export(tmp_path / "sample.onnx", format="onnx", signature="sample")
+    with pytest.raises(ValueError, match=r"DCGAN has no signature 'translate'; it has 'generate', 'sample'"):
+        model.export(tmp_path / "translate.onnx", format="onnx", signature="translate")
+    assert sorted(file.name for file in tmp_path.iterdir()) == ["mine.onnx", "model.onnx"]
+
+
+def test_litert_export_is_the_packages_builtins_only_tflite_conversion(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="running .tflite models needs ai-edge-litert (the 'test' extra)")
+    model = spread(FAMILIES["cgan"].build())
+    saved_model = model.export(tmp_path / "saved_model")
+    path = model.export(tmp_path / "model.tflite", format="litert", class_names=["a", "b", "c"])
+    assert tflite.read_tflite_metadata(path)["class_names"] == ["a", "b", "c"]
+    assert tflite.compare(saved_model, path, samples=16)["within_one"] >= 0.99
+    assert sorted(file.name for file in tmp_path.iterdir()) == ["model.tflite", "saved_model"]  # no scratch left
+
+
+def test_other_formats_and_options_are_refused_naming_the_supported_ones(tmp_path):
+    model = FAMILIES["dcgan"].build()
+    supported = "model.export writes 'tf_saved_model', 'litert', 'onnx'"
+    with pytest.raises(ValueError, match=f"format='h5' is not supported: {supported}"):
+        model.export(tmp_path / "model", format="h5")
+    with pytest.raises(ValueError, match=f"format='openvino' is not supported: {supported}. OpenVINO reads ONNX"):
+        model.export(tmp_path / "model", format="openvino")
+    with pytest.raises(ValueError, match="takes no option max_batch; its options are signature, opset_version"):
+        model.export(tmp_path / "model.onnx", format="onnx", max_batch=4)
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_export_serves_inside_a_new_keras_model_as_a_tfsm_layer(tmp_path):
+    """docs/serving.md, *Inside a Keras model*: a signature of several inputs takes
+    the first positionally and the others by name."""
+    gan = FAMILIES["cgan"].build()
+    path = gan.export(tmp_path / "cgan")
+    noise = keras.Input((gan.latent_dim,), name="noise")
+    labels = keras.Input((), dtype="int32", name="labels")
+    generate = keras.layers.TFSMLayer(path, call_endpoint="generate", trainable=False)
+    wrapped = keras.Model([noise, labels], generate(noise, labels=labels)["images"])
+    inputs = {"noise": gan.sample_inputs(4)[0], "labels": np.array([0, 2, 1, 2], "int32")}
+    served = tf.saved_model.load(str(path)).signatures["generate"](**inputs)["images"]
+    np.testing.assert_array_equal(wrapped.predict([inputs["noise"], inputs["labels"]], verbose=0), served)
 
 
 # ------------------------------------- 10. one declaration: help, flag and code agree

@@ -1,18 +1,20 @@
 """TFRecord shards: written from a folder, read back exactly, split across workers
-without overlap; the command's failures end in one line."""
+without overlap; the command's failures end in one line, and it writes only
+into a folder of its own."""
 
 import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from command_exits import assert_one_line_failure, exit_of, permission_denied
+from command_exits import assert_one_line_failure, exit_of, interrupt, permission_denied
 from conftest import write_image
 
 from tfgan_zoo import commands
 from tfgan_zoo.data import DataNotFoundError, shards
 from tfgan_zoo.data.shards import main as shards_main
 from tfgan_zoo.data.shards import shard_dataset, steps_per_epoch, write_shards
+from tfgan_zoo.runs import ownership
 
 
 def numbered_images(count, size=8):
@@ -132,7 +134,39 @@ def test_command_ends_a_folder_given_as_the_labels_file_in_one_line(tmp_path):
 def test_command_ends_a_dangling_link_as_the_output_in_one_line(tmp_path):
     (tmp_path / "shards").symlink_to(tmp_path / "gone")
     assert_one_line_failure(shards_main, [pictures(tmp_path / "pictures"), tmp_path / "shards", "--size", "8"],
-                            f"{tmp_path / 'shards'} is a link to {tmp_path / 'gone'}, which does not exist")
+                            f"{tmp_path / 'shards'} is a link or a file, not a folder")
+    assert not (tmp_path / "gone").exists()
+
+
+def test_command_leaves_a_folder_of_other_files_alone_naming_it(tmp_path, monkeypatch):
+    """OUT_DIR holding anything the command did not write (here: the user's own
+    shards.json and a picture) stops it before it loads the images, writes or deletes a thing."""
+    monkeypatch.setattr(shards, "load_image_folder", interrupt)  # must not be reached
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "shards.json").write_text("mine")
+    (out / "photo.png").write_bytes(b"mine")
+    assert_one_line_failure(shards_main, [pictures(tmp_path / "pictures"), out, "--size", "8"],
+                            f"{out} holds files tfgan_zoo did not write (photo.png, shards.json)")
+    assert sorted(path.name for path in out.iterdir()) == ["photo.png", "shards.json"]
+    assert (out / "shards.json").read_text() == "mine"
+
+
+def test_command_rewrites_its_own_folder_and_leaves_a_file_added_to_it(tmp_path):
+    arguments = [str(pictures(tmp_path / "pictures")), str(tmp_path / "shards"), "--size", "8", "--shards", "2"]
+    shards_main(arguments)
+    (tmp_path / "shards" / "notes.txt").write_text("mine")
+    shards_main([*arguments[:-1], "3"])
+    assert (tmp_path / "shards" / "notes.txt").read_text() == "mine"
+    assert shards.read_metadata(tmp_path / "shards")["counts"] == [2, 2, 2]
+
+
+def test_a_folder_written_before_the_markers_is_taken_as_the_commands_own(tmp_path):
+    write_shards(numbered_images(4), tmp_path / "shards", num_shards=2)
+    (tmp_path / "shards" / ownership.MARKER).unlink()
+    write_shards(numbered_images(6), tmp_path / "shards", num_shards=2)
+    assert ownership.is_ours(tmp_path / "shards", shards.FOLDER_KIND)
+    assert shards.read_metadata(tmp_path / "shards")["num_images"] == 6
 
 
 def test_command_ends_a_permission_error_in_one_line(tmp_path, monkeypatch):
@@ -157,7 +191,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_set(tmp_path, monkeypatch):
     assert exit_of(shards_main, arguments) == (1, commands.INTERRUPTED)
     left = sorted(path.name for path in (tmp_path / "shards").iterdir())
     # No staging file, and no description: the folder is not taken for a complete set.
-    assert left == ["images-00000-of-00002.tfrecord", "images-00001-of-00002.tfrecord"]
+    assert left == [ownership.MARKER, "images-00000-of-00002.tfrecord", "images-00001-of-00002.tfrecord"]
     with pytest.raises(DataNotFoundError, match="not a shard folder"):
         shard_dataset(tmp_path / "shards")
 

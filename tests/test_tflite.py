@@ -3,6 +3,7 @@
 import shutil
 
 import keras
+import numpy as np
 import pytest
 
 pytest.importorskip("ai_edge_litert", reason="running .tflite models needs ai-edge-litert (in the 'test' extra)")
@@ -37,6 +38,14 @@ def test_float32_model_matches_the_saved_model(family_exports, name):
         check = tflite.compare(version, path, samples=4)
         assert check["within_one"] >= 0.99, (signature, check)
     assert not list(version.parent.glob(".*.tmp")) and not list(path.parent.glob(".*.tmp"))
+
+
+def test_a_translator_answers_an_empty_batch_with_an_empty_one(family_exports, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = tflite.convert(family_exports["pix2pix"][1], output=tmp_path / "translate.tflite")
+    translate = Interpreter(model_path=str(path)).get_signature_runner("translate")
+    assert translate(image=np.zeros((0, 16, 16, 3), np.uint8))["image"].shape == (0, 16, 16, 3)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +107,27 @@ def test_cli_converts_and_reports_the_check(family_exports, tmp_path, capsys):
     assert check_line.startswith("against the SavedModel on 4 inputs: max |diff| ")
     assert "of pixel values within 1 level" in check_line
     assert time_line.startswith("time per image: TFLite ")
+
+
+def test_cli_never_overwrites_a_file_it_did_not_write_and_rewrites_its_own(family_exports, tmp_path, monkeypatch):
+    version = family_exports["dcgan"][1]
+    out = tmp_path / "model.tflite"
+    tflite.main([str(version), "--out", str(out), "--samples", "1"])
+    assert tflite.read_tflite_metadata(out) == export.file_metadata(export.read_metadata(version), "generate")
+    tflite.main([str(version), "--out", str(out), "--samples", "1"])  # its own output: rewritten
+    assert not list(tmp_path.glob(".*.tmp"))
+    mine = tmp_path / "mine.tflite"
+    mine.write_bytes(out.read_bytes()[:8] + b"a model converted elsewhere")
+    link = tmp_path / "link.tflite"
+    link.symlink_to(out)
+    # Found before the conversion, which must not be reached.
+    monkeypatch.setattr(tflite.tf.lite.TFLiteConverter, "from_saved_model", interrupt)
+    assert_one_line_failure(tflite.main, [version, "--out", mine],
+                            f"{mine} exists and is not a .tflite model that tfgan_zoo wrote",
+                            "Choose another output file (--out), or delete or move this one yourself first.")
+    assert mine.read_bytes().endswith(b"a model converted elsewhere")
+    assert_one_line_failure(tflite.main, [version, "--out", link], f"{link} is a link")
+    assert link.is_symlink() and tflite.read_tflite_metadata(out) is not None
 
 
 def test_cli_error_is_one_line(family_exports):

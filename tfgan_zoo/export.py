@@ -14,10 +14,11 @@ or replaces a folder that it did not make, and stops with an error naming it.
 (:mod:`tfgan_zoo.models.base`) calls for; the first is also ``serving_default``.
 A :class:`~tfgan_zoo.models.base.Sampling` model (DCGAN, ConditionalGAN):
 
-* ``generate``: ``noise float32 [None, latent_dim]`` (and ``labels int32 [None]``
-  for a conditional model) -> ``images uint8 [None, H, W, C]``.
+* ``generate``: ``noise float32 [None, latent_dim]`` (and ``labels int32``
+  for a conditional model: class ids ``[None]`` or one-hot rows
+  ``[None, num_classes]``) -> ``images uint8 [None, H, W, C]``.
 * ``sample``: ``num_samples int32 []``, ``seed int64 []`` (conditional models
-  take ``labels int32 [None]`` instead of ``num_samples``) -> ``images``.
+  take ``labels`` instead of ``num_samples``) -> ``images``.
 
 Every signature refuses a request for more than ``max_batch`` images (default
 ``MAX_BATCH``, set at export) with an error that says so.
@@ -40,14 +41,24 @@ signature, which TF Serving replays before it serves the version, and
 Load with ``tf.saved_model.load(latest_export(path)).signatures["generate"](noise=...)``;
 no tfgan_zoo import is needed on the serving side. Request formats for REST
 and gRPC: docs/serving.md.
+
+``model.export(path, format=...)`` (:func:`export_model`) writes one of
+:data:`FORMATS`: the SavedModel above (:func:`write_saved_model`), or one
+signature as a ``.tflite`` file of TFLite builtin ops (``"litert"``, through
+:mod:`tfgan_zoo.tflite`) or as an ``.onnx`` file (:func:`write_onnx`). A file
+it writes carries the export's metadata, which marks it as the package's: it
+replaces no file but its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -178,6 +189,32 @@ def _remove_leftovers(parent: Path, prefixes: tuple[str, ...]) -> None:
                                "marker. Delete it yourself if it is one.", leftover, ownership.MARKER)
 
 
+def check_file_replaceable(path: Path, written_by_us: Callable[[Path], bool], what: str, fix: str) -> None:
+    """Stops, before any work, a write of the file ``path`` that would replace
+    what the package did not write: a link, or an existing file for which
+    ``written_by_us`` does not hold (``what`` names the file kind, ``fix`` the way out)."""
+    if path.is_dir() and not path.is_symlink():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if path.is_symlink():
+        raise ownership.NotOurs(path, "is a link", fix)
+    if path.exists() and not written_by_us(path):
+        raise ownership.NotOurs(path, f"exists and is not {what} that tfgan_zoo wrote", fix)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Writes ``data`` at ``path`` through a temporary file and a rename: a reader
+    (or a device sync) never sees a half-written model, and a kill leaves none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A plain write rather than mkstemp: the file gets the umask's permissions, not owner-only ones.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _write_staged(parent: Path, prefix: str, write: Callable[[Path], None]) -> Path:
     """Writes a SavedModel through ``write(folder)`` into a new marked staging folder
     under ``parent``; returns it. A failure (or Ctrl-C) deletes the staging folder."""
@@ -263,12 +300,33 @@ def _check_noise(noise, latent_dim: int):
     ]
 
 
-def _check_labels(labels, num_classes: int):
-    message = f"labels must be class ids in [0, {num_classes - 1}]"
-    return [
-        tf.debugging.assert_non_negative(labels, message=message),
-        tf.debugging.assert_less(labels, tf.constant(num_classes, tf.int32), message=message),
+def _class_ids(labels, num_classes: int):
+    """int32 class ids ``[batch]`` of the ``labels`` a client sent: class ids ``[batch]``
+    or ``[batch, 1]``, or one-hot rows ``[batch, num_classes]`` (numpy callers' float rows
+    arrive cast to int32), each form checked. Without branches, so that the
+    signature converts to TFLite builtins and to ONNX."""
+    forms = f"labels must be class ids [batch] or one-hot rows [batch, {num_classes}]"
+    with tf.control_dependencies([tf.debugging.assert_rank_in(labels, [1, 2], message=forms)]):
+        shape = tf.shape(labels)
+    width = tf.reduce_prod(shape[1:])  # 1 for ids [batch], and for an empty batch too
+    rows = tf.reshape(labels, tf.stack([shape[0], width]))
+    # With one class, a row [batch, 1] is a class id and a one-hot row alike: either is 0.
+    one_hot = tf.logical_and(tf.equal(width, num_classes), num_classes > 1)
+    is_one_hot = tf.reduce_all(tf.logical_and(
+        tf.reduce_all(tf.logical_or(tf.equal(rows, 0), tf.equal(rows, 1)), axis=1),
+        tf.equal(tf.reduce_sum(rows, axis=1), 1),
+    ))
+    ids = tf.where(one_hot, tf.argmax(rows, axis=1, output_type=tf.int32), rows[:, 0])
+    range_message = f"labels must be class ids in [0, {num_classes - 1}]"
+    checks = [
+        tf.debugging.Assert(tf.logical_or(tf.equal(width, 1), one_hot), [forms]),
+        tf.debugging.Assert(tf.logical_or(tf.logical_not(one_hot), is_one_hot),
+                            [f"one-hot labels must hold a single 1 per row, the rest 0 ({forms})"]),
+        tf.debugging.assert_non_negative(ids, message=range_message),
+        tf.debugging.assert_less(ids, tf.constant(num_classes, tf.int32), message=range_message),
     ]
+    with tf.control_dependencies(checks):
+        return tf.identity(ids)
 
 
 # -------------------------------------------------------------- signatures
@@ -287,7 +345,8 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int, max_batc
     noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
     # int64: a client's int64 seed is taken whole; an int32 input would make it wrap (2**32 -> 0) on the way in.
     seed_spec = tf.TensorSpec([], tf.int64, name="seed")
-    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+    # Any rank: class ids [batch] or one-hot rows [batch, num_classes] (_class_ids).
+    labels_spec = tf.TensorSpec(None, tf.int32, name="labels")
 
     def run(noise, labels=None):
         with tf.control_dependencies([*_check_noise(noise, latent_dim), _check_batch(tf.shape(noise)[0], max_batch)]):
@@ -306,19 +365,17 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int, max_batc
 
         @tf.function(input_signature=[noise_spec, labels_spec])
         def generate(noise, labels):
-            checks = _check_labels(labels, num_classes) + [
-                tf.debugging.assert_equal(
-                    tf.shape(noise)[0], tf.shape(labels)[0],
-                    message="noise and labels must have the same batch size",
-                )
-            ]
-            with tf.control_dependencies(checks):
-                return run(noise, labels)
+            ids = _class_ids(labels, num_classes)
+            check = tf.debugging.assert_equal(
+                tf.shape(noise)[0], tf.shape(ids)[0], message="noise and labels must have the same batch size",
+            )
+            with tf.control_dependencies([check]):
+                return run(noise, ids)
 
         @tf.function(input_signature=[labels_spec, seed_spec])
         def sample(labels, seed):
-            with tf.control_dependencies(_check_labels(labels, num_classes)):
-                return run(seeded_noise(tf.shape(labels)[0], seed), labels)
+            ids = _class_ids(labels, num_classes)
+            return run(seeded_noise(tf.shape(ids)[0], seed), ids)
 
         warm_labels = np.zeros([1], np.int32)
         return {
@@ -345,7 +402,6 @@ def _generator_signatures(generator, latent_dim: int, num_classes: int, max_batc
 def _translator_signature(generator, image_size: int, max_batch: int):
     """``(tf.function, warmup inputs)`` of a uint8 -> uint8 image translator."""
     input_shape = [image_size, image_size, int(generator.input_channels)]
-    output_shape = [image_size, image_size, int(generator.output_channels)]
 
     @tf.function(input_signature=[tf.TensorSpec([None, *input_shape], tf.uint8, name="image")])
     def translate(image):
@@ -356,16 +412,16 @@ def _translator_signature(generator, image_size: int, max_batch: int):
                 f"resize images to {image_size}x{image_size} first"
             ),
         )
-        with tf.control_dependencies([check, _check_batch(tf.shape(image)[0], max_batch)]):
+        count = tf.shape(image)[0]
+        with tf.control_dependencies([check, _check_batch(count, max_batch)]):
             images = uint8_to_model_range(image)
-        # Convolutions and reflection padding fail on an empty batch on CPU;
-        # an empty request gets an empty answer, as the generators give.
-        translated = tf.cond(
-            tf.shape(images)[0] > 0,
-            lambda: to_uint8(generator(images, training=False)),
-            lambda: tf.zeros([0, *output_shape], tf.uint8),
-        )
-        return {"image": translated}
+        # Convolutions and reflection padding fail on an empty batch on CPU: an
+        # empty request runs one blank image and answers with none of it, as the
+        # generators answer. Padding rather than a tf.cond, which tf2onnx cannot
+        # convert (the weights read inside a branch are not frozen).
+        blank = tf.zeros(tf.concat([[1 - tf.minimum(count, 1)], input_shape], 0), images.dtype)
+        translated = generator(tf.concat([images, blank], 0), training=False)[:count]
+        return {"image": to_uint8(translated)}
 
     return translate, {"image": np.zeros([1, *input_shape], np.uint8)}
 
@@ -606,3 +662,178 @@ def save_translators(
     as every :class:`tfgan_zoo.networks.ImageTranslator` does), metadata family
     ``family``. ``options``: ``precision``, ``keep``."""
     return save(_BareTranslators(translators, image_size, family), path, **options)
+
+
+# ---------------------------------------------------------- other formats
+FORMATS = ("tf_saved_model", "litert", "onnx")
+# What each format's writer takes besides the model and the path.
+FORMAT_OPTIONS = {
+    "tf_saved_model": ("precision", "class_names", "max_batch"),
+    "litert": ("signature", "quantization", "class_names"),
+    "onnx": ("signature", "opset_version", "class_names"),
+}
+# Keras formats that model.export does not write, and the way to get them.
+_OTHER_FORMATS = {
+    "openvino": "OpenVINO reads ONNX: export format='onnx', then openvino.convert_model(path).",
+    "torch": "format='torch' is for Keras' PyTorch backend; tfgan_zoo runs on TensorFlow.",
+}
+ONNX_METADATA_KEY = "tfgan_zoo"
+TF2ONNX_MINIMUM = (1, 17)
+
+
+def export_model(model, filepath: str | os.PathLike, format: str = "tf_saved_model", **options) -> Path:
+    """What ``model.export(filepath, format=..., **options)`` does for every family;
+    returns the path written.
+
+    * ``"tf_saved_model"`` (default): the serving SavedModel at ``filepath``
+      (:func:`write_saved_model`; options ``precision``, ``class_names``, ``max_batch``).
+    * ``"litert"``: one signature as a ``.tflite`` file of TFLite builtin ops,
+      converted from that SavedModel by :func:`tfgan_zoo.tflite.convert`
+      (options ``signature``, ``quantization``, ``class_names``).
+    * ``"onnx"``: one signature as an ``.onnx`` file (:func:`write_onnx`; options
+      ``signature``, ``opset_version``, ``class_names``).
+    """
+    if format not in FORMATS:
+        hint = _OTHER_FORMATS.get(format, "")
+        raise ValueError(f"format={format!r} is not supported: model.export writes "
+                         f"{', '.join(map(repr, FORMATS))}. {hint}".rstrip())
+    unknown = sorted(set(options) - set(FORMAT_OPTIONS[format]))
+    if unknown:
+        raise ValueError(f"model.export(format={format!r}) takes no option {', '.join(unknown)}; its options are "
+                         f"{', '.join(FORMAT_OPTIONS[format])}.")
+    if format == "tf_saved_model":
+        return write_saved_model(model, filepath, **options)
+    if format == "litert":
+        return write_litert(model, filepath, **options)
+    return write_onnx(model, filepath, **options)
+
+
+def file_metadata(metadata: dict, signature: str) -> dict:
+    """What a one-signature file (``.tflite``, ``.onnx``) carries of its export's
+    ``metadata``: all but the SavedModel's signature list and batch cap (its
+    converters drop the check), and the signature it holds."""
+    kept = {key: value for key, value in metadata.items() if key not in ("signatures", "max_batch")}
+    return {**kept, "signature": signature}
+
+
+def write_litert(
+    model, path: str | os.PathLike, *, signature: str | None = None, quantization: str = "none",
+    class_names: list[str] | None = None,
+) -> Path:
+    """Writes ``signature`` of ``model``'s export (default: the first) as a ``.tflite``
+    file at ``path``: the SavedModel is written to a temporary folder and converted
+    with TFLite builtins only (:func:`tfgan_zoo.tflite.convert`, which replaces no
+    file but one it wrote); returns ``path``."""
+    from tfgan_zoo import tflite  # tflite imports this module
+
+    path = Path(path)
+    tflite.check_output(path, fix="Export to another path, or delete or move this file yourself first.")
+    with tempfile.TemporaryDirectory(prefix="tfgan_zoo-litert-") as scratch:
+        saved_model = write_saved_model(model, Path(scratch) / "saved_model", class_names=class_names)
+        return tflite.convert(saved_model, signature, quantization, output=path)
+
+
+def _onnx_converter():
+    """``(tf2onnx, onnx)``, or an ImportError that says what to install."""
+    install = "pip install 'tf2onnx>=1.17' onnx"
+    try:
+        import onnx
+        import tf2onnx
+    except ImportError as error:
+        raise ImportError(f"Exporting to ONNX needs tf2onnx and onnx ({error}): {install}") from error
+    version = tuple(int(part) for part in tf2onnx.__version__.split(".")[:2] if part.isdigit())
+    if version < TF2ONNX_MINIMUM:
+        raise ImportError(
+            f"tf2onnx {tf2onnx.__version__} cannot convert for this TensorFlow: before 1.17 it requires "
+            f"protobuf 3 and calls numpy functions that numpy 2 removed. {install} --upgrade"
+        )
+    return tf2onnx, onnx
+
+
+def read_onnx_metadata(path: str | os.PathLike) -> dict | None:
+    """The export metadata that :func:`write_onnx` put in the ``.onnx`` file at ``path``
+    (its ``tfgan_zoo.json`` and ``"signature"``); None when the file carries none."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # onnx raises protobuf's DecodeError and its own errors on files of other kinds
+        return None
+    for prop in model.metadata_props:
+        if prop.key == ONNX_METADATA_KEY:
+            with contextlib.suppress(ValueError):
+                return json.loads(prop.value)
+    return None
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    # Every failure of the conversion is raised with its cause; the converter's own
+    # log lines (tracebacks of the nodes it could not convert) only repeat it.
+    converter_logger = logging.getLogger(logger_name)
+    level = converter_logger.level
+    converter_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        converter_logger.setLevel(level)
+
+
+def write_onnx(
+    model, path: str | os.PathLike, *, signature: str | None = None, opset_version: int | None = None,
+    class_names: list[str] | None = None,
+) -> Path:
+    """Writes ``signature`` of ``model``'s export (default: the first) as an ONNX
+    model at ``path``, converted by tf2onnx as Keras converts (``opset_version``:
+    tf2onnx's default when None); returns ``path``.
+
+    The graph is the signature's, in float32, with the signature's input names
+    (``noise``, ``labels``, ``image``) and one output, ``images`` uint8. A
+    conditional model's ``labels`` are class ids ``[batch]`` only: an ONNX input
+    has one rank (take ``argmax`` of one-hot rows). As in TFLite, the signature's
+    input checks are dropped. ``sample`` does not convert (ONNX has no seeded
+    random ops): draw the noise on the client and call ``generate``. The file
+    carries the export's metadata (:func:`read_onnx_metadata`); an existing
+    file at ``path`` is replaced only when it carries it.
+    """
+    tf2onnx, onnx = _onnx_converter()
+    path = Path(path)
+    check_file_replaceable(path, lambda file: read_onnx_metadata(file) is not None, "an ONNX model",
+                           "Export to another path, or delete or move this file yourself first.")
+    _, signatures, metadata = _model_parts(model, "float32", class_names)
+    name = signature or next(iter(signatures))
+    if name not in signatures:
+        raise ValueError(f"{metadata['family']} has no signature {name!r}; it has {', '.join(map(repr, signatures))}.")
+    function, _ = signatures[name]
+    specs = [tf.TensorSpec([None], spec.dtype, spec.name) if spec.shape.rank is None else spec
+             for spec in function.input_signature]
+
+    # "images" for every family: a translator's output name, "image", is its input's, and
+    # tf2onnx cannot convert a graph whose output and input share a name.
+    @tf.function(input_signature=specs)
+    def graph(*inputs):
+        (images,) = function(*inputs).values()
+        return {"images": images}
+
+    fix = ("Export format='tf_saved_model' and serve it with TensorFlow, or format='litert'."
+           if name != "sample" else
+           "ONNX has no seeded random ops: export signature='generate' and draw the noise on the client.")
+    try:
+        with _quiet("tf2onnx"):
+            proto, _ = tf2onnx.convert.from_function(graph, input_signature=specs, opset=opset_version)
+    except Exception as error:  # tf2onnx raises whatever its op handlers raise
+        raise RuntimeError(f"tf2onnx {tf2onnx.__version__} could not convert signature {name!r} to ONNX "
+                           f"({type(error).__name__}: {error}). {fix}") from error
+    # tf2onnx leaves the TensorFlow ops that it cannot map in the graph, and a runtime would refuse the file.
+    unmapped = sorted({node.op_type for node in proto.graph.node if not onnx.defs.has(node.op_type, node.domain)})
+    if unmapped:
+        raise RuntimeError(f"Could not convert signature {name!r} to ONNX: tf2onnx {tf2onnx.__version__} has no ONNX "
+                           f"ops for {', '.join(unmapped)}. {fix}")
+    try:
+        onnx.checker.check_model(proto)
+    except onnx.checker.ValidationError as error:
+        raise RuntimeError(f"tf2onnx {tf2onnx.__version__} wrote an invalid ONNX model of signature {name!r} "
+                           f"({error}). {fix}") from error
+    onnx.helper.set_model_props(proto, {ONNX_METADATA_KEY: json.dumps(file_metadata(metadata, name))})
+    write_file(path, proto.SerializeToString())
+    return path

@@ -23,13 +23,19 @@ Quantization:
   40-50x slower than float32 on this project's x86 CPU (BENCHMARKS.md):
   measure on the target device before choosing it.
 
+The file carries its export's metadata (family, sizes, class names and the
+signature; :func:`read_tflite_metadata`) under the TFLite metadata name
+``tfgan_zoo``: that marks it as the package's. ``convert`` replaces an
+existing file only when it carries it, and stops before converting with an
+error naming any other file (a model of yours, a link).
+
 What the TFLite model does not keep from the SavedModel: the converter drops
 the ``tf.debugging`` asserts, so the interpreter does not check inputs.
 Out-of-range labels give images of no class, NaN noise white images, and
 noise, labels or images of the wrong shape fail with an XNNPack "failed to
-reshape" error; check inputs on the device. A translator fails on an empty
-batch. The ``sample`` signature does not convert (TFLite builtins have no
-stateless random ops): convert ``generate`` and draw the noise on the device.
+reshape" error; check inputs on the device. The ``sample`` signature does not
+convert (TFLite builtins have no stateless random ops): convert ``generate``
+and draw the noise on the device.
 
 Calling the model: the signature keeps the SavedModel's input and output
 names and its dynamic batch dimension, and the signature runner resizes the
@@ -39,6 +45,8 @@ inputs to each call's batch::
     generate = Interpreter(model_path="generate_none.tflite").get_signature_runner("generate")
     images = generate(noise=noise, labels=labels)["images"]   # noise float32 [B, latent], labels int32 [B]
 
+``labels`` may also be one-hot rows, int32 ``[B, num_classes]``.
+
 The lower-level tensor API (``set_tensor`` / ``invoke``) allocates batch 1:
 call ``interpreter.resize_tensor_input(index, [B, ...])`` for every input,
 then ``allocate_tensors()``, before feeding another batch size.
@@ -47,7 +55,7 @@ then ``allocate_tensors()``, before feeding another batch size.
 from __future__ import annotations
 
 import argparse
-import errno
+import json
 import os
 import time
 from pathlib import Path
@@ -57,10 +65,14 @@ import tensorflow as tf
 
 from tfgan_zoo.arguments import positive_int
 from tfgan_zoo.commands import command_main
-from tfgan_zoo.export import METADATA_FILE, latest_export, read_metadata
+from tfgan_zoo.export import (
+    METADATA_FILE, check_file_replaceable, file_metadata, latest_export, read_metadata, write_file,
+)
 
 QUANTIZATIONS = ("none", "float16", "dynamic-int8")
 COMPARE_BATCH = 16  # bounds the memory of a comparison on 256 px translators
+METADATA_NAME = "tfgan_zoo"  # of the TFLite metadata entry that holds the export's metadata
+_TFLITE_IDENTIFIER = b"TFL3"  # at bytes 4-8 of every TFLite flatbuffer
 
 
 # ------------------------------------------------------------------ export
@@ -90,6 +102,49 @@ def default_output(version_dir: str | os.PathLike, signature: str, quantization:
         base = version_dir.parent
         return base.with_name(f"{base.name}_tflite") / version_dir.name / name
     return version_dir.with_name(f"{version_dir.name}_tflite") / name
+
+
+def read_tflite_metadata(path: str | os.PathLike) -> dict | None:
+    """The export metadata that :func:`convert` put in the ``.tflite`` file at ``path``;
+    None when the file carries none (a model converted elsewhere, or not a TFLite file)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    data = Path(path).read_bytes()
+    if data[4:8] != _TFLITE_IDENTIFIER:
+        return None
+    try:
+        model = schema.Model.GetRootAs(data, 0)
+        for index in range(model.MetadataLength()):
+            entry = model.Metadata(index)
+            if entry.Name() == METADATA_NAME.encode():
+                return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes())
+    except Exception:  # a damaged flatbuffer fails in any of flatbuffers' accessors
+        return None
+    return None
+
+
+def check_output(output: Path, fix: str = "Choose another output file (--out), or delete or move this one "
+                                          "yourself first.") -> None:
+    """Stops a conversion before it starts when ``output`` is a folder, a link, or
+    a file that the package did not write (:func:`read_tflite_metadata`)."""
+    check_file_replaceable(output, lambda file: read_tflite_metadata(file) is not None, "a .tflite model", fix)
+
+
+def _with_metadata(flatbuffer: bytes, metadata: dict) -> bytes:
+    """``flatbuffer`` with ``metadata`` as its TFLite metadata entry ``tfgan_zoo``,
+    as the converter adds its own conversion metadata."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(metadata).encode(), np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = [*(model.metadata or []), entry]
+    return flatbuffer_utils.convert_object_to_bytearray(model)
 
 
 def folder_bytes(path: str | os.PathLike) -> int:
@@ -127,7 +182,8 @@ def convert(
         signature: the signature to convert; default: the export's first
             (``generate``, ``translate`` or ``a_to_b``).
         quantization: ``"none"``, ``"float16"`` or ``"dynamic-int8"`` (see the module docstring).
-        output: the file to write; default: :func:`default_output`.
+        output: the file to write; default: :func:`default_output`. An existing
+            file there is replaced only when this function wrote it.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}.")
@@ -135,8 +191,7 @@ def convert(
     metadata = _export_metadata(version_dir)
     signature = _resolve_signature(metadata, signature)
     output = Path(output) if output is not None else default_output(version_dir, signature, quantization)
-    if output.is_dir():  # found before the conversion, which takes a while
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(output))
+    check_output(output)  # before the conversion, which takes a while
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(version_dir), signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -149,16 +204,7 @@ def convert(
     except Exception as error:  # the converter's error class is not public API
         raise _conversion_error(error, signature, metadata) from error
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A reader (or a device sync) never sees a half-written model.
-    # A plain write rather than mkstemp: the file gets the umask's permissions, not owner-only ones.
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(flatbuffer)
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_file(output, _with_metadata(flatbuffer, file_metadata(metadata, signature)))
     return output
 
 
@@ -251,7 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--signature", default=None, help="signature to convert (default: the export's first)")
     parser.add_argument("--quantization", choices=QUANTIZATIONS, default="none")
     parser.add_argument(
-        "--out", default=None, help="file to write (default: BASE_tflite/N/SIGNATURE_QUANTIZATION.tflite)"
+        "--out", default=None, help="file to write (default: BASE_tflite/N/SIGNATURE_QUANTIZATION.tflite); "
+        "an existing file is replaced only when this command wrote it"
     )
     parser.add_argument(
         "--samples", type=positive_int, default=16, help="seeded inputs of the check against the SavedModel"

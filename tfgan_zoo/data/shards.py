@@ -14,6 +14,11 @@ per worker balances them better).
 
 Interrupted (Ctrl-C), the command leaves no half-written shard and no
 ``shards.json``: a folder without it is never read as a complete set.
+
+The output folder is the package's (it carries a ``.tfgan_zoo`` marker,
+:mod:`tfgan_zoo.runs.ownership`): the command writes only into a new or empty
+folder or one it wrote before, and stops before writing anything, naming the
+folder and what is in it, when it holds files of anyone else.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -33,12 +39,27 @@ from tfgan_zoo.data.folder import load_image_folder
 from tfgan_zoo.data.idx import DataNotFoundError
 from tfgan_zoo.data.pipeline import uint8_image_array
 from tfgan_zoo.ranges import uint8_to_model_range
+from tfgan_zoo.runs import ownership
 
 METADATA_FILE = "shards.json"
+FOLDER_KIND = "shard folder"  # of its ownership marker
+# Every file the writer makes: shards, their staging files, the description and its staging file.
+_WRITTEN = re.compile(r"images-\d{5}-of-\d{5}\.(tfrecord|tmp)|shards\.json|\.shards\.json\.tmp")
 
 
 def _shard_name(index: int, count: int) -> str:
     return f"images-{index:05d}-of-{count:05d}.tfrecord"
+
+
+def _written_before_markers(folder: Path) -> bool:
+    """Whether ``folder`` holds only what this writer made before the markers existed."""
+    return all(entry.is_file() and not entry.is_symlink() and _WRITTEN.fullmatch(entry.name)
+               for entry in folder.iterdir())
+
+
+def _claim(out_dir: str | os.PathLike) -> Path:
+    return ownership.claim(out_dir, FOLDER_KIND, "tfgan_zoo.data.shards",
+                           written_before_markers=_written_before_markers)
 
 
 def _example(image: np.ndarray, label: int | None) -> bytes:
@@ -59,15 +80,19 @@ def write_shards(
     class_names: list[str] | None = None,
 ) -> Path:
     """Writes uint8 ``images`` ``[N, S, S, C]`` (and int ``labels``) round-robin into
-    ``num_shards`` TFRecord files in ``out_dir`` plus ``shards.json``; returns ``out_dir``."""
+    ``num_shards`` TFRecord files in ``out_dir`` plus ``shards.json``; returns ``out_dir``.
+
+    Raises:
+        ownership.NotOurs: ``out_dir`` is a link or a file, or a folder holding files
+            that this function did not write; nothing was written or deleted.
+    """
     images = uint8_image_array("images", images, "tfgan_zoo.data.load_image_folder")
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels.")
     num_shards = int(num_shards)
     if not 1 <= num_shards <= len(images):
         raise ValueError(f"num_shards must be between 1 and the {len(images)} images, got {num_shards}.")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _claim(out_dir)
     # A rewrite stopped half-way must not pass for a complete set: the old
     # description goes first, and the new one is written last.
     (out_dir / METADATA_FILE).unlink(missing_ok=True)
@@ -206,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label-column", default=None)
     parser.add_argument("--strict", action="store_true", help="stop on an unreadable image instead of skipping it")
     args = parser.parse_args(argv)
+    out_dir = Path(args.out)
+    if out_dir.exists() or out_dir.is_symlink():  # refused before the images load, which may take minutes
+        _claim(out_dir)
     folder = load_image_folder(args.images, args.size, labels=args.labels, label_column=args.label_column,
                                strict=args.strict)
     num_shards = min(args.shards, len(folder.images))

@@ -285,21 +285,23 @@ class AdversarialModel(keras.Model):
         return x
 
     def export(self, filepath, format: str = "tf_saved_model", verbose=None, **kwargs):
-        """Writes the model's serving SavedModel (see :mod:`tfgan_zoo.export`) at ``filepath``.
+        """Writes the model for serving at ``filepath`` in ``format`` (see
+        :func:`tfgan_zoo.export.export_model`); returns the path written.
 
-        The same signatures as the experiments' exports; ``kwargs``: ``precision``
-        (``"float32"``, the default, or ``"training"``). For TF Serving's numbered
-        versions use :func:`tfgan_zoo.export.save_generator` and friends; for
-        TFLite, :mod:`tfgan_zoo.tflite` on the written folder.
+        * ``"tf_saved_model"`` (default): the serving SavedModel, with the same
+          signatures as the experiments' exports; ``kwargs``: ``precision``
+          (``"float32"``, the default, or ``"training"``), ``class_names``, ``max_batch``.
+        * ``"litert"``: one signature (``signature=``, default the first) as a
+          ``.tflite`` file of TFLite builtin ops; ``quantization``, ``class_names``.
+        * ``"onnx"``: one signature as an ``.onnx`` file (needs tf2onnx >= 1.17);
+          ``opset_version``, ``class_names``.
+
+        For TF Serving's numbered versions use :func:`tfgan_zoo.export.save`.
+        A path holding anything the package did not write is left alone, with an error.
         """
         from tfgan_zoo import export as export_lib  # export imports the models' helpers
 
-        if format != "tf_saved_model":
-            raise ValueError(
-                f"format={format!r} is not supported: export writes a SavedModel; convert it with "
-                "python -m tfgan_zoo.tflite for TFLite."
-            )
-        return export_lib.write_saved_model(self, filepath, **kwargs)
+        return export_lib.export_model(self, filepath, format, **kwargs)
 
     @staticmethod
     def step_logs(metrics) -> dict:

@@ -38,7 +38,7 @@ COMMANDS: dict[str, list[str]] = {
         "--g-filters", "32", "--d-filters", "32", "--epochs", "15", "--eval-every", "5", "--eval-samples", "2000",
     ],
     "cgan_anime": [
-        "experiments/cgan_anime.py", "--g-filters", "32", "--d-filters", "32", "--epochs", "30",
+        "experiments/cgan_anime.py", "--g-filters", "32", "--d-filters", "32", "--epochs", "15",
         "--eval-samples", "2400",
     ],
     "pix2pix_lineart": [
@@ -139,6 +139,8 @@ def main() -> int:
         with open(args.work / f"{name}.log", "a") as log:
             status = subprocess.call(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         seconds = time.time() - started
+        # Read again: another invocation may have recorded its own preset meanwhile.
+        timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
         timings.setdefault(name, {"command": shown, "runs": []})
         timings[name]["command"] = shown
         timings[name]["runs"].append({

@@ -3,6 +3,7 @@
     python bench/finetune_preset.py [--preset dcgan_anime_64] [--budgets 2,5,10] [--seeds 0,1]
                                     [--out bench/results/finetune_preset.json] [--data-dir DIR]
     python bench/finetune_preset.py --quick --preset PRESET_FOLDER    # end to end in a few minutes
+    python bench/finetune_preset.py --combine A.json B.json --out C.json   # one table from runs made apart
 
 The target domain is one the preset never saw: the anime faces left out of
 its training subset (``ImageFolder.subset(N, seed)`` with the N and seed its
@@ -345,6 +346,28 @@ def verdicts(table: dict, budgets_s: list[float]) -> list[str]:
     return lines
 
 
+def combine(files: list[Path], out: Path) -> None:
+    """One record (runs of every file) and its tables, from results of the same settings but their seeds."""
+    records = [json.loads(Path(file).read_text()) for file in files]
+    first = records[0]
+    different = [key for key in first["settings"] if key != "seeds"
+                 and any(record["settings"].get(key) != first["settings"][key] for record in records)]
+    if different or not all(record.get("complete") for record in records):
+        raise SystemExit(f"Cannot combine: the files differ in {different} or are incomplete.")
+    runs = [run for record in records for run in record["runs"]]
+    seeds = sorted({run["seed"] for run in runs})
+    settings = {**first["settings"], "seeds": seeds}
+    table = summarize(runs, settings["arms"])
+    verdict = verdicts(table, settings["budgets_s"])
+    combined = {**first, "settings": settings, "runs": runs, "summary": table, "verdict": verdict,
+                "combined_from": [{"file": Path(file).name, "machine": record["machine"],
+                                   "wall_seconds": record.get("wall_seconds")} for file, record in zip(files, records)]}
+    out.write_text(json.dumps(combined, indent=1) + "\n")
+    lines = markdown(table, settings["budgets_s"], settings["freeze_d_layers"], seeds, first["protocol"]["real_floor"])
+    print("\n".join([*lines, "", *verdict]))
+    print(f"\nwrote {out}")
+
+
 # -------------------------------------------------------------------- main
 def feature_network(sets: dict, epochs: int, cache_dir: Path) -> dict:
     """The rotation network of the target set (trained once, cached): its key, and its
@@ -386,10 +409,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="results JSON (default bench/results/finetune_preset.json)")
     parser.add_argument("--quick", action="store_true", help="a check of the whole path in a few minutes")
+    parser.add_argument("--combine", nargs="+", type=Path, default=None, metavar="RESULTS",
+                        help="print and write (--out) one table from result files of the same settings, e.g. one "
+                        "run per seed, each pinned to its own core (taskset -c N ... --seeds N)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
+        return
+    if args.combine:
+        combine(args.combine, args.out or HERE / "results" / "finetune_preset.json")
         return
     quick = args.quick
     if args.budgets:

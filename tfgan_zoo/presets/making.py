@@ -77,8 +77,9 @@ def _outputs(model, seed: int = 0) -> dict[str, np.ndarray]:
     size = model.image_size
     translators = model.translators
     outputs = {}
+    # Pix2Pix maps input_channels to output_channels; CycleGAN's two domains share channels.
+    channels = getattr(model, "input_channels", None) or model.channels
     for name, network in translators.items():
-        channels = network.inputs[0].shape[-1]
         images = np.random.default_rng(seed).uniform(-1, 1, (16, size, size, channels)).astype(np.float32)
         outputs[name] = _uint8(network(images, training=False))
     return outputs
@@ -157,9 +158,10 @@ def _run_figures(run: Path) -> tuple[dict, dict, int | None]:
         with open(log, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         for row in reversed(rows):
-            figures = {key: float(value) for key, value in row.items()
-                       if value and key not in ("epoch",) and ("fid" in key or "accuracy" in key or "share" in key
-                                                           or key in ("l1", "psnr", "ssim"))}
+            # Translation runs log their validation scores as val_l1, val_psnr, val_ssim.
+            figures = {key.removeprefix("val_"): float(value) for key, value in row.items()
+                       if value and key != "epoch" and ("fid" in key or "accuracy" in key or "share" in key
+                                                        or key.removeprefix("val_") in ("l1", "psnr", "ssim"))}
             if figures:
                 return figures, {}, int(row["epoch"]) + 1
     return {}, {}, None

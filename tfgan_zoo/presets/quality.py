@@ -4,7 +4,8 @@ A preset made from a run keeps the network that judged the run
 (``evaluator.keras``: the domain classifier whose reading gave the label
 accuracy, or whose features gave the domain-FID/KID), so its card's figure
 can be checked anywhere, offline, in seconds. Label accuracy needs nothing
-else; KID needs the real images it was measured against (the data folder).
+else; KID needs the real images it was measured against (the data folder);
+a line-art pix2pix preset's PSNR needs its validation pictures, drawn again.
 """
 
 from __future__ import annotations
@@ -74,6 +75,35 @@ def kid(model, judge, reference: np.ndarray, num_samples: int, seed: int) -> flo
     return float(scorer.evaluate(images).figures["domain_kid"])
 
 
+# How far a re-measured PSNR may be from the card's: the same validation pairs,
+# so only the float16 storage of the weights moves it.
+PSNR_TOLERANCE_DB = 0.25
+
+
+def lineart_validation_pairs(preset, data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """The validation pairs of a line-art pix2pix preset, made as its experiment makes them:
+    the last ``val_count`` pictures by name, drawn by :func:`tfgan_zoo.data.make_lineart_pairs`."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tfgan_zoo.data import load_folder_pairs, make_lineart_pairs, resolve_paired_dir
+
+    options = preset.record["data"]["options"]
+    source = resolve_paired_dir("anime_faces", data_dir) / "images"
+    names = sorted(path.name for path in source.iterdir() if path.is_file())
+    with tempfile.TemporaryDirectory() as scratch:
+        picked = Path(scratch) / "source"
+        picked.mkdir()
+        # Pairs load sorted by name, so the last val_count names are the validation split.
+        for name in sorted(names, key=lambda name: Path(name).stem)[-options["val_count"]:]:
+            shutil.copyfile(source / name, picked / name)
+        make_lineart_pairs(picked, Path(scratch) / "pairs", kernel_size=options.get("kernel_size", 3))
+        inputs, targets, _ = load_folder_pairs(Path(scratch) / "pairs" / "lineart", Path(scratch) / "pairs" / "color",
+                                               preset.record["model_config"]["image_size"])
+    return inputs, targets
+
+
 def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> dict:
     """``{"figure", "card", "measured", "tolerance", "num_samples"}``: the card's headline figure
     measured again on ``num_samples`` new samples (seeds other than the card's).
@@ -97,6 +127,12 @@ def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> di
         measured = kid(model, judge, reference_images(model.preset, data_dir), num_samples, seed)
         return {"figure": "domain_kid", "card": float(figures["domain_kid"]), "measured": measured,
                 "tolerance": STANDARD_ERRORS * spread, "num_samples": num_samples}
+    if figures.get("psnr") is not None and data_dir is not None and "val_count" in model.preset.record["data"]["options"]:
+        from tfgan_zoo.metrics import psnr
+
+        inputs, targets = lineart_validation_pairs(model.preset, data_dir)
+        return {"figure": "psnr", "card": float(figures["psnr"]), "measured": psnr(model.translate(inputs), targets),
+                "tolerance": PSNR_TOLERANCE_DB, "num_samples": len(inputs)}
     raise PresetError(f"Preset {model.preset.name!r}'s headline cannot be re-measured here: it needs its "
                       "evaluation network (evaluator.keras) and, for a KID, the data folder (data_dir). Its card "
                       "says how it was measured.")

@@ -8,6 +8,7 @@ against a source tree and classifies each outcome from what can be observed.
     python bench/hostile_runs.py --only 1,2,37 --out some.json                  # a few cases (by number)
     python bench/hostile_runs.py --only issue26 --out issue26.json              # issue 26's cases (63-118)
     python bench/hostile_runs.py --table before.json after.json --only issue26  # their table, counted alone
+    python bench/hostile_runs.py --only 69 --rerun-into after.json --out after.json   # a fixed case, rerun
 
 "This tree" includes its uncommitted changes (the JSON lists the changed files);
 to measure a commit alone, pass ``--tree`` a worktree of it (``git worktree add
@@ -2008,7 +2009,7 @@ def clean_exit(result: Result) -> tuple[str, str]:
 
 
 def an_export(bench: Bench, name: str) -> Path:
-    """A copy of the finished toy run's generator export (versions 1 and 2) in a fresh place."""
+    """A copy of the finished toy run's generator export in a fresh place."""
     base = bench.place(name) / "generator"
     shutil.copytree(bench.finished_mnist() / "export" / "generator", base, symlinks=True)
     return base
@@ -2526,7 +2527,8 @@ def tflite_superscript_version(bench):
          tests="`test_export_limits::test_damaged_versions_are_skipped_with_a_warning_naming_them`")
 def tflite_damaged_version(bench):
     base = an_export(bench, "tflite_damaged")
-    newest = base / versions(base)[-1]
+    newest = base / str(int(versions(base)[-1]) + 1)  # a whole version stays below it
+    shutil.copytree(base / versions(base)[-1], newest)
     model = newest / "saved_model.pb"
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
     result = module_run(bench, "tflite", base, "--out", base.parent / "g.tflite", "--samples", "2")
@@ -2854,7 +2856,8 @@ def _cell(entry: dict | None) -> str:
     if entry is None:
         return "not run"
     detail = re.sub(r"\$WORK/cases/[^/\s']+/run\b", "RUN", entry["detail"])  # as _short writes them now
-    return f"**{entry['class']}**: {detail}".replace("|", "\\|").replace("\n", " ")
+    rerun = f" (rerun at {entry['rerun_at'][:7]})" if "rerun_at" in entry else ""
+    return f"**{entry['class']}**{rerun}: {detail}".replace("|", "\\|").replace("\n", " ")
 
 
 def table(before_path: Path, after_path: Path, checked_by: bool = False, only: set | None = None) -> str:
@@ -2878,7 +2881,9 @@ def table(before_path: Path, after_path: Path, checked_by: bool = False, only: s
     for name, report in (("Before", before), ("After", after)):
         cases = report["cases"]
         state = " with uncommitted changes" if report.get("uncommitted") else ""
-        head = f"- **{name}** (commit {report['commit'][:7]}{state}, {report['wall_seconds'] / 60:.1f} min)"
+        reruns = "".join(f"; case(s) {', '.join(map(str, rerun['cases']))} rerun at {rerun['commit'][:7]}"
+                         for rerun in report.get("reruns", []))
+        head = f"- **{name}** (commit {report['commit'][:7]}{state}, {report['wall_seconds'] / 60:.1f} min{reruns})"
         if only:
             lines.append(f"{head}: {count_line(cases, ('traceback', 'tracebacks'))}.")
             continue
@@ -2888,6 +2893,17 @@ def table(before_path: Path, after_path: Path, checked_by: bool = False, only: s
     lines.append("")
     lines.append(f"Machine: {after['machine']}; TensorFlow {after['tensorflow']}, Keras {after['keras']}.")
     return "\n".join(lines) + "\n"
+
+
+def rerun_into(earlier: dict, rerun: dict) -> dict:
+    """``earlier`` with the cases of ``rerun`` in place of its own (a fix's cases run
+    again on its commit); each rerun case and the ``reruns`` list name that commit."""
+    replaced = {entry["id"]: {**entry, "rerun_at": rerun["commit"]} for entry in rerun["cases"]}
+    earlier["cases"] = [replaced.get(entry["id"], entry) for entry in earlier["cases"]]
+    earlier.setdefault("reruns", []).append({"commit": rerun["commit"], "uncommitted": rerun["uncommitted"],
+                                             "started": rerun["started"], "cases": sorted(replaced)})
+    earlier["counts"] = counts(earlier["cases"])
+    return earlier
 
 
 def _selection(text: str | None) -> set | None:
@@ -2908,16 +2924,25 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder of the runs")
     parser.add_argument("--table", nargs=2, type=Path, metavar=("BEFORE_JSON", "AFTER_JSON"),
                         help="print the markdown table of two result files instead of running")
+    parser.add_argument("--rerun-into", type=Path, metavar="RESULTS_JSON",
+                        help="the cases run replace theirs in this earlier result file (written to --out), "
+                             "each marked with the commit it ran on")
     parser.add_argument("--checked-by", action="store_true",
                         help="with --table: add the column of the pytest tests that check each case")
     args = parser.parse_args()
     if args.table:
         sys.stdout.write(table(*args.table, args.checked_by, _selection(args.only)))
         return
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background by a shell (cmd &): the scripts would inherit the
+        # ignored SIGINT, and the Ctrl-C cases would find a run that cannot be interrupted.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not (args.data_dir / "mnist").is_dir():
         raise SystemExit(f"MNIST IDX files not found under {args.data_dir}: pass --data-dir or set TFGAN_ZOO_DATA.")
     only = _selection(args.only)
     report = run_cases(args.tree.resolve(), args.data_dir.resolve(), only, args.keep)
+    if args.rerun_into:
+        report = rerun_into(json.loads(args.rerun_into.read_text()), report)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,9 @@ against a source tree and classifies each outcome from what can be observed.
     python bench/hostile_runs.py --out bench/results/hostile_runs_after.json    # this tree
     python bench/hostile_runs.py --table before.json after.json > table.md      # markdown table + count lines
     python bench/hostile_runs.py --only 1,2,37 --out some.json                  # a few cases (by number)
+    python bench/hostile_runs.py --only issue26 --out issue26.json              # issue 26's cases (63-118)
+    python bench/hostile_runs.py --table before.json after.json --only issue26  # their table, counted alone
+    python bench/hostile_runs.py --only 69 --rerun-into after.json --out after.json   # a fixed case, rerun
 
 "This tree" includes its uncommitted changes (the JSON lists the changed files);
 to measure a commit alone, pass ``--tree`` a worktree of it (``git worktree add
@@ -25,7 +28,9 @@ checks, and its check gives one class:
                  logs/training.csv, other data trained on, an untrained export, ...)
     crash        a Python traceback, or an exit by a signal (139 = segfault)
     hang         the command ran past its timeout
-    data lost    a good artefact (checkpoint, export version, gallery image) is gone or unloadable
+    data lost    a good artefact (checkpoint, export version, gallery image) is gone or unloadable,
+                 or a file of the user's is deleted or overwritten
+    leak         a reader (report, demo) shows or serves bytes of a file outside its folder
     skipped      the case could not be set up here (e.g. no permission to mount a tmpfs)
 
 A crash whose traceback ends in a ``raise`` of the tree's own code (``tfgan_zoo``,
@@ -37,7 +42,15 @@ command and the end of stderr of every case that is not ok or a clear error.
 
 Cases 1-27 are the 27 the review of issue 18 named (the wording and order of
 docs/run_safety.md), 28-56 other hostile runs of the kinds such a review runs,
-57-62 the six cases docs/run_safety.md added. One run of all 62 takes 10-15
+57-62 the six cases docs/run_safety.md added, 63-118 (group ``issue26``) cases
+of issue 26's rules that its review did not run: the package's writers pointed at
+the user's files, readers given links and FIFOs, caches and resumes on changed
+content, pictures and labels as they are, the exit of every command (the
+experiments, report, demo, tflite, data.lineart, data.shards, presets), and the
+Keras edges. Those of the API (model.export, the exported signatures, fit, the
+readers) run as scenarios of a few Python processes per tree, each reporting what
+it returned or raised: what it raised is a clear error when its message names the
+problem, a crash (a traceback) otherwise. One run of cases 1-62 takes 10-15
 minutes on 2 CPU cores. Needs the MNIST IDX files ($TFGAN_ZOO_DATA, or --data-dir),
 and root for the tmpfs and read-only mounts of cases 11 and 41 (else they are skipped).
 """
@@ -45,6 +58,7 @@ and root for the tmpfs and read-only mounts of cases 11 and 41 (else they are sk
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import gzip
 import json
@@ -67,7 +81,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CLASSES = ("ok", "clear error", "silent", "crash", "hang", "data lost", "skipped")
+CLASSES = ("ok", "clear error", "silent", "crash", "hang", "data lost", "leak", "skipped")
 # The per-command limit: a toy run takes ~10 s here, so minutes without an exit is a hang.
 TIMEOUT = 240
 STEPS = 2  # steps per epoch of every toy run
@@ -203,7 +217,9 @@ def versions(base: Path) -> list[str]:
     """The numbered export versions under ``base`` (TF Serving's layout), oldest first."""
     if not base.is_dir():
         return []
-    return sorted((child.name for child in base.iterdir() if child.is_dir() and child.name.isdigit()), key=int)
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int().
+    return sorted((child.name for child in base.iterdir() if child.is_dir() and re.fullmatch(r"[0-9]+", child.name)),
+                  key=int)
 
 
 def config(run: Path) -> dict:
@@ -239,7 +255,8 @@ for path in sorted((run / "logs" / "tensorboard").rglob("*tfevents*")):
 exports = {}
 for base in sorted((run / "export").iterdir()) if (run / "export").is_dir() else []:
     exports[base.name] = {}
-    for version in sorted((v for v in base.iterdir() if v.is_dir() and v.name.isdigit()), key=lambda v: int(v.name)):
+    for version in sorted((v for v in base.iterdir() if v.is_dir() and v.name.isascii() and v.name.isdigit()),
+                          key=lambda v: int(v.name)):
         try:
             tf.saved_model.load(str(version))
             exports[base.name][version.name] = "loads"
@@ -448,21 +465,22 @@ def numbered(count: int, suffix: str = ".png") -> list[str]:
     return [f"{index}{suffix}" for index in range(count)]
 
 
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """An IDX file (the MNIST format: magic with the dtype and rank, the sizes, the bytes), gzipped."""
+def write_idx(path: Path, array: np.ndarray, level: int = 9) -> None:
+    """An IDX file (the MNIST format: magic with the dtype and rank, the sizes, the bytes), gzipped
+    (``level`` 0: stored, so that other digits give a file of the same size)."""
     array = np.asarray(array, np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(gzip.compress(header + array.tobytes()))
+    path.write_bytes(gzip.compress(header + array.tobytes(), compresslevel=level))
 
 
-def fake_mnist(root: Path, labels: np.ndarray) -> Path:
+def fake_mnist(root: Path, labels: np.ndarray, seed: int = 0, level: int = 9) -> Path:
     """A data dir holding mnist/ IDX files of ``len(labels)`` random 28x28 digits."""
     folder = root / "mnist"
     folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for prefix in ("train", "t10k"):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 255, (len(labels), 28, 28)))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 255, (len(labels), 28, 28)), level)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels, level)
     return root
 
 
@@ -560,14 +578,15 @@ def usage_case(bench: Bench, name: str, flags: list, script_flags) -> tuple[str,
 
 
 # ======================================================================= the cases
-CASES: list[tuple[str, str | None, object]] = []
+CASES: list[tuple[str, str | None, object, str | None]] = []
 
 
-def case(text: str, tests: str | None = None):
+def case(text: str, tests: str | None = None, group: str | None = None):
     """Registers a case; its number is its place in this file. ``tests``: the
-    tests of ``pytest -q`` that check the same case (docs/run_safety.md names them)."""
+    tests of ``pytest -q`` that check the same case (docs/run_safety.md names them);
+    ``group``: a name ``--only`` selects it by (``issue26``)."""
     def register(function):
-        CASES.append((text, tests, function))
+        CASES.append((text, tests, function, group))
         return function
     return register
 
@@ -1531,6 +1550,1187 @@ def kill_in_pruning(bench):
     return "ok", f"killed while pruning: versions {versions(base)} whole and loading; aside: {temporaries(run, 'export')}"
 
 
+# ======================================================================= issue 26: the cases of our own
+# Issue 26's rules (never delete or replace what the package did not create;
+# readers read only regular files inside their folder; caches and fingerprints
+# keyed by content; pictures and labels read as they are; one clean exit for
+# every command; the Keras edges), each case a scenario the issue's review did not
+# run, through the command a user types or the API a user calls.
+ISSUE26 = "issue26"
+
+
+def issue26(text: str, tests: str | None = None):
+    return case(text, tests, group=ISSUE26)
+
+
+# Scenarios of the package's API run in one Python process per group (one
+# TensorFlow start for several): each reports, on a line of its own, what it
+# returned or raised and what its check found (files kept, bytes unchanged).
+SNIPPET_HEAD = r'''
+import hashlib, json, sys, traceback
+from pathlib import Path
+import numpy as np
+WORK = Path(sys.argv[1])
+WORK.mkdir()
+
+
+def report(key, **facts):
+    print("HOSTILE " + json.dumps({"key": key, **facts}, default=str), flush=True)
+
+
+def attempt(key, action, check=lambda: {}):
+    try:
+        facts = {"returned": action() or {}}
+    except Exception as error:
+        frames = traceback.extract_tb(error.__traceback__)
+        facts = {"raised": f"{type(error).__name__}: {error}", "where": frames[-1].filename if frames else ""}
+    try:
+        facts.update(check())
+    except Exception as error:
+        facts["check_failed"] = f"{type(error).__name__}: {error}"
+    report(key, **facts)
+
+
+def digests(folder):
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def changed(kept, folder):
+    """The files of ``kept`` (digests) now gone or different under ``folder``."""
+    now = digests(folder) if Path(folder).is_dir() else {}
+    return sorted(name for name, digest in kept.items() if now.get(name) != digest)
+
+
+def dcgan(**options):
+    import tfgan_zoo
+    return tfgan_zoo.DCGAN(**{"latent_dim": 8, "image_shape": (16, 16, 1), "g_filters": 4, "d_filters": 4, **options})
+
+
+def cgan(**options):
+    import tfgan_zoo
+    return tfgan_zoo.ConditionalGAN(**{"latent_dim": 8, "num_classes": 3, "image_shape": (16, 16, 1),
+                                       "g_filters": 4, "d_filters": 4, **options})
+
+
+def uint8_images(count, size=16, channels=1):
+    return np.random.default_rng(0).integers(0, 256, (count, size, size, channels), dtype=np.uint8)
+
+
+def seed_of(signature, seed):
+    """``seed`` as the dtype the signature declares, as a client casts it."""
+    import tensorflow as tf
+    dtype = signature.structured_input_signature[1]["seed"].dtype
+    return tf.constant(np.array(seed).astype(dtype.as_numpy_dtype))
+'''
+
+SNIPPETS = {
+    # ------------------------------------------------------------- writers and exports
+    "exports": r'''
+import tensorflow as tf
+from tfgan_zoo import export
+
+run = WORK / "run"
+for name, data in (("checkpoints/latest.weights.h5", b"weights"), ("logs/training.csv", b"epoch,g_loss\n0,1\n"),
+                   ("samples/epoch_001.png", b"png"), ("config.json", b"{}")):
+    (run / name).parent.mkdir(parents=True, exist_ok=True)
+    (run / name).write_bytes(data)
+kept = digests(run)
+attempt("export_into_run", lambda: {"wrote": str(dcgan().export(str(run)))}, lambda: {"lost": changed(kept, run)})
+
+notes = WORK / "notes.txt"
+notes.write_text("mine")
+attempt("export_onto_file", lambda: {"wrote": str(dcgan().export(str(notes)))},
+        lambda: {"kept": notes.is_file() and notes.read_text() == "mine"})
+
+base = WORK / "generator"
+
+
+def prune():
+    model = dcgan()
+    export.save(model, base)
+    (base / "0").mkdir()
+    (base / "0" / "notes.txt").write_text("mine")
+    export.save(model, base, keep=1)
+    export.save(model, base, keep=1)
+
+
+attempt("prune_beside_users_version", prune,
+        lambda: {"kept": (base / "0" / "notes.txt").is_file(), "folders": sorted(p.name for p in base.iterdir())})
+
+
+def seeds():
+    sample = tf.saved_model.load(str(export.save(dcgan(), WORK / "seeded"))).signatures["sample"]
+    made = {seed: next(iter(sample(num_samples=tf.constant(2), seed=seed_of(sample, seed)).values())).numpy()
+            for seed in (0, 2**32)}
+    return {"same": bool(np.array_equal(made[0], made[2**32]))}
+
+
+attempt("seed_beyond_int32", seeds)
+
+
+def huge_request():
+    sample = tf.saved_model.load(str(export.save(cgan(), WORK / "capped"))).signatures["sample"]
+    images = next(iter(sample(labels=tf.zeros([100_000], tf.int32), seed=seed_of(sample, 1)).values()))
+    return {"made": int(images.shape[0]), "megabytes": round(images.numpy().nbytes / 2**20)}
+
+
+attempt("batch_cap", huge_request)
+
+
+def empty_request():
+    generate = tf.saved_model.load(str(export.save(dcgan(), WORK / "served"))).signatures["generate"]
+    return {"shape": list(next(iter(generate(noise=tf.zeros([0, 8])).values())).shape)}
+
+
+attempt("predict_empty", empty_request)
+
+
+def gallery():
+    from tfgan_zoo.gallery import write_gallery
+    folder = WORK / "album"
+    folder.mkdir()
+    (folder / "index.html").write_text("<h1>my album</h1>")
+    kept = digests(folder)
+    pictures = uint8_images(2, channels=3)
+    attempt("gallery_users_folder", lambda: {"page": str(write_gallery(folder, pictures, pictures, pictures))},
+            lambda: {"lost": changed(kept, folder)})
+
+
+gallery()
+attempt("format_litert", lambda: {"wrote": str(dcgan().export(str(WORK / "g.tflite"), format="litert")),
+                                  "bytes": (WORK / "g.tflite").stat().st_size})
+
+
+def onnx():
+    import onnxruntime
+    model = dcgan()
+    written = model.export(str(WORK / "g.onnx"), format="onnx")
+    session = onnxruntime.InferenceSession(str(WORK / "g.onnx"))
+    noise = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
+    images = session.run(None, {session.get_inputs()[0].name: noise})[0]
+    return {"wrote": str(written), "shape": list(images.shape)}
+
+
+attempt("format_onnx", onnx)
+attempt("format_unknown", lambda: {"wrote": str(dcgan().export(str(WORK / "g.bin"), format="pytorch"))},
+        lambda: {"left": sorted(p.name for p in WORK.iterdir() if p.name.startswith("g.bin"))})
+''',
+    # ------------------------------------------------------------- the Keras edges
+    "keras": r'''
+import math
+import keras
+import tensorflow as tf
+import tfgan_zoo
+
+images = uint8_images(4)
+
+
+def steps(model):
+    return int(model.g_optimizer.iterations)
+
+
+def fitted(model, x, **options):
+    model.fit(x, epochs=1, verbose=0, **{"batch_size": 2, **options})
+    return {"steps": steps(model)}
+
+
+def xla():
+    model = dcgan()
+    model.compile(jit_compile=True)
+    return fitted(model, images.astype("float32"))
+
+
+attempt("xla_255_floats", xla)
+
+
+def unit():
+    model = dcgan()
+    model.compile(run_eagerly=True)
+    return fitted(model, tf.data.Dataset.from_tensor_slices(images.astype("float32") / 255.0).batch(2), batch_size=None)
+
+
+attempt("unit_floats", unit)
+
+
+class NaNLoss(tfgan_zoo.losses.NonSaturatingLoss):
+    name = "nan-bce"
+
+    def generator_loss(self, fake_logits):
+        return super().generator_loss(fake_logits) * math.nan
+
+
+def nan():
+    model = dcgan()
+    model.compile(loss=NaNLoss(), run_eagerly=True)
+    model.fit(uint8_images(8), batch_size=2, epochs=3, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
+    return {"steps": steps(model)}
+
+
+attempt("terminate_on_nan", nan)
+
+
+def weighted(model, *data, **options):
+    model.compile(run_eagerly=True)
+    model.fit(*data, batch_size=2, epochs=1, verbose=0, **options)
+    return {"steps": steps(model)}
+
+
+attempt("sample_weight", lambda: weighted(dcgan(), images, sample_weight=np.array([1.0, 0.0, 0.0, 0.0])))
+attempt("class_weight", lambda: weighted(cgan(), images, np.array([0, 1, 2, 0]), class_weight={0: 10.0, 1: 0.0, 2: 0.0}))
+
+
+def metrics():
+    dcgan().compile(metrics=["mae"])
+    return {"compiled": True}
+
+
+attempt("compile_metrics", metrics)
+
+
+def labels_as(form, how):
+    model = cgan()
+    noise = np.random.default_rng(2).normal(size=(3, 8)).astype("float32")
+    ids = np.array([2, 0, 1])
+    expected = np.asarray(model.generate(noise, ids))
+    given = {"one-hot": np.eye(3, dtype="float32")[ids], "list": ids.tolist()}[form]
+    made = {"predict": lambda: model.predict((noise, given), verbose=0), "generate": lambda: model.generate(noise, given),
+            "call": lambda: model((noise, given))}[how]()
+    return {"max_difference": float(np.max(np.abs(np.asarray(made) - expected)))}
+
+
+attempt("one_hot_predict", lambda: labels_as("one-hot", "predict"))
+attempt("list_call", lambda: labels_as("list", "call"))
+
+
+def ema():
+    model = dcgan(ema_decay=0.9)
+    generator = sum(int(np.prod(w.shape)) for w in model.generator.trainable_weights)
+    discriminator = sum(int(np.prod(w.shape)) for w in model.discriminator.trainable_weights)
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return {"trainable": trainable, "generator_and_discriminator": generator + discriminator}
+
+
+attempt("ema_trainable", ema)
+
+
+def dataset_labels(labels):
+    from tfgan_zoo.data import image_dataset
+    batches = image_dataset(uint8_images(4), np.asarray(labels), batch_size=4, shuffle=False)
+    return {"labels": next(iter(batches))[1].numpy().tolist()}
+
+
+attempt("float_labels", lambda: dataset_labels([0.6, 1.0, 1.7, 0.0]))
+attempt("int64_labels", lambda: dataset_labels(np.array([2**32, 1, 2**32 + 1, 0], np.int64)))
+''',
+    # ------------------------------------------------------------- what the readers take
+    "pictures": r'''
+import resource
+from PIL import Image, ImageOps
+from tfgan_zoo.data import load_image_folder
+
+
+def quadrant_picture(size=32):
+    """A dark picture with a bright top-left quadrant: where it lands shows the orientation."""
+    pixels = np.full((size, size, 3), 20, np.uint8)
+    pixels[: size // 2, : size // 2] = 230
+    return Image.fromarray(pixels)
+
+
+def oriented(suffix, orientation):
+    folder = WORK / f"exif_{suffix}"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = folder / f"turned.{suffix}"
+    quadrant_picture().save(path, exif=exif.tobytes())
+    shown = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB").resize((16, 16)), np.float32)
+    raw = np.asarray(Image.open(path).convert("RGB").resize((16, 16)), np.float32)
+    read = load_image_folder(folder, image_size=16).images[0].astype(np.float32)
+    return {"off_shown": float(np.abs(read - shown).mean()), "off_raw": float(np.abs(read - raw).mean()),
+            "turned": float(np.abs(shown - raw).mean())}
+
+
+attempt("exif_png", lambda: oriented("png", 6))
+attempt("exif_webp", lambda: oriented("webp", 8))
+
+
+def gif_and_tiff():
+    folder = WORK / "kinds"
+    folder.mkdir()
+    for name in ("a.png", "b.gif", "c.tif", "d.tiff"):
+        quadrant_picture().save(folder / name)
+    loaded = load_image_folder(folder, image_size=16)
+    return {"read": sorted(Path(f).name for f in loaded.files), "skipped": [str(s) for s in loaded.skipped]}
+
+
+attempt("gif_tiff", gif_and_tiff)
+
+
+def huge():
+    folder = WORK / "huge"
+    folder.mkdir()
+    for index in range(3):
+        quadrant_picture().save(folder / f"{index}.png")
+    Image.new("1", (20000, 20000)).save(folder / "poster.png")  # 400 megapixels in a small file
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    loaded = load_image_folder(folder, image_size=16)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    return {"read": sorted(Path(f).name for f in loaded.files), "skipped": [str(s) for s in loaded.skipped],
+            "file_megabytes": round((folder / "poster.png").stat().st_size / 2**20, 1),
+            "peak_growth_gb": round(grown / 2**20, 2)}
+
+
+attempt("pixel_cap", huge)
+''',
+    "demo": r'''
+from PIL import Image
+from tfgan_zoo import demo, export
+
+version = export.save(dcgan(), WORK / "generator")
+outside = WORK / "elsewhere.json"
+metadata = json.loads((version / "tfgan_zoo.json").read_text())
+outside.write_text(json.dumps({**metadata, "family": "SECRET-4f7d"}))
+(version / "tfgan_zoo.json").unlink()
+(version / "tfgan_zoo.json").symlink_to(outside)
+
+
+def linked():
+    page = demo.build_demo(str(WORK / "generator"))
+    shown = " ".join(str(getattr(block, "value", "")) for block in page.blocks.values())
+    return {"built": True, "secret_shown": "SECRET-4f7d" in shown}
+
+
+attempt("demo_linked_metadata", linked)
+
+
+def sixteen_bit():
+    grey = np.full((8, 8), 32768, np.uint16)  # mid grey in 16 bits
+    path = WORK / "grey16.png"
+    Image.fromarray(grey).save(path)
+    pixels = demo.model_input(Image.open(path), 8, 1)
+    return {"mode": Image.open(path).mode, "mean": float(pixels.mean())}
+
+
+attempt("demo_16_bit", sixteen_bit)
+''',
+}
+
+
+def scenarios(bench: Bench, group: str) -> tuple[Result, dict, Running]:
+    """Runs the scenarios of ``group`` once per bench: their facts by key."""
+    def make():
+        place = bench.place(f"api_{group}")
+        script = place / f"{group}_scenarios.py"  # a file: the command a failed case names stays short
+        script.write_text(SNIPPET_HEAD + SNIPPETS[group])
+        bench.commands += 1
+        running = Running([sys.executable, str(script), str(place / "work")], bench.env, place,
+                          bench.work / "logs" / f"{bench.commands:03d}_api_{group}")
+        result = running.wait()
+        facts = {}
+        for line in result.out.splitlines():
+            if line.startswith("HOSTILE "):
+                entry = json.loads(line[len("HOSTILE "):])
+                facts[entry.pop("key")] = entry
+        return result, facts, running
+    return bench.once(f"api_{group}", make)
+
+
+class Reported(Exception):
+    """A scenario that reported nothing: its process's class and detail."""
+
+    def __init__(self, kind: str, detail: str):
+        super().__init__(detail)
+        self.outcome = (kind, detail)
+
+
+def facts_of(bench: Bench, group: str, key: str) -> dict:
+    result, facts, running = scenarios(bench, group)
+    bench.last = running
+    if key not in facts:
+        failure = stopped(result, f"the {group} scenarios") or ("crash", "the scenario reported nothing")
+        raise Reported(*failure)
+    return facts[key]
+
+
+def _library(path: str) -> str:
+    if "/tfgan_zoo/" in path:
+        return "tfgan_zoo"
+    package = re.search(r"site-packages/([^/]+)/", path)
+    return package.group(1) if package else f"Python's {Path(path).stem}"
+
+
+def raised(facts: dict, refusal: str) -> tuple[str, str] | None:
+    """None when the scenario returned; a clear error when what it raised matches
+    ``refusal`` (the message a user can act on); else a traceback, located."""
+    if "raised" not in facts:
+        return None
+    if re.search(refusal, facts["raised"], re.S):
+        return "clear error", _short(facts["raised"], 160)
+    where = _library(facts.get("where", ""))
+    return "crash", f"traceback {'raised by' if where == 'tfgan_zoo' else 'deep in'} {where}: {_short(facts['raised'])}"
+
+
+def api_case(function):
+    """A case of the API scenarios: a scenario that reported nothing takes its process's class."""
+    def run(bench):
+        try:
+            return function(bench)
+        except Reported as stop:
+            return stop.outcome
+    run.__name__ = function.__name__
+    return run
+
+
+def module_run(bench: Bench, module: str, *flags, timeout: float = TIMEOUT) -> Result:
+    """``python -m tfgan_zoo.<module> FLAGS`` of the tree."""
+    bench.commands += 1
+    bench.last = Running([sys.executable, "-m", f"tfgan_zoo.{module}", *map(str, flags)], bench.env, bench.work,
+                         bench.work / "logs" / f"{bench.commands:03d}_{module}")
+    return bench.last.wait(timeout)
+
+
+def has_module(bench: Bench, module: str) -> bool:
+    path = bench.tree / "tfgan_zoo" / Path(*module.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def kept_or_lost(result: Result, kept: bool, lost: str, fine: str) -> tuple[str, str]:
+    """A command pointed at the user's files: data lost when ``kept`` is False, else its exit's class."""
+    if not kept:
+        return "data lost", f"{stopped(result)[1] + '; ' if stopped(result) else 'exit 0: '}{lost}"
+    return stopped(result) or ("ok", fine)
+
+
+def clean_exit(result: Result) -> tuple[str, str]:
+    """A command that must fail: its class; an exit 0 is silent."""
+    return stopped(result) or ("silent", f"exit 0: {_short(_lines(result.out)[-1] if _lines(result.out) else '')}")
+
+
+def an_export(bench: Bench, name: str) -> Path:
+    """A copy of the finished toy run's generator export in a fresh place."""
+    base = bench.place(name) / "generator"
+    shutil.copytree(bench.finished_mnist() / "export" / "generator", base, symlinks=True)
+    return base
+
+
+def eval_flags(cache: Path | None, *more) -> list:
+    """Evaluation on at toy size (a one-epoch classifier, a handful of samples), its
+    classifier kept in the case's own ``cache`` (None: the default cache)."""
+    return ["--eval-every", "1", "--eval-samples", "8", "--classifier-epochs", "1",
+            *(["--cache-dir", cache] if cache else []), *more]
+
+
+def trained_classifier(result: Result) -> bool:
+    return "Training the evaluation classifier" in result.out
+
+
+# ---------------------------------------------------------------------- never delete what is not ours
+@issue26("*issue 26:* `model.export(RUN)` pointed at a run directory (checkpoints, logs, samples)",
+         tests="`test_ownership::test_exports_into_a_run_directory_are_refused_with_the_path_and_nothing_deleted`")
+@api_case
+def export_into_run(bench):
+    facts = facts_of(bench, "exports", "export_into_run")
+    if facts.get("lost"):
+        return "data lost", f"{facts.get('raised') or 'exit 0'}; gone or changed: {facts['lost']}"
+    return raised(facts, r"did not write|is not a SavedModel") or ("ok", "exported beside the run's files, none touched")
+
+
+@issue26("*issue 26:* `model.export(path)` where path is a file of the user's")
+@api_case
+def export_onto_file(bench):
+    facts = facts_of(bench, "exports", "export_onto_file")
+    if not facts.get("kept"):
+        return "data lost", f"{_short(facts.get('raised', 'returned'))}; notes.txt replaced"
+    return raised(facts, r"link or a file|not a SavedModel|did not write") or ("ok", "notes.txt kept")
+
+
+@issue26("*issue 26:* `export.save(keep=1)` with a folder `0` of the user's in the export base",
+         tests="`test_ownership::test_versioned_exports_prune_and_clean_up_only_what_they_wrote`")
+@api_case
+def prune_beside_users_version(bench):
+    facts = facts_of(bench, "exports", "prune_beside_users_version")
+    if not facts.get("kept"):
+        return "data lost", f"the pruning deleted the user's 0/notes.txt (folders now {facts.get('folders')})"
+    return raised(facts, r"did not write") or ("ok", f"0/notes.txt left alone; folders {facts['folders']}")
+
+
+@issue26("*issue 26:* `write_gallery` into a folder holding the user's `index.html`",
+         tests="`test_ownership::test_gallery_refuses_a_folder_of_the_users_and_rewrites_its_own`")
+@api_case
+def gallery_into_users_folder(bench):
+    facts = facts_of(bench, "exports", "gallery_users_folder")
+    if facts.get("lost"):
+        return "data lost", f"{_short(facts.get('raised', 'returned'))}; replaced: {facts['lost']}"
+    return raised(facts, r"did not write|not a gallery") or ("ok", "wrote beside the user's page, none touched")
+
+
+@issue26("*issue 26:* `tflite --out` naming an existing file of the user's")
+def tflite_onto_users_file(bench):
+    base = an_export(bench, "tflite_users")
+    mine = base.parent / "phone.tflite"
+    mine.write_bytes(b"my own model")
+    result = module_run(bench, "tflite", base, "--out", mine, "--samples", "2")
+    return kept_or_lost(result, mine.read_bytes() == b"my own model", "phone.tflite replaced",
+                        "converted without replacing phone.tflite")
+
+
+@issue26("*issue 26:* `data.lineart SRC OUT` where OUT/lineart/ holds the user's drawings",
+         tests="`test_ownership::test_lineart_never_deletes_or_overwrites_the_users_pictures`")
+def lineart_into_users_drawings(bench):
+    place = bench.place("lineart_users")
+    source = picture_folder(place / "photos", numbered(3))
+    drawings = picture_folder(place / "out" / "lineart", ["0.png", "sketch.png"], seed=7)
+    kept = snapshot(drawings)
+    result = module_run(bench, "data.lineart", source, place / "out")
+    now = snapshot(drawings) if drawings.is_dir() else {}
+    lost = sorted(name for name in kept if now.get(name) != kept[name])
+    return kept_or_lost(result, not lost, f"the user's drawings {lost} overwritten or deleted",
+                        "pairs written, the user's drawings untouched")
+
+
+@issue26("*issue 26:* `data.shards IMAGES OUT` where OUT holds the user's own `shards.json`")
+def shards_into_users_folder(bench):
+    place = bench.place("shards_users")
+    images = picture_folder(place / "pics", numbered(4))
+    out = place / "out"
+    out.mkdir()
+    (out / "shards.json").write_text('{"my": "notes"}')
+    result = module_run(bench, "data.shards", images, out, "--size", "8", "--shards", "2")
+    return kept_or_lost(result, (out / "shards.json").read_text() == '{"my": "notes"}', "shards.json replaced",
+                        "shards written without replacing shards.json")
+
+
+@issue26("*issue 26:* `presets make RUN NAME --out DIR` where DIR holds the user's files")
+def preset_into_users_folder(bench):
+    if not has_module(bench, "presets"):
+        return "skipped", "the tree has no tfgan_zoo.presets"
+    run = bench.copy_of(bench.finished_mnist(), "preset_users")
+    out = run.parent / "mine"
+    out.mkdir()
+    (out / "README.md").write_text("my notes")
+    result = module_run(bench, "presets", "make", run, "toy", "--out", out)
+    return kept_or_lost(result, (out / "README.md").read_text() == "my notes", "README.md replaced",
+                        "preset written beside README.md")
+
+
+# ---------------------------------------------------------------------- readers read only their own files
+def _report_of(bench, name: str, plant) -> tuple[Result, Path, str, str]:
+    """The report of a copy of the finished toy run after ``plant(run, place)`` planted
+    something; ``plant`` returns what must not reach the page."""
+    run = bench.copy_of(bench.finished_mnist(), name)
+    secret = plant(run, run.parent)
+    result = module_run(bench, "report", run, timeout=60)
+    page = run / "report.html"
+    return result, run, (page.read_text(errors="replace") if page.is_file() else ""), secret
+
+
+@issue26("*issue 26:* `report` on a run whose `samples/` is a link to a folder outside it",
+         tests="`test_safe_reading::test_report_skips_files_linked_from_outside_the_run`")
+def report_linked_samples(bench):
+    def plant(run, place):
+        private = place / "photos"
+        private.mkdir()
+        write_image(private / "epoch_005.png", picture(4242))
+        shutil.rmtree(run / "samples", ignore_errors=True)
+        (run / "samples").symlink_to(private)
+        return base64.b64encode((private / "epoch_005.png").read_bytes()).decode()[:200]
+    result, run, page, secret = _report_of(bench, "report_samples_link", plant)
+    if secret in page:
+        return "leak", "report.html embeds photos/epoch_005.png, reached through the linked samples/"
+    if "epoch_005" in page:  # the run never had an epoch 5: only the link leads there
+        return "leak", "report.html shows photos/epoch_005.png, reached through the linked samples/"
+    return stopped(result) or ("ok", f"the linked folder skipped: {_short(_warning(result))}")
+
+
+@issue26("*issue 26:* `report` on a run whose `config.json` is a link to a file outside it")
+def report_linked_config(bench):
+    def plant(run, place):
+        (place / "secrets.json").write_text(json.dumps({"api_token": "SECRET-91c3"}))
+        (run / "config.json").unlink()
+        (run / "config.json").symlink_to(place / "secrets.json")
+        return "SECRET-91c3"
+    result, run, page, secret = _report_of(bench, "report_config_link", plant)
+    if secret in page:
+        return "leak", "report.html prints secrets.json (api_token), reached through the linked config.json"
+    return stopped(result) or ("ok", f"the linked file skipped: {_short(_warning(result))}")
+
+
+@issue26("*issue 26:* `report` on a run with a FIFO named like a sample picture")
+def report_fifo(bench):
+    def plant(run, place):
+        os.mkfifo(run / "samples" / "epoch_009.png")
+        return "\0never"
+    result, run, page, secret = _report_of(bench, "report_fifo", plant)
+    return stopped(result) or ("ok", f"the FIFO skipped: {_short(_warning(result))}")
+
+
+@issue26("*issue 26:* `report` where `RUN/report.html` is a link to a file of the user's")
+def report_page_link(bench):
+    holder = {}
+
+    def plant(run, place):
+        holder["notes"] = place / "notes.html"
+        holder["notes"].write_text("<p>my notes</p>")
+        (run / "report.html").unlink(missing_ok=True)
+        (run / "report.html").symlink_to(holder["notes"])
+        return "\0never"
+    result, run, page, secret = _report_of(bench, "report_page_link", plant)
+    kept = holder["notes"].read_text() == "<p>my notes</p>"
+    return kept_or_lost(result, kept, "notes.html overwritten through the link",
+                        f"the link replaced by the page, notes.html kept ({'a file' if not (run / 'report.html').is_symlink() else 'still a link'})")
+
+
+def _warning(result: Result) -> str:
+    named = [line for line in _lines(result.err) + _lines(result.out) if "skip" in line.lower()]
+    return named[0] if named else "(no warning)"
+
+
+@issue26("*issue 26:* the demo on an export whose `tfgan_zoo.json` is a link to a file outside it",
+         tests="`test_safe_reading::test_demo_refuses_an_export_with_a_file_linked_from_outside`")
+@api_case
+def demo_linked_metadata(bench):
+    facts = facts_of(bench, "demo", "demo_linked_metadata")
+    returned = facts.get("returned") or {}
+    if returned.get("secret_shown"):
+        return "leak", "the page shows the linked file's content (family 'SECRET-4f7d')"
+    if returned.get("built"):
+        return "leak", "the page was built from the linked file"
+    return raised(facts, r"link|outside|regular file")
+
+
+# ---------------------------------------------------------------------- caches and fingerprints by content
+@issue26("*issue 26:* an MNIST evaluation, then another `--data-dir` with other digits (same count)",
+         tests="`test_caches::test_the_evaluation_classifier_is_keyed_by_its_data`")
+def mnist_classifier_other_data(bench):
+    place = bench.place("mnist_cache")
+    results = []
+    for index, name in enumerate("ab"):
+        data = fake_mnist(place / name, np.arange(64) % 10, seed=index)
+        results.append(bench.run(*bench.mnist(place / f"run_{name}", 1, "--eval-every", "1", "--eval-samples", "16",
+                                              "--cache-dir", place / "cache", data_dir=data)))
+        failure = stopped(results[-1], f"the run on {name}/")
+        if failure:
+            return failure
+    if not trained_classifier(results[0]):
+        return "skipped", "the first run trained no classifier"
+    if trained_classifier(results[1]):
+        return "ok", "a second classifier trained for the other digits"
+    return "silent", "exit 0: the second run evaluated with the classifier of the first data dir's digits"
+
+
+@issue26("*issue 26:* `--classifier-epochs 1`, then a new run with `--classifier-epochs 3` (same pictures)",
+         tests="`test_caches::test_the_folder_classifier_is_keyed_by_its_epochs_and_seed`")
+def classifier_epochs_changed(bench):
+    place = bench.place("classifier_epochs")
+    images = picture_folder(place / "pics", numbered(12))
+    results = []
+    for epochs in (1, 3):
+        results.append(bench.run(*bench.folder_run(images, place / f"run_{epochs}", 1,
+                                                   *eval_flags(place / "cache", "--classifier-epochs", epochs))))
+        failure = stopped(results[-1], f"the run with {epochs} classifier epoch(s)")
+        if failure:
+            return failure
+    if trained_classifier(results[1]):
+        return "ok", "the 3-epoch classifier trained, the 1-epoch one not reused"
+    return "silent", "exit 0: --classifier-epochs 3 evaluated with the cached 1-epoch classifier"
+
+
+@issue26("*issue 26:* a BMP picture repainted in place (same size, same mtime), then the same command with more `--epochs`",
+         tests="`test_run_identity::test_an_image_edited_in_place_changes_the_fingerprint`")
+def repainted_bmp(bench):
+    place = bench.place("repainted")
+    images = picture_folder(place / "pics", numbered(8, ".bmp"))
+    run = place / "run"
+    first = bench.run(*bench.folder_run(images, run, 1))
+    if first.rc != 0:
+        return stopped(first, "the first epoch")
+    target = images / "3.bmp"
+    stat = target.stat()
+    write_image(target, 255 - picture(3))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if target.stat().st_size != stat.st_size:
+        raise SetupFailed("the repainted BMP changed size")
+    result = bench.run(*bench.folder_run(images, run, 2))
+    return stopped(result) or ("silent", "exit 0: resumed on a repainted picture, nothing said")
+
+
+@issue26("*issue 26:* MNIST training images rewritten in place (same size, same mtime), then the same command with more `--epochs`")
+def rewritten_idx(bench):
+    place = bench.place("rewritten_idx")
+    data = fake_mnist(place / "data", np.arange(64) % 10, level=0)
+    run = place / "run"
+    first = bench.run(*bench.mnist(run, 1, data_dir=data))
+    if first.rc != 0:
+        return stopped(first, "the first epoch")
+    target = data / "mnist" / "train-images-idx3-ubyte.gz"
+    stat = target.stat()
+    write_idx(target, np.random.default_rng(5).integers(0, 255, (64, 28, 28)), level=0)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if target.stat().st_size != stat.st_size:
+        raise SetupFailed("the rewritten IDX file changed size")
+    result = bench.run(*bench.mnist(run, 2, data_dir=data))
+    return stopped(result) or ("silent", "exit 0: resumed on other digits, nothing said")
+
+
+# ---------------------------------------------------------------------- pictures and labels as they are
+def _oriented(bench, key: str, kind: str):
+    facts = facts_of(bench, "pictures", key)
+    failure = raised(facts, r"^$")
+    if failure:
+        return failure
+    off = facts["returned"]
+    if off["turned"] < 10:
+        raise SetupFailed(f"Pillow shows the {kind} as stored: its orientation was not written")
+    if off["off_shown"] < off["off_raw"]:
+        return "ok", f"read as shown (mean difference {off['off_shown']:.1f} levels; raw {off['off_raw']:.1f})"
+    return "silent", f"the {kind} read on its side (mean difference to the shown picture {off['off_shown']:.1f} levels)"
+
+
+@issue26("*issue 26:* a PNG picture with EXIF orientation 6 (taken on its side)",
+         tests="`test_image_folder::test_exif_orientation_is_applied_to_png_and_webp_as_to_jpeg`")
+@api_case
+def exif_png(bench):
+    return _oriented(bench, "exif_png", "PNG")
+
+
+@issue26("*issue 26:* a WebP picture with EXIF orientation 8",
+         tests="`test_image_folder::test_exif_orientation_is_applied_to_png_and_webp_as_to_jpeg`")
+@api_case
+def exif_webp(bench):
+    return _oriented(bench, "exif_webp", "WebP")
+
+
+@issue26("*issue 26:* a folder of PNG, GIF, `.tif` and `.tiff` pictures",
+         tests="`test_image_folder::test_gif_and_tiff_pictures_are_read_and_other_kinds_are_named`")
+@api_case
+def gif_and_tiff(bench):
+    facts = facts_of(bench, "pictures", "gif_tiff")
+    failure = raised(facts, r"^$")
+    if failure:
+        return failure
+    read, skipped = facts["returned"]["read"], facts["returned"]["skipped"]
+    missing = sorted({"a.png", "b.gif", "c.tif", "d.tiff"} - set(read))
+    if not missing:
+        return "ok", f"all four read: {read}"
+    unnamed = [name for name in missing if not any(name in entry for entry in skipped)]
+    if unnamed:
+        return "silent", f"read {read}; dropped without a word: {unnamed}"
+    return "clear error", f"read {read}; named as skipped: {missing}"
+
+
+def _labels(bench, key: str, given: str):
+    facts = facts_of(bench, "keras", key)
+    failure = raised(facts, r"class id|labels?")
+    if failure:
+        return failure
+    return "silent", f"image_dataset yielded labels {facts['returned']['labels']} for {given}"
+
+
+@issue26("*issue 26:* `image_dataset` with float labels `[0.6, 1.0, 1.7, 0.0]`",
+         tests="`test_data::test_pipeline_takes_whole_float_labels_and_one_hot_rows_as_they_are`")
+@api_case
+def float_labels(bench):
+    return _labels(bench, "float_labels", "[0.6, 1.0, 1.7, 0.0]")
+
+
+@issue26("*issue 26:* `image_dataset` with int64 ids `[2**32, 1, 2**32 + 1, 0]`")
+@api_case
+def int64_labels(bench):
+    return _labels(bench, "int64_labels", "[2**32, 1, 2**32 + 1, 0]")
+
+
+@issue26("*issue 26:* the exported `sample` signature with seed 2**32 (cast to the declared seed type)",
+         tests="`test_export_limits::test_seeds_beyond_int32_give_their_own_images`")
+@api_case
+def seed_beyond_int32(bench):
+    facts = facts_of(bench, "exports", "seed_beyond_int32")
+    failure = raised(facts, r"seed")
+    if failure:
+        return failure
+    if facts["returned"]["same"]:
+        return "silent", "seed 2**32 gave seed 0's images"
+    return "ok", "seed 2**32 gives images of its own"
+
+
+@issue26("*issue 26:* the demo's input of a 16-bit greyscale PNG (mid grey)",
+         tests="`test_demo::test_model_input_scales_16_bit_grey_instead_of_clipping_it`")
+@api_case
+def demo_16_bit(bench):
+    facts = facts_of(bench, "demo", "demo_16_bit")
+    failure = raised(facts, r"^$")
+    if failure:
+        return failure
+    mean = facts["returned"]["mean"]
+    if abs(mean - 128) <= 8:
+        return "ok", f"mid grey read as {mean:.0f} of 255"
+    return "silent", f"mid grey (32768 of 65535, mode {facts['returned']['mode']}) read as {mean:.0f} of 255"
+
+
+# ---------------------------------------------------------------------- one clean exit for every command
+@issue26("*issue 26:* `report` on a run directory that does not exist")
+def report_missing(bench):
+    return clean_exit(module_run(bench, "report", bench.place("report_missing") / "nowhere", timeout=60))
+
+
+@issue26("*issue 26:* `report` on a dangling symbolic link",
+         tests="`test_commands::test_a_dangling_link_is_named_with_where_it_points`")
+def report_dangling(bench):
+    place = bench.place("report_dangling")
+    (place / "run").symlink_to(place / "moved_away")
+    return clean_exit(module_run(bench, "report", place / "run", timeout=60))
+
+
+@issue26("*issue 26:* `report --out` naming an existing folder")
+def report_out_folder(bench):
+    run = bench.copy_of(bench.finished_mnist(), "report_out_folder")
+    (run.parent / "pages").mkdir()
+    return clean_exit(module_run(bench, "report", run, "--out", run.parent / "pages", timeout=60))
+
+
+@issue26("*issue 26:* `data.lineart` with a file as the source folder")
+def lineart_source_file(bench):
+    place = bench.place("lineart_file")
+    source = write_image(place / "one.png", picture(1))
+    return clean_exit(module_run(bench, "data.lineart", source, place / "out"))
+
+
+@issue26("*issue 26:* `data.shards` on an image folder that is a dangling link")
+def shards_dangling(bench):
+    place = bench.place("shards_dangling")
+    (place / "pics").symlink_to(place / "unplugged_drive")
+    return clean_exit(module_run(bench, "data.shards", place / "pics", place / "out", "--size", "8"))
+
+
+@issue26("*issue 26:* HOME is a file and `$TFGAN_ZOO_CACHE` unset: a run with evaluation (the default cache)",
+         tests="`test_commands::test_an_unwritable_home_is_named`")
+def home_is_a_file(bench):
+    place = bench.place("home_file")
+    images = picture_folder(place / "pics", numbered(8))
+    (place / "home").write_text("not a folder")
+    env = {**{key: value for key, value in bench.env.items() if key != "TFGAN_ZOO_CACHE"}, "HOME": str(place / "home")}
+    run = place / "run"
+    bench.commands += 1
+    bench.last = Running(bench.command(*bench.folder_run(images, run, 1, *eval_flags(None))), env, place,
+                         bench.work / "logs" / f"{bench.commands:03d}_home_file")
+    result = bench.last.wait()
+    return judged(result, [] if logged_epochs(run) == [0] else [f"training.csv epochs {logged_epochs(run)}"],
+                  "trained and evaluated, the classifier not kept: " + _short(next(
+                      (line for line in _lines(result.err) if "cannot be kept" in line), "(said nothing)")))
+
+
+@issue26("*issue 26:* the cached evaluation classifier truncated, then a new run on the same pictures",
+         tests="`test_caches::test_a_damaged_classifier_cache_is_named_and_rebuilt`")
+def truncated_classifier(bench):
+    place = bench.place("truncated_cache")
+    images = picture_folder(place / "pics", numbered(8))
+    cache = place / "cache"
+    first = bench.run(*bench.folder_run(images, place / "run_1", 1, *eval_flags(cache)))
+    if first.rc != 0:
+        return stopped(first, "the first run")
+    cached = sorted((path for path in cache.rglob("*") if path.is_file()),
+                    key=lambda path: path.stat().st_size)
+    if not cached:
+        raise SetupFailed("no cached classifier to truncate")
+    cached[-1].write_bytes(cached[-1].read_bytes()[: cached[-1].stat().st_size // 2])
+    result = bench.run(*bench.folder_run(images, place / "run_2", 1, *eval_flags(cache)))
+    said = next((line for line in _lines(result.err) if "cannot be read" in line), None)
+    return judged(result, [] if said else ["the damaged cache was not named"],
+                  f"named and rebuilt: {_short(said or '')}")
+
+
+def _ctrl_c(bench, name: str, moment, *evaluation) -> tuple[str, str]:
+    """SIGINT at ``moment(run, running)``: one message, no traceback, nothing half-written
+    left; ``evaluation``: evaluation on, with these flags."""
+    place = bench.place(name)
+    images = picture_folder(place / "pics", numbered(16))
+    run = place / "run"
+    flags = eval_flags(place / "cache", *evaluation) if evaluation else []
+    running = bench.start(*bench.folder_run(images, run, 2, *flags))
+    landed = wait_for(running, lambda: moment(run, running)) and running.signal(signal.SIGINT)
+    result = running.wait()
+    if not landed:
+        return stopped(result) or ("skipped", "the run ended before the moment came")
+    failure = stopped(result)
+    if failure and failure[0] != "clear error":
+        return failure
+    if result.rc == 0:
+        return "silent", "exit 0 after Ctrl-C"
+    left = [path for path in temporaries(run) if "tmp" in path or ".staging-" in path]
+    left += [path.name for path in (place / "cache").rglob("*") if ".partial" in path.name]
+    if left:
+        return "silent", f"{failure[1]}; left behind: {left[:3]}"
+    if (run / ".lock").exists():
+        return "silent", f"{failure[1]}; RUN/.lock left behind"
+    return failure
+
+
+@issue26("*issue 26:* Ctrl-C while the evaluation classifier trains",
+         tests="`test_experiment_exits::test_ctrl_c_while_keeping_the_evaluation_classifier`")
+def ctrl_c_classifier(bench):
+    return _ctrl_c(bench, "ctrl_c_classifier", lambda run, running: "Training the evaluation classifier" in running.stdout(),
+                   "--classifier-epochs", "200")
+
+
+@issue26("*issue 26:* Ctrl-C during an evaluation",
+         tests="`test_experiment_exits::test_ctrl_c_while_evaluating`")
+def ctrl_c_evaluation(bench):
+    return _ctrl_c(bench, "ctrl_c_eval", lambda run, running: "Epoch 1 evaluation" in running.stdout(),
+                   "--eval-samples", "400")
+
+
+@issue26("*issue 26:* Ctrl-C during the export",
+         tests="`test_experiment_exits::test_ctrl_c_while_exporting`")
+def ctrl_c_export(bench):
+    def exporting(run, running):
+        try:
+            return any(name.startswith(".staging-") for name in os.listdir(run / "export" / "generator"))
+        except FileNotFoundError:
+            return False
+    return _ctrl_c(bench, "ctrl_c_export", exporting)
+
+
+@issue26("*issue 26:* `cgan_anime --image-size 9`",
+         tests="`test_experiment_exits::test_options_the_networks_or_evaluators_cannot_take_stop_before_the_data`")
+def cgan_image_size_9(bench):
+    place = bench.place("cgan_size_9")
+    images, table = labelled(place, PETS)
+    return clean_exit(bench.run(*cgan_flags(bench, images, table, place / "run", 1, "--image-size", "9")))
+
+
+@issue26("*issue 26:* `cgan_anime` with a labels CSV of one class",
+         tests="`test_experiment_exits::test_a_conditional_run_on_one_class_stops_before_the_images_load`")
+def cgan_one_class(bench):
+    place = bench.place("cgan_one_class")
+    images, table = labelled(place, [(name, "cat") for name, _ in PETS])
+    return clean_exit(bench.run(*cgan_flags(bench, images, table, place / "run")))
+
+
+@issue26("*issue 26:* `dcgan_folder --eval-samples 1` with evaluation on")
+def eval_samples_1(bench):
+    place = bench.place("eval_samples_1")
+    images = picture_folder(place / "pics", numbered(8))
+    return clean_exit(bench.run(*bench.folder_run(images, place / "run", 1, *eval_flags(place / "cache", "--eval-samples", "1"))))
+
+
+@issue26("*issue 26:* `tflite` on an export base holding a folder named `²`",
+         tests="`test_export_limits::test_folders_that_only_look_numbered_are_not_versions`")
+def tflite_superscript_version(bench):
+    base = an_export(bench, "tflite_superscript")
+    (base / "²").mkdir()
+    result = module_run(bench, "tflite", base, "--out", base.parent / "g.tflite", "--samples", "2")
+    return stopped(result) or ("ok", f"converted the newest whole version: {_short(' '.join(_lines(result.out)[:1]))}")
+
+
+@issue26("*issue 26:* `tflite` on an export base whose newest version is truncated",
+         tests="`test_export_limits::test_damaged_versions_are_skipped_with_a_warning_naming_them`")
+def tflite_damaged_version(bench):
+    base = an_export(bench, "tflite_damaged")
+    newest = base / str(int(versions(base)[-1]) + 1)  # a whole version stays below it
+    shutil.copytree(base / versions(base)[-1], newest)
+    model = newest / "saved_model.pb"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    result = module_run(bench, "tflite", base, "--out", base.parent / "g.tflite", "--samples", "2")
+    failure = stopped(result)
+    if failure:
+        return failure
+    named = any(f"{newest.name}" in line and "Skipping" in line for line in _lines(result.err) + _lines(result.out))
+    return ("ok", "the damaged version skipped with a warning naming it") if named else \
+        ("silent", "exit 0, the damaged version not named")
+
+
+@issue26("*issue 26:* the exported `generate` signature on an empty batch of noise",
+         tests="`test_serving::test_bad_requests_are_clear_errors_and_an_empty_batch_an_empty_answer`")
+@api_case
+def predict_empty(bench):
+    facts = facts_of(bench, "exports", "predict_empty")
+    failure = raised(facts, r"empty|no (noise|rows|images)|at least one")
+    if failure:
+        return failure
+    shape = facts["returned"]["shape"]
+    return ("ok", f"an empty batch of images {shape}") if shape[:1] == [0] else ("silent", f"images of shape {shape}")
+
+
+@issue26("*issue 26:* the demo on a port another server listens on",
+         tests="`test_demo::test_a_port_in_use_is_named_before_the_export_loads`")
+def demo_port_in_use(bench):
+    import socket
+
+    base = an_export(bench, "demo_port")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        result = module_run(bench, "demo", base, "--port", server.getsockname()[1], timeout=120)
+    return clean_exit(result)
+
+
+@issue26("*issue 26:* a 20000×20000 PNG (small on disk) among the pictures",
+         tests="`test_image_folder::test_a_picture_over_the_pixel_cap_is_refused_from_its_header`")
+@api_case
+def pixel_cap(bench):
+    facts = facts_of(bench, "pictures", "pixel_cap")
+    failure = raised(facts, r"pixel")
+    if failure:
+        return failure
+    found = facts["returned"]
+    named = [entry for entry in found["skipped"] if "poster.png" in entry]
+    if "poster.png" not in " ".join(found["read"]) and named:
+        return "ok", f"skipped, named: {_short(named[0])}"
+    return "silent", (f"a {found['file_megabytes']} MB file decoded to 400 megapixels, no cap "
+                      f"(peak memory +{found['peak_growth_gb']} GB)")
+
+
+@issue26("*issue 26:* the exported `sample` signature asked for 100,000 images at once",
+         tests="`test_export_limits::test_requests_over_the_batch_cap_are_refused_with_the_cap_and_the_fix`")
+@api_case
+def batch_cap(bench):
+    facts = facts_of(bench, "exports", "batch_cap")
+    failure = raised(facts, r"at most \d+ images|max_batch")
+    if failure:
+        return failure
+    made = facts["returned"]
+    return "silent", f"no cap: {made['made']:,} images made in one request ({made['megabytes']} MB)"
+
+
+# ---------------------------------------------------------------------- the Keras edges
+def _refused_or_silent(bench, group: str, key: str, refusal: str, silently: str):
+    facts = facts_of(bench, group, key)
+    return raised(facts, refusal) or ("silent", f"{silently} ({facts['returned']})")
+
+
+@issue26("*issue 26:* `fit` on numpy 0-255 float images with `jit_compile=True`",
+         tests="`test_keras_user::test_an_xla_step_checks_the_first_batch_of_every_input`")
+@api_case
+def xla_255_floats(bench):
+    return _refused_or_silent(bench, "keras", "xla_255_floats", r"floats from|0, 255|uint8",
+                              "trained on 0-255 floats as if they were [-1, 1]")
+
+
+@issue26("*issue 26:* `fit` on a tf.data pipeline of `x / 255` floats",
+         tests="`test_keras_user::test_unit_range_floats_are_refused_with_the_fix`")
+@api_case
+def unit_floats(bench):
+    return _refused_or_silent(bench, "keras", "unit_floats", r"\[0, 1\]", "trained on [0, 1] floats as [-1, 1]")
+
+
+@issue26("*issue 26:* `keras.callbacks.TerminateOnNaN` on a run whose losses are NaN",
+         tests="`test_keras_user::test_terminate_on_nan_stops_a_gan`")
+@api_case
+def terminate_on_nan(bench):
+    facts = facts_of(bench, "keras", "terminate_on_nan")
+    failure = raised(facts, r"NaN")
+    if failure:
+        return failure
+    steps = facts["returned"]["steps"]
+    return ("ok", f"stopped after {steps} step") if steps <= 1 else \
+        ("silent", f"TerminateOnNaN did nothing: all {steps} steps of 3 epochs ran on NaN losses")
+
+
+@issue26("*issue 26:* `fit(images, labels, sample_weight=...)`",
+         tests="`test_keras_user::test_ignored_keras_arguments_are_refused`")
+@api_case
+def sample_weight(bench):
+    return _refused_or_silent(bench, "keras", "sample_weight", r"not supported", "sample_weight ignored")
+
+
+@issue26("*issue 26:* `fit(images, labels, class_weight=...)` on a conditional GAN",
+         tests="`test_keras_user::test_ignored_keras_arguments_are_refused`")
+@api_case
+def class_weight(bench):
+    return _refused_or_silent(bench, "keras", "class_weight", r"not supported", "class_weight ignored")
+
+
+@issue26("*issue 26:* `compile(metrics=['mae'])`",
+         tests="`test_keras_user::test_ignored_keras_arguments_are_refused`")
+@api_case
+def compile_metrics(bench):
+    return _refused_or_silent(bench, "keras", "compile_metrics", r"not supported", "metrics accepted, never computed")
+
+
+def _same_images(bench, key: str, form: str):
+    facts = facts_of(bench, "keras", key)
+    failure = raised(facts, r"^$")
+    if failure:
+        return failure
+    difference = facts["returned"]["max_difference"]
+    return ("ok", f"the same images as class ids (max difference {difference:.1e})") if difference < 1e-5 else \
+        ("silent", f"other images than class ids give (max difference {difference:.2f})")
+
+
+@issue26("*issue 26:* `predict((noise, one_hot))` on a conditional GAN",
+         tests="`test_keras_user::test_labels_as_ids_one_hot_or_lists_wherever_labels_go_in`")
+@api_case
+def one_hot_predict(bench):
+    return _same_images(bench, "one_hot_predict", "one-hot")
+
+
+@issue26("*issue 26:* `model((noise, [2, 0, 1]))`: labels as a Python list in a call",
+         tests="`test_keras_user::test_labels_as_ids_one_hot_or_lists_wherever_labels_go_in`")
+@api_case
+def list_call(bench):
+    return _same_images(bench, "list_call", "list")
+
+
+@issue26("*issue 26:* `trainable_weights` of a DCGAN with `ema_decay=0.9`",
+         tests="`test_keras_user::test_the_ema_generator_is_not_trainable_and_checkpoints_keep_their_paths`")
+@api_case
+def ema_trainable(bench):
+    facts = facts_of(bench, "keras", "ema_trainable")
+    failure = raised(facts, r"^$")
+    if failure:
+        return failure
+    found = facts["returned"]
+    if found["trainable"] == found["generator_and_discriminator"]:
+        return "ok", f"{found['trainable']:,} trainable parameters: G and D, the average not among them"
+    return "silent", (f"{found['trainable']:,} trainable parameters for G and D's "
+                      f"{found['generator_and_discriminator']:,}: the EMA copy counted as trainable")
+
+
+@issue26("*issue 26:* `model.export('g.tflite', format='litert')`",
+         tests="`test_keras_user::test_litert_export_is_the_packages_builtins_only_tflite_conversion`")
+@api_case
+def format_litert(bench):
+    facts = facts_of(bench, "exports", "format_litert")
+    return raised(facts, r"not supported") or ("ok", f"a {facts['returned']['bytes']:,}-byte .tflite written")
+
+
+@issue26("*issue 26:* `model.export('g.onnx', format='onnx')`, run in onnxruntime",
+         tests="`test_keras_user::test_onnx_export_gives_the_saved_models_images_in_onnxruntime`")
+@api_case
+def format_onnx(bench):
+    facts = facts_of(bench, "exports", "format_onnx")
+    failure = raised(facts, r"not supported|tf2onnx")
+    if failure:
+        return failure
+    shape = facts["returned"]["shape"]
+    return ("ok", f"onnxruntime gives images {shape}") if shape == [2, 16, 16, 1] else ("silent", f"outputs {shape}")
+
+
+@issue26("*issue 26:* `model.export(path, format='pytorch')`",
+         tests="`test_keras_user::test_other_formats_and_options_are_refused_naming_the_supported_ones`")
+@api_case
+def format_unknown(bench):
+    facts = facts_of(bench, "exports", "format_unknown")
+    failure = raised(facts, r"not supported")
+    if failure and facts.get("left"):
+        return failure[0], f"{failure[1]}; left {facts['left']}"
+    return failure or ("silent", f"exit 0: wrote {facts['left']}")
+
+
+@issue26("*issue 26:* `import tfgan_zoo` with `KERAS_BACKEND=jax`",
+         tests="`test_keras_user::test_another_keras_backend_fails_at_import_with_the_fix`")
+def jax_backend(bench):
+    bench.commands += 1
+    bench.last = Running([sys.executable, "-c", "import tfgan_zoo"], {**bench.env, "KERAS_BACKEND": "jax"},
+                         bench.work, bench.work / "logs" / f"{bench.commands:03d}_jax")
+    result = bench.last.wait()
+    if result.rc != 0 and "TensorFlow backend only" in result.err:
+        # An import can fail only by raising: its message is the last line.
+        return "clear error", f"rc {result.rc}: {_short(_exception_line(result.err))}"
+    return stopped(result) or ("silent", "imported under the jax backend")
+
+
 # ======================================================================= main: run the cases, write JSON
 def machine() -> str:
     model = "?"
@@ -1584,8 +2784,8 @@ def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> 
              paths["purelib"]: "$SITE_PACKAGES", paths["stdlib"]: "$STDLIB"}
     began = time.monotonic()
     try:
-        for number, (text, tests, function) in enumerate(CASES, start=1):
-            if only and number not in only:
+        for number, (text, tests, function, group) in enumerate(CASES, start=1):
+            if only and number not in only and group not in only:
                 continue
             started = time.monotonic()
             bench.last = None
@@ -1600,7 +2800,7 @@ def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> 
             seconds = round(time.monotonic() - started, 1)
             detail = _short(detail, 400)  # paths in the temporary folder as $WORK and RUN
             entry = {"id": number, "case": text, "class": kind, "detail": detail, "seconds": seconds,
-                     "checked_by": tests or "`bench/hostile_runs.py`"}
+                     "checked_by": tests or "`bench/hostile_runs.py`", **({"group": group} if group else {})}
             if kind not in ("ok", "clear error", "skipped") and bench.last is not None:
                 # What to rerun by hand: the case's latest command and the end of its stderr.
                 entry["command"] = _named(shlex.join(bench.last.command), names)
@@ -1621,7 +2821,7 @@ def run_cases(tree: Path, data_dir: Path, only: set[int] | None, keep: bool) -> 
 # ======================================================================= --table: markdown from two JSON files
 COUNT_NAMES = (("ok", "ok", "ok"), ("clear error", "clear error", "clear errors"), ("silent", "silent", "silent"),
                ("crash", "crash", "crashes"), ("hang", "hang", "hangs"), ("data lost", "data lost", "data lost"),
-               ("skipped", "skipped", "skipped"))
+               ("leak", "leak", "leaks"), ("skipped", "skipped", "skipped"))
 
 
 def counts(cases: list[dict]) -> dict:
@@ -1636,10 +2836,13 @@ def counts(cases: list[dict]) -> dict:
     return tally
 
 
-def count_line(cases: list[dict]) -> str:
+def count_line(cases: list[dict], crash_words: tuple[str, str] = ("crash", "crashes")) -> str:
+    """``crash_words``: how the crash class is named (issue 26 counts "tracebacks")."""
     tally = counts(cases)
     parts = [f"{tally['cases']} cases"]
     for kind, one, many in COUNT_NAMES:
+        if kind == "crash":
+            one, many = crash_words
         part = f"{tally[kind]} {one if tally[kind] == 1 else many}"
         if kind == "crash" and tally[kind]:
             raised = tally["raised by tfgan_zoo"]
@@ -1653,12 +2856,17 @@ def _cell(entry: dict | None) -> str:
     if entry is None:
         return "not run"
     detail = re.sub(r"\$WORK/cases/[^/\s']+/run\b", "RUN", entry["detail"])  # as _short writes them now
-    return f"**{entry['class']}**: {detail}".replace("|", "\\|").replace("\n", " ")
+    rerun = f" (rerun at {entry['rerun_at'][:7]})" if "rerun_at" in entry else ""
+    return f"**{entry['class']}**{rerun}: {detail}".replace("|", "\\|").replace("\n", " ")
 
 
-def table(before_path: Path, after_path: Path, checked_by: bool = False) -> str:
-    """The markdown table of two result files (``checked_by``: with the tests column), then the count lines."""
+def table(before_path: Path, after_path: Path, checked_by: bool = False, only: set | None = None) -> str:
+    """The markdown table of two result files (``checked_by``: with the tests column), then the count lines;
+    ``only``: the case numbers or groups to show, counted on their own."""
     before, after = (json.loads(Path(path).read_text()) for path in (before_path, after_path))
+    if only:
+        for report in (before, after):
+            report["cases"] = [entry for entry in report["cases"] if entry["id"] in only or entry.get("group") in only]
     by_id = [{entry["id"]: entry for entry in report["cases"]} for report in (before, after)]
     ids = sorted(set(by_id[0]) | set(by_id[1]))
     lines = ["| # | case | before | after |" + (" checked by |" if checked_by else ""),
@@ -1673,13 +2881,36 @@ def table(before_path: Path, after_path: Path, checked_by: bool = False) -> str:
     for name, report in (("Before", before), ("After", after)):
         cases = report["cases"]
         state = " with uncommitted changes" if report.get("uncommitted") else ""
-        lines.append(f"- **{name}** (commit {report['commit'][:7]}{state}, {report['wall_seconds'] / 60:.1f} min), "
-                     f"cases 1-56: {count_line([entry for entry in cases if entry['id'] <= 56])}.")
+        reruns = "".join(f"; case(s) {', '.join(map(str, rerun['cases']))} rerun at {rerun['commit'][:7]}"
+                         for rerun in report.get("reruns", []))
+        head = f"- **{name}** (commit {report['commit'][:7]}{state}, {report['wall_seconds'] / 60:.1f} min{reruns})"
+        if only:
+            lines.append(f"{head}: {count_line(cases, ('traceback', 'tracebacks'))}.")
+            continue
+        lines.append(f"{head}, cases 1-56: {count_line([entry for entry in cases if entry['id'] <= 56])}.")
         if any(entry["id"] > 56 for entry in cases):
             lines.append(f"  With the added cases 57-62: {count_line(cases)}.")
     lines.append("")
     lines.append(f"Machine: {after['machine']}; TensorFlow {after['tensorflow']}, Keras {after['keras']}.")
     return "\n".join(lines) + "\n"
+
+
+def rerun_into(earlier: dict, rerun: dict) -> dict:
+    """``earlier`` with the cases of ``rerun`` in place of its own (a fix's cases run
+    again on its commit); each rerun case and the ``reruns`` list name that commit."""
+    replaced = {entry["id"]: {**entry, "rerun_at": rerun["commit"]} for entry in rerun["cases"]}
+    earlier["cases"] = [replaced.get(entry["id"], entry) for entry in earlier["cases"]]
+    earlier.setdefault("reruns", []).append({"commit": rerun["commit"], "uncommitted": rerun["uncommitted"],
+                                             "started": rerun["started"], "cases": sorted(replaced)})
+    earlier["counts"] = counts(earlier["cases"])
+    return earlier
+
+
+def _selection(text: str | None) -> set | None:
+    """``--only``: case numbers (ASCII digits) and group names."""
+    if not text:
+        return None
+    return {int(item) if re.fullmatch(r"[0-9]+", item) else item for item in text.split(",")}
 
 
 def main():
@@ -1688,20 +2919,30 @@ def main():
     parser.add_argument("--out", type=Path, help="JSON file of the results")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TFGAN_ZOO_DATA", REPO.parent / "shared" / "data")),
                         help="the folder holding mnist/ (default: $TFGAN_ZOO_DATA)")
-    parser.add_argument("--only", default=None, help="comma-separated case numbers to run")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated case numbers or group names (issue26) to run; with --table, to show")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder of the runs")
     parser.add_argument("--table", nargs=2, type=Path, metavar=("BEFORE_JSON", "AFTER_JSON"),
                         help="print the markdown table of two result files instead of running")
+    parser.add_argument("--rerun-into", type=Path, metavar="RESULTS_JSON",
+                        help="the cases run replace theirs in this earlier result file (written to --out), "
+                             "each marked with the commit it ran on")
     parser.add_argument("--checked-by", action="store_true",
                         help="with --table: add the column of the pytest tests that check each case")
     args = parser.parse_args()
     if args.table:
-        sys.stdout.write(table(*args.table, args.checked_by))
+        sys.stdout.write(table(*args.table, args.checked_by, _selection(args.only)))
         return
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background by a shell (cmd &): the scripts would inherit the
+        # ignored SIGINT, and the Ctrl-C cases would find a run that cannot be interrupted.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not (args.data_dir / "mnist").is_dir():
         raise SystemExit(f"MNIST IDX files not found under {args.data_dir}: pass --data-dir or set TFGAN_ZOO_DATA.")
-    only = {int(number) for number in args.only.split(",")} if args.only else None
+    only = _selection(args.only)
     report = run_cases(args.tree.resolve(), args.data_dir.resolve(), only, args.keep)
+    if args.rerun_into:
+        report = rerun_into(json.loads(args.rerun_into.read_text()), report)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -132,3 +132,12 @@ def test_unpaired_decoded_images_are_keyed_by_content_and_a_damaged_cache_is_reb
     np.testing.assert_array_equal(again[0], first[0])
     with np.load(stored) as rewritten:
         np.testing.assert_array_equal(rewritten["images_a"], first[0])
+
+
+def test_a_cache_folder_that_cannot_be_made_is_said_and_training_goes_on(tmp_path, capsys):
+    """Under a HOME that is a file the cache's folder cannot be made: the classifier is
+    not kept, said once, and cleaning up the partial files it never wrote raises nothing."""
+    (tmp_path / "home").write_text("not a folder")
+    cache_path = tmp_path / "home" / ".cache" / "tfgan_zoo" / "classifier.keras"
+    metrics.classifiers.keep_classifier(None, cache_path, "key")  # fails at the folder, before the model is saved
+    assert f"The evaluation classifier cannot be kept in {cache_path}" in capsys.readouterr().err

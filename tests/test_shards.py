@@ -152,6 +152,18 @@ def test_command_leaves_a_folder_of_other_files_alone_naming_it(tmp_path, monkey
     assert (out / "shards.json").read_text() == "mine"
 
 
+def test_a_lone_shards_json_of_the_users_is_not_taken_for_the_commands_own(tmp_path, monkeypatch):
+    """Its name is one the command writes, but its content is not a description: the
+    folder was not written before the markers, and nothing in it is replaced."""
+    monkeypatch.setattr(shards, "load_image_folder", interrupt)  # must not be reached
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "shards.json").write_text('{"my": "notes"}')
+    assert_one_line_failure(shards_main, [pictures(tmp_path / "pictures"), out, "--size", "8"],
+                            f"{out} holds files tfgan_zoo did not write (shards.json)")
+    assert (out / "shards.json").read_text() == '{"my": "notes"}'
+
+
 def test_command_rewrites_its_own_folder_and_leaves_a_file_added_to_it(tmp_path):
     arguments = [str(pictures(tmp_path / "pictures")), str(tmp_path / "shards"), "--size", "8", "--shards", "2"]
     shards_main(arguments)

@@ -52,9 +52,20 @@ def _shard_name(index: int, count: int) -> str:
 
 
 def _written_before_markers(folder: Path) -> bool:
-    """Whether ``folder`` holds only what this writer made before the markers existed."""
-    return all(entry.is_file() and not entry.is_symlink() and _WRITTEN.fullmatch(entry.name)
-               for entry in folder.iterdir())
+    """Whether ``folder`` holds only what this writer made before the markers existed.
+    The names alone do not tell: a file of the user's may be called shards.json, so
+    that one must also read as this writer's description."""
+    if not all(entry.is_file() and not entry.is_symlink() and _WRITTEN.fullmatch(entry.name)
+               for entry in folder.iterdir()):
+        return False
+    description = folder / METADATA_FILE
+    if not description.exists():
+        return True
+    try:
+        metadata = json.loads(description.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(metadata, dict) and {"shards", "counts", "num_images"} <= metadata.keys()
 
 
 def _claim(out_dir: str | os.PathLike) -> Path:

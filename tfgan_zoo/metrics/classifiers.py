@@ -9,6 +9,7 @@ translators' target-domain share.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -221,8 +222,11 @@ def keep_classifier(model: keras.Model, cache_path: str | Path, key: str) -> Non
         print(f"The evaluation classifier cannot be kept in {cache_path} ({error.strerror or error}); continuing "
               "without the cache. Pass a writable --cache-dir to keep it.", file=sys.stderr)
     finally:
-        partial.unlink(missing_ok=True)
-        key_partial.unlink(missing_ok=True)
+        for leftover in (partial, key_partial):
+            # NotADirectoryError: the cache's folder could not be made (a file in its
+            # path, as under a HOME that is a file), so nothing was written there.
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                leftover.unlink()
 
 
 def predict_classes(model: keras.Model, images) -> np.ndarray:

@@ -19,6 +19,14 @@ _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     _cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
+# On CPU, LLVM's optimization of XLA's generated code is a fifth of a compiled step's
+# compile time and buys nothing at these sizes. XLA reads its flags at its first
+# compile, so this still applies; the processes the tests start inherit it (as
+# pytest-xdist's workers do from the process that starts them). A GPU machine
+# (bench/device_check.py) compiles as users do.
+_xla_flags = os.environ.get("XLA_FLAGS", "")
+if not tf.config.list_physical_devices("GPU") and "--xla_backend_optimization_level" not in _xla_flags:
+    os.environ["XLA_FLAGS"] = f"{_xla_flags} --xla_backend_optimization_level=0".strip()
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,18 +103,19 @@ def script_parser(script: str):
     return _script_parsers[script]
 
 
-# Seconds each file's tests take on 2 cores (pytest --durations=0, 2026-11-29), the
-# files over about 20 s. pytest-xdist hands out whole files in collection order
-# (pytest.ini: --dist loadfile --no-loadscope-reorder): starting the longest ones
-# first keeps one worker from running a long file alone at the end (measured: both
-# workers then finish within 2 s of each other). Its own reordering, by number of
-# tests, put the multi-worker and experiment files last and left a tail of about a
-# minute and a half.
+# CPU-seconds each file's tests take, those of the processes they start included
+# (pytest -n 0 --durations=0 per file, 2026-12-07), the files over about 10 s.
+# pytest-xdist hands out whole files in collection order (pytest.ini: --dist loadfile
+# --no-loadscope-reorder): starting the longest ones first keeps one worker from
+# running a long file alone at the end. Its own reordering, by number of tests, put
+# the multi-worker and experiment files last and left a tail of about a minute and a half.
 LONGEST_FILES = {
-    "test_family_contract.py": 159, "test_multiworker.py": 105, "test_run_safety.py": 104,
-    "test_device_check.py": 98, "test_metrics.py": 61, "test_experiment.py": 54, "test_tflite.py": 42,
-    "test_pix2pix.py": 40, "test_demo.py": 34, "test_small_data.py": 30, "test_diagnostics.py": 28,
-    "test_keras_contract.py": 25, "test_training.py": 21, "test_serving.py": 21, "test_cyclegan.py": 19,
+    "test_family_contract.py": 146, "test_multiworker.py": 110, "test_device_check.py": 105,
+    "test_run_safety.py": 95, "test_experiment.py": 58, "test_metrics.py": 50, "test_demo.py": 40,
+    "test_pix2pix.py": 38, "test_tflite.py": 37, "test_run_identity.py": 34, "test_serving.py": 29,
+    "test_export.py": 24, "test_keras_user.py": 22, "test_diagnostics.py": 21, "test_cyclegan.py": 21,
+    "test_small_data.py": 20, "test_caches.py": 20, "test_training.py": 18, "test_folder_experiments.py": 17,
+    "test_keras_contract.py": 14, "test_acgan.py": 11, "test_pix2pix_reference.py": 10,
 }
 
 

@@ -37,7 +37,7 @@ def cross_entropy(class_logits, labels):
 @pytest.mark.parametrize("aux_weight", [0.0, 2.5])
 def test_both_losses_add_the_weighted_class_cross_entropy(aux_weight):
     model = tiny(aux_weight=aux_weight)
-    model.compile()
+    model.compile(run_eagerly=True)  # one batch: tracing it would cost more
     images, labels = brightness_classes(8)
     scores = model.evaluate(dataset(images, labels), verbose=0, return_dict=True)
     # The fakes test_step scores: the trained G's, from the evaluation noise stream (salt 7).
@@ -79,7 +79,7 @@ def test_generator_learns_to_make_the_class_it_is_asked_for():
 
 def test_class_accuracy_is_maximized_by_monitor_callbacks():
     model = tiny()
-    model.compile()
+    model.compile(run_eagerly=True)  # one step and one validation batch: tracing them would cost more
     stopping = keras.callbacks.EarlyStopping(monitor="val_d_class_accuracy", patience=5)  # mode="auto"
     data = dataset(*brightness_classes(8))
     model.fit(data, validation_data=data, epochs=1, verbose=0, callbacks=[stopping])

@@ -3,6 +3,7 @@ content it was built from: other data or another setting is another cache, the
 same ones reuse it, and a damaged cache file is named and rebuilt."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -84,11 +85,21 @@ def test_a_classifier_kept_under_another_key_is_trained_again(tmp_path, capsys):
     assert f"{path} was trained on other data or with other settings" in printed.err
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "key lost"])
-def test_a_damaged_classifier_cache_is_named_and_rebuilt(tmp_path, capsys, damage):
-    cache = tmp_path / "cache"
+@pytest.fixture(scope="module")
+def whole_cache(tmp_path_factory):
+    """A cache folder holding the evaluation classifier of ``digits(0)`` and its key: each
+    damage test copies it (a training each) instead of training its own."""
+    cache = tmp_path_factory.mktemp("whole") / "cache"
     images, labels = digits(0)
-    key = evaluator(mnist_spec(cache), images, labels).extractor.network_key
+    return cache, evaluator(mnist_spec(cache), images, labels).extractor.network_key
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "key lost"])
+def test_a_damaged_classifier_cache_is_named_and_rebuilt(whole_cache, tmp_path, capsys, damage):
+    cache = tmp_path / "cache"
+    shutil.copytree(whole_cache[0], cache)
+    images, labels = digits(0)
+    key = whole_cache[1]
     path = cache / f"{key}.keras"
     expected = path.read_bytes()
     if damage == "truncated":

@@ -26,21 +26,24 @@ def compiled(name, model=None, **options):
     return model
 
 
+def weights_of(networks):
+    return [keras.ops.convert_to_numpy(weight) for network in networks for weight in network.weights]
+
+
 _FITTED = {}
 
 
 def fitted(name):
-    """A model of the family trained for an epoch, with ``fit``'s history (validation
-    included), shared by the tests that only read it: one trace per family."""
+    """A model of the family trained for an epoch under XLA, with ``fit``'s history
+    (validation included) and its networks' weights before it, shared by the tests
+    that only read it: one compile per family. (The replica and mixed-precision
+    tests train compiled without XLA.)"""
     if name not in _FITTED:
-        model = compiled(name)
+        model = compiled(name, jit_compile=True)
+        before = [weights_of(networks) for networks in (model.generators.values(), model.discriminators.values())]
         history = model.fit(dataset(name), validation_data=dataset(name), epochs=1, verbose=0).history
-        _FITTED[name] = model, history
+        _FITTED[name] = model, history, before
     return _FITTED[name]
-
-
-def weights_of(networks):
-    return [keras.ops.convert_to_numpy(weight) for network in networks for weight in network.weights]
 
 
 def outputs(model, name) -> dict:
@@ -86,9 +89,8 @@ def test_compile_is_keyword_only_and_defaults_to_the_papers_adam(name):
 
 @pytest.mark.gpu
 def test_xla_step_trains_every_network_and_logs_each_generators_gradient_norm(name):
-    model = compiled(name, jit_compile=True)
-    generators, discriminators = weights_of(model.generators.values()), weights_of(model.discriminators.values())
-    history = model.fit(dataset(name), epochs=1, verbose=0).history
+    model, history, (generators, discriminators) = fitted(name)
+    assert model.jit_compile
     assert all(np.isfinite(values[-1]) for values in history.values())
     norms = [key for key in history if key.endswith("_grad_norm")]
     assert len(norms) == len(model.generators) and all(history[key][-1] > 0 for key in norms)
@@ -166,7 +168,7 @@ def test_two_replicas_take_the_one_device_step(name, mirrored):
 
 
 def test_keras_file_round_trip(name, tmp_path):
-    model, _ = fitted(name)
+    model, _, _ = fitted(name)
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
     assert type(restored) is type(model)
@@ -179,7 +181,7 @@ def test_keras_file_round_trip(name, tmp_path):
 
 @pytest.mark.gpu
 def test_export_round_trip(name, tmp_path):
-    model, _ = fitted(name)
+    model, _, _ = fitted(name)
     served = tf.saved_model.load(str(model.export(tmp_path / "saved")))
     if isinstance(model, Sampling):
         noise, labels = model.sample_inputs(3, seed=5)
@@ -207,11 +209,13 @@ def test_resume_continues_exactly_where_it_stopped(name, tmp_path):
 
     # One model trains an epoch, saving a backup, and goes on with a second; a
     # new one given the backup must train only the second, to the same weights.
+    # An epoch of one step each: the backup is taken between epochs.
     uninterrupted = model()
-    uninterrupted.fit(dataset(name), epochs=1, verbose=0, callbacks=[SafeBackupAndRestore(tmp_path)])
-    uninterrupted.fit(dataset(name), epochs=1, verbose=0)
+    uninterrupted.fit(dataset(name, count=2), epochs=1, verbose=0, callbacks=[SafeBackupAndRestore(tmp_path)])
+    uninterrupted.fit(dataset(name, count=2), epochs=1, verbose=0)
     resumed = model()
-    history = resumed.fit(dataset(name), epochs=2, verbose=0, callbacks=[SafeBackupAndRestore(tmp_path)]).history
+    history = resumed.fit(dataset(name, count=2), epochs=2, verbose=0,
+                          callbacks=[SafeBackupAndRestore(tmp_path)]).history
     assert len(next(iter(history.values()))) == 1, "the second run should have trained the second epoch only"
     for expected, found in zip(uninterrupted.weights, resumed.weights):
         np.testing.assert_allclose(np.asarray(found), np.asarray(expected), rtol=1e-5, atol=1e-6,
@@ -219,7 +223,7 @@ def test_resume_continues_exactly_where_it_stopped(name, tmp_path):
 
 
 def test_input_contract(name):
-    model, _ = fitted(name)
+    model, _, _ = fitted(name)
     batch = FAMILIES[name].batch(2)
     model.split_batch(tuple(batch))  # uint8
     floats = tuple(part.astype("float32") if part.dtype == np.uint8 else part for part in batch)
@@ -234,7 +238,7 @@ def test_input_contract(name):
 
 
 def test_evaluate_and_validation_data(name):
-    model, history = fitted(name)
+    model, history, _ = fitted(name)
     validation = {key: values for key, values in history.items() if key.startswith("val_")}
     assert validation and all(np.isfinite(values).all() for values in validation.values())
     scores = model.evaluate(dataset(name), verbose=0, return_dict=True)

@@ -56,6 +56,10 @@ class ScriptedEvaluator:
         return metrics.Evaluation(figures={"score": next(self.values)}, details={}, protocol={})
 
 
+# The tests that train take one to four steps, which cost less than a trace: they run eagerly
+# (the callback works between epochs, whatever runs the steps).
+
+
 def drive(callback, gan, values):
     callback.set_model(gan)
     callback.set_params({"epochs": len(values)})
@@ -70,7 +74,7 @@ def drive(callback, gan, values):
 
 def test_figures_reach_history_and_csv_and_the_best_epoch_is_kept(tmp_path):
     gan = mnist_sized()
-    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), run_eagerly=True)
     data = image_dataset(real_images(), batch_size=32, seed=0)
     callback = EvaluateGAN(evaluator(), num_samples=64, directory=tmp_path / "best", verbose=False)
     csv_path = tmp_path / "training.csv"
@@ -100,7 +104,7 @@ def test_figures_reach_history_and_csv_and_the_best_epoch_is_kept(tmp_path):
 
 def test_off_epochs_log_nan_and_the_last_epoch_is_always_evaluated():
     gan = mnist_sized()
-    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), run_eagerly=True)
     callback = EvaluateGAN(evaluator(measures=("fid",)), num_samples=32, every=5, verbose=False)
     data = image_dataset(real_images(), batch_size=32)
     history = gan.fit(data, epochs=2, steps_per_epoch=1, verbose=0, callbacks=[callback]).history
@@ -109,7 +113,7 @@ def test_off_epochs_log_nan_and_the_last_epoch_is_always_evaluated():
 
 def test_conditional_model_gets_balanced_labels_and_label_figures():
     gan = mnist_sized(True)
-    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), run_eagerly=True)
     classifier = metrics.build_domain_classifier((28, 28, 1), 10)  # untrained: plumbing only
     scorer = evaluator(classifier=classifier, num_classes=10)
     seen = []

@@ -239,7 +239,7 @@ def test_translate_accepts_uint8_and_float():
 
 def test_evaluate_translation_logs_before_csv_logger(tmp_path):
     model = tiny_pix2pix()
-    model.compile()
+    model.compile(run_eagerly=True)  # three steps: tracing them would cost more
     inputs, targets = paired(4)
     log = tmp_path / "training.csv"
     callbacks = [EvaluateTranslation(inputs, targets, every=2), keras.callbacks.CSVLogger(str(log))]
@@ -319,8 +319,9 @@ def test_train_step_matches_a_hand_written_step(simultaneous):
     for network in (model.generator, copies[0]):  # the two would draw other dropout masks
         without_dropout(network)
     # Plain SGD keeps the update proportional to the gradient (Adam would hide a scale error).
+    # One step: tracing it would cost more (the contract suite trains pix2pix compiled).
     model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1),
-                  simultaneous=simultaneous)
+                  simultaneous=simultaneous, run_eagerly=True)
     inputs, targets = paired(4)
     start = [w.copy() for w in model.generator.get_weights() + model.discriminator.get_weights()]
     history = model.fit(dataset(inputs, targets), epochs=1, verbose=0).history

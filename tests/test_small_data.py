@@ -61,10 +61,12 @@ def test_unknown_policy_is_an_error():
         parse_policy("color,zoom")
 
 
-def compiled_gan(**options):
-    """The registry's DCGAN at 16x16 colour, G learning fast (1e-2) so that EMA and G differ after a step."""
+def compiled_gan(run_eagerly=True, **options):
+    """The registry's DCGAN at 16x16 colour, G learning fast (1e-2) so that EMA and G differ after a step.
+    Eager by default: the EMA tests take one to four steps, which cost less than a trace; the XLA
+    and replica tests below run the aids compiled."""
     gan = FAMILIES["dcgan"].build(image_shape=(16, 16, 3), g_filters=8, d_filters=8, **options)
-    gan.compile(d_optimizer=adam(), g_optimizer=keras.optimizers.Adam(1e-2))
+    gan.compile(d_optimizer=adam(), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=run_eagerly)
     return gan
 
 
@@ -158,7 +160,7 @@ def test_all_aids_train_under_xla():
 
 def test_diffaugment_and_ema_under_two_replicas(mirrored):
     with mirrored.scope():
-        gan = compiled_gan(ema_decay=0.9, diffaugment="translation,cutout")
+        gan = compiled_gan(run_eagerly=False, ema_decay=0.9, diffaugment="translation,cutout")
     fit_steps(gan, steps=2)
     assert all(np.all(np.isfinite(np.array(v))) for v in gan.ema_generator.weights)
     assert not all(np.array_equal(np.array(a), np.array(b))

@@ -14,6 +14,7 @@ from tfgan_zoo import metrics
 from tfgan_zoo.data import load_idx_dataset
 from tfgan_zoo.experiment.evaluators import domain_network_key, translation_network_key
 from tfgan_zoo.export import latest_export
+from tfgan_zoo.presets import making, quality
 from tfgan_zoo.report import build_report
 
 TINY = ["--steps-per-epoch", "4", "--batch-size", "16", "--g-filters", "8", "--d-filters", "8",
@@ -116,3 +117,13 @@ def test_cyclegan_horse2zebra_run_scores_writes_gallery_and_export(tmp_path, dat
     for name in ("a_to_b", "b_to_a"):
         out = served.signatures[name](image=tf.zeros([1, 32, 32, 3], tf.uint8))["image"]
         assert out.shape == (1, 32, 32, 3) and out.dtype == tf.uint8
+
+    # The final scores and the network that measured them are recorded: a preset made of the run
+    # (its learning-rate schedule recorded by kind and initial rate only) ships that network and
+    # measures its card's share again on the same validation pictures.
+    final = json.loads((run_dir / "evaluation.json").read_text())
+    assert final["figures"]["a_to_b_target_share"] == share and final["protocol"]["network_key"] == key
+    preset = making.make(run_dir, "tiny_horse2zebra", tmp_path / "preset")
+    assert "evaluator.keras" in preset.checksums and "LinearDecay schedule" in preset.card()
+    result = quality.reproduce(tfgan_zoo.from_preset(tmp_path / "preset"), data_dir=data_dir)
+    assert result["num_samples"] == 12 and abs(result["measured"] - share) <= result["tolerance"], result

@@ -4,6 +4,8 @@ artefacts. A new kind of output is a new :class:`Hooks` subclass."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from tfgan_zoo import callbacks as gan_callbacks
@@ -11,7 +13,8 @@ from tfgan_zoo import export, metrics
 from tfgan_zoo import gallery as gallery_lib
 from tfgan_zoo.diagnostics import HealthMonitor
 from tfgan_zoo.experiment.runtime import Phase
-from tfgan_zoo.runs import RunDirectory, RunSpec
+from tfgan_zoo.runs import RunDirectory, RunSpec, replace_durably
+from tfgan_zoo.runs.checkpoints import TMP_MARK
 from tfgan_zoo.visualize import interpolation_strip
 
 
@@ -93,6 +96,7 @@ class PairedTranslation(Hooks):
             title=f"{type(model).__name__}: {run_dir.path.name}, validation split",
             summary={"epochs": spec.run.epochs, **summary},
         )
+        record_evaluation(run_dir, spec, summary, protocol={})
         with Phase(spec, f"exporting the translator to {run_dir.export('translator')}"):
             export_dir = export.save_translator(model, run_dir.export("translator"))
         return [f"gallery: {gallery}", f"translator SavedModel: {export_dir}", _summary_line(summary)]
@@ -120,15 +124,18 @@ class UnpairedTranslation(Hooks):
     def finish(self, model, spec, run_dir):
         val_a, val_b, names_a, names_b = self.validation
         rows = gan_callbacks.cycle_translations(model, val_a, val_b)
-        summary = {}
+        summary, protocol = {}, {}
         if self.evaluator is not None:
             # The evaluator scores its own (possibly --eval-samples shorter) prefix of the split.
             count = {domain: len(self.evaluator.real[domain]) for domain in ("a", "b")}
-            summary.update(self.evaluator.evaluate_translations(
+            evaluation = self.evaluator.evaluate_translations(
                 rows["a"][1][: count["a"]], rows["b"][1][: count["b"]],
-                rows["a"][2][: count["a"]], rows["b"][2][: count["b"]]).figures)
+                rows["a"][2][: count["a"]], rows["b"][2][: count["b"]])
+            summary.update(evaluation.figures)
+            protocol = {**evaluation.protocol, "num_samples": count["a"]}
         else:
             summary.update({f"cycle_l1_{d}": metrics.l1(rows[d][2], rows[d][0]) for d in ("a", "b")})
+        record_evaluation(run_dir, spec, summary, protocol)
         gallery = gallery_lib.write_cycle_gallery(
             run_dir.gallery,
             {"A → B → A": (*rows["a"], names_a), "B → A → B": (*rows["b"], names_b)},
@@ -142,3 +149,13 @@ class UnpairedTranslation(Hooks):
 
 def _summary_line(summary: dict) -> str:
     return "validation: " + ", ".join(f"{key} {value:.4g}" for key, value in summary.items())
+
+
+def record_evaluation(run_dir: RunDirectory, spec: RunSpec, figures: dict, protocol: dict) -> None:
+    """Writes ``RUN/evaluation.json``: the final epoch's scores of the validation split and
+    how they were measured (the evaluation network's cache key among them), which
+    ``python -m tfgan_zoo.presets make`` puts on a preset's card."""
+    record = {"epoch": spec.run.epochs, "figures": {key: float(value) for key, value in figures.items()},
+              "protocol": protocol}
+    replace_durably(run_dir.evaluation, json.dumps(record, indent=2, default=str).encode(),
+                    run_dir.path / f"evaluation.json{TMP_MARK}")

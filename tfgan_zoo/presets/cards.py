@@ -93,7 +93,8 @@ def render_card(record: dict, folder: Path) -> str:
         "",
         "## Storage",
         "",
-        f"Weights in {storage['weights_dtype']}, without optimizer state (fine-tuning starts Adam afresh). "
+        f"Weights in {storage['weights_dtype']}, without optimizer state (fine-tuning starts Adam afresh"
+        + "".join(f"; {note}" for note in training.get("optimizer_notes") or ()) + "). "
         f"Outputs against the float32 weights, on {difference['compared']}: at most {difference['max_levels']} "
         f"grey level(s) of 255 apart, {difference['share_over_1_level']:.3%} of pixels more than 1 level apart.",
         "",

@@ -148,11 +148,12 @@ def write(model, folder: str | os.PathLike, record: dict, judge: Path | None = N
 
 # ------------------------------------------------------------- from a run
 def _run_figures(run: Path) -> tuple[dict, dict, int | None]:
-    """``(figures, protocol, epoch)`` of the run's best evaluation, else its last logged one."""
-    best = run / "best" / "best.json"
-    if best.is_file():
-        record = json.loads(best.read_text(encoding="utf-8"))
-        return record.get("figures", {}), record.get("protocol", {}), record.get("epoch")
+    """``(figures, protocol, epoch)`` of the run's best evaluation (noise-to-image runs), else its
+    final one (translation runs), else its last logged one."""
+    for recorded in (run / "best" / "best.json", run / "evaluation.json"):
+        if recorded.is_file():
+            record = json.loads(recorded.read_text(encoding="utf-8"))
+            return record.get("figures", {}), record.get("protocol", {}), record.get("epoch")
     log = run / "logs" / "training.csv"
     if log.is_file():
         with open(log, newline="", encoding="utf-8") as handle:
@@ -194,10 +195,27 @@ def model_of_run(run: str | os.PathLike):
                           "module that defines it first.")
     model = family.from_config({**config["model_config"], "dtype": "float32"})
     if config.get("compile_config"):
-        model.compile_from_config(config["compile_config"])
+        model.compile_from_config(restorable_compile_config(config["compile_config"])[0])
     weights, chosen = _weights_of_run(run)
     model.load_weights(weights)
     return model, config, chosen
+
+
+def restorable_compile_config(recorded: dict) -> tuple[dict, list[str]]:
+    """``(compile config, notes)``: the run's recorded compile config made one Keras can
+    compile from. A run records a learning-rate schedule by its kind and initial rate
+    only (its step counts follow ``--epochs``: tfgan_zoo.runs.identity), so each such
+    schedule becomes its initial rate, constant, and a note for the card says so."""
+    config, replaced = json.loads(json.dumps(recorded)), {}
+    for key, optimizer in config.items():
+        settings = optimizer.get("config") if isinstance(optimizer, dict) else None
+        rate = settings.get("learning_rate") if isinstance(settings, dict) else None
+        if isinstance(rate, dict) and "config" not in rate and "initial_learning_rate" in rate:
+            settings["learning_rate"] = float(rate["initial_learning_rate"])
+            replaced.setdefault((rate.get("class_name") or "learning-rate", settings["learning_rate"]), []).append(key)
+    notes = [f"the run's {kind} schedule of {' and '.join(keys)} is not kept: the preset starts at its initial "
+             f"rate, {initial:g}, constant, and a fine-tuning run sets its own" for (kind, initial), keys in replaced.items()]
+    return config, notes
 
 
 def _judge_of_run(config: dict, protocol: dict) -> Path | None:
@@ -261,8 +279,8 @@ def make(run: str | os.PathLike, name: str, out: str | os.PathLike | None = None
     """Turns the finished run directory ``run`` into the preset ``name`` in ``out``.
 
     The card is filled from the run's config.json (family, options, data and
-    its sources), its best evaluation (``RUN/best/best.json``, else the last
-    evaluated epoch of its log) and what is given here: the training
+    its sources), its best evaluation (``RUN/best/best.json``), else its final
+    one (``RUN/evaluation.json``), else the last evaluated epoch of its log) and what is given here: the training
     ``command``, its ``wall_seconds`` and ``machine``, known ``limits``.
     With ``register`` the preset is written into the package's presets folder
     and added to ``registry.json`` (for maintainers shipping it).
@@ -291,6 +309,7 @@ def make(run: str | os.PathLike, name: str, out: str | os.PathLike | None = None
             "machine": machine or "not recorded",
             "wall_seconds": wall_seconds,
             "precision": (config.get("runtime") or {}).get("precision"),
+            "optimizer_notes": restorable_compile_config(config.get("compile_config") or {})[1],
             "made": time.strftime("%Y-%m-%d", time.gmtime()),
         },
         "quality": {"figures": figures, "epoch": epoch, "headline": headline(family, figures, protocol),

@@ -5,7 +5,9 @@ A preset made from a run keeps the network that judged the run
 accuracy, or whose features gave the domain-FID/KID), so its card's figure
 can be checked anywhere, offline, in seconds. Label accuracy needs nothing
 else; KID needs the real images it was measured against (the data folder);
-a line-art pix2pix preset's PSNR needs its validation pictures, drawn again.
+a line-art pix2pix preset's PSNR needs its validation pictures, drawn again;
+a CycleGAN preset's target-domain share needs the validation pictures of its
+unpaired data (the same ones the run was scored on).
 """
 
 from __future__ import annotations
@@ -104,6 +106,28 @@ def lineart_validation_pairs(preset, data_dir) -> tuple[np.ndarray, np.ndarray]:
     return inputs, targets
 
 
+def unpaired_validation(preset, data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """``(images_a, images_b)``: the validation split of an unpaired preset's data, held out
+    of trainA/trainB as its experiment held it out (by file name), at the preset's size."""
+    from tfgan_zoo.data import load_unpaired, resolve_unpaired_dir
+
+    data = preset.record["data"]
+    root = resolve_unpaired_dir(data["name"], data_dir)
+    images_a, images_b, _, _ = load_unpaired(root, preset.record["model_config"]["image_size"], "val",
+                                             data.get("options", {}).get("val_count", 100))
+    return images_a, images_b
+
+
+def target_share(model, judge, images_a: np.ndarray) -> float:
+    """The share of ``images_a`` translated A->B that ``judge`` (a domain classifier, A=0, B=1) reads as B."""
+    from tfgan_zoo.metrics import predict_classes
+    from tfgan_zoo.metrics.classifiers import DOMAIN_B
+    from tfgan_zoo.metrics.images import as_uint8_images
+
+    translated = as_uint8_images(np.asarray(model.translate(images_a, direction="a_to_b")))
+    return float(np.mean(predict_classes(judge, translated) == DOMAIN_B))
+
+
 def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> dict:
     """``{"figure", "card", "measured", "tolerance", "num_samples"}``: the card's headline figure
     measured again on ``num_samples`` new samples (seeds other than the card's).
@@ -111,7 +135,9 @@ def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> di
     Label accuracy within :func:`tolerance`; KID (for presets whose headline is
     a domain-FID: KID is unbiased at any sample count, FID is not) within
     three of the card's standard deviations over KID subsets, scaled to the
-    smaller sample (the spread grows as one over its square root).
+    smaller sample (the spread grows as one over its square root). A CycleGAN's
+    A->B target-domain share is measured on the validation pictures the run
+    was scored on (at most ``num_samples``), within two of those pictures.
     """
     from tfgan_zoo.presets import PresetError
 
@@ -127,6 +153,13 @@ def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> di
         measured = kid(model, judge, reference_images(model.preset, data_dir), num_samples, seed)
         return {"figure": "domain_kid", "card": float(figures["domain_kid"]), "measured": measured,
                 "tolerance": STANDARD_ERRORS * spread, "num_samples": num_samples}
+    if judge is not None and figures.get("a_to_b_target_share") is not None and data_dir is not None:
+        card = float(figures["a_to_b_target_share"])
+        measured_on = model.preset.record["quality"].get("protocol", {}).get("num_samples") or num_samples
+        images_a = unpaired_validation(model.preset, data_dir)[0][: min(num_samples, measured_on)]
+        # The pictures the card's share was measured on: only the float16 storage moves it (two pictures at most).
+        return {"figure": "a_to_b_target_share", "card": card, "measured": target_share(model, judge, images_a),
+                "tolerance": max(MIN_TOLERANCE, 2 / len(images_a)), "num_samples": len(images_a)}
     if figures.get("psnr") is not None and data_dir is not None and "val_count" in model.preset.record["data"]["options"]:
         from tfgan_zoo.metrics import psnr
 

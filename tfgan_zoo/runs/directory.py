@@ -10,6 +10,8 @@
     RUN/samples/epoch_NNN.png    the fixed sample sheet of each epoch
     RUN/best/                    the best evaluated epoch (noise-to-image runs)
     RUN/gallery/index.html       the validation split's translations (translation runs)
+    RUN/evaluation.json          the final scores of the validation split and how they were
+                                 measured (translation runs)
     RUN/export/<name>/N/         SavedModels, one numbered version per export (TF Serving layout)
     RUN/.workers/N/              what worker N of a multi-worker job writes for itself
 """
@@ -71,6 +73,10 @@ class RunDirectory:
     @property
     def gallery(self) -> Path:
         return self.path / "gallery"
+
+    @property
+    def evaluation(self) -> Path:
+        return self.path / "evaluation.json"
 
     def export(self, name: str) -> Path:
         """Where the numbered versions of the SavedModel ``name`` go."""

@@ -5,7 +5,7 @@
 
 ``step``: one SGD step of each family of tests/families.py on a fixed global
 batch; the chief writes the weight changes and logs to OUT.npz. Without TF_CONFIG it
-runs on one device: the reference. ``train``: a tiny CycleGAN run
+runs on one device: the reference (the test runs it in its own process). ``train``: a tiny CycleGAN run
 through the experiment plumbing (checkpoints in RUN_DIR, resumable).
 """
 
@@ -23,8 +23,6 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfgan_zoo  # noqa: E402
-
-keras.config.disable_traceback_filtering()
 
 
 def step(out: str):
@@ -73,6 +71,7 @@ def train(run_dir: str, epochs: int):
 
 
 if __name__ == "__main__":
+    keras.config.disable_traceback_filtering()  # a worker's log is all there is of its failure
     if sys.argv[1] == "step":
         step(sys.argv[2])
     else:

@@ -265,18 +265,11 @@ def test_translator_page(page, servers, tmp_path):
     assert not np.array_equal(a_to_b, b_to_a), "both directions show the same image"
 
 
-@pytest.fixture(scope="module")
-def family_exports(tmp_path_factory):
-    """``{family: version folder}``: each registry family exported once, for the page's handlers."""
-    root = tmp_path_factory.mktemp("families")
-    return {name: tfgan_zoo.export.save(family.build(), root / name) for name, family in FAMILIES.items()}
-
-
 @pytest.mark.parametrize("name", FAMILIES)
 def test_every_family_through_its_pages_handlers_without_a_browser(family_exports, name):
     """The functions a family's page calls, without a server (the browser tests
     above cover one page of each kind)."""
-    export_dir = family_exports[name]
+    export_dir = family_exports[name][1]
     assert isinstance(demo.build_demo(export_dir), demo.gr.Blocks)
     model, metadata = tf.saved_model.load(str(export_dir)), tfgan_zoo.export.read_metadata(export_dir)
     if "image_size" in metadata:  # a translator: every direction

@@ -3,17 +3,18 @@
 process) to a local stand-in for the Hub (tests/hub_endpoint.py), then fetched back
 by ``tfgan_zoo.from_preset("hf://...")`` and by Keras's own ``load_model``;
 huggingface_hub's offline mode over the cache that download filled; a fetched file
-changed or linked elsewhere afterwards, refused. huggingface_hub's cache and token
+changed or linked elsewhere afterwards, refused; a run directory pushed as a preset. huggingface_hub's cache and token
 live in tmp_path.
 """
 
 import keras
 import numpy as np
 import pytest
+from conftest import REPO, run_script
 from hub_endpoint import FIRST_FILES, serve, use
 
 import tfgan_zoo
-from tfgan_zoo.presets import PresetError, locate
+from tfgan_zoo.presets import PresetError, locate, making
 from tfgan_zoo.presets.__main__ import main as presets_main
 
 pytest.importorskip("huggingface_hub", reason="the hub extra is not installed: pip install -e '.[hub]'")
@@ -97,3 +98,18 @@ def test_pushing_without_a_token_says_how_to_log_in(monkeypatch, tmp_path):
             presets_main(["push", SHIPPED, ADDRESS])
     assert str(refusal.value).startswith(f"error: Uploading to {ADDRESS} failed")
     assert hub.repos == {}
+
+
+def test_a_run_directory_is_made_into_a_preset_and_pushed(hub, capsys, tmp_path, data_dir):
+    run = tmp_path / "run"
+    run_script(REPO / "experiments" / "dcgan_mnist.py", "--out", run, "--data-dir", data_dir, "--epochs", "1",
+               "--steps-per-epoch", "1", "--batch-size", "8", "--g-filters", "4", "--d-filters", "4",
+               "--latent-dim", "8", "--eval-every", "0", "--precision", "float32", "--verbose", "0")
+    capsys.readouterr()
+    presets_main(["push", str(run), "hf://someone/tiny_run"])
+    assert "Pushed to hf://someone/tiny_run" in capsys.readouterr().out
+    fetched = tfgan_zoo.from_preset("hf://someone/tiny_run")
+    assert fetched.preset.family == "DCGAN" and fetched.preset.record["data"]["name"] == "mnist"
+    # The same preset as `make` writes from the run here: float16 weights of its checkpoint.
+    local = making.make(run, "tiny_run", tmp_path / "local")
+    assert np.array_equal(generated(fetched), generated(tfgan_zoo.from_preset(local.folder)))

@@ -1925,7 +1925,7 @@ def scenarios(bench: Bench, group: str) -> tuple[Result, dict, Running]:
         script = place / f"{group}_scenarios.py"  # a file: the command a failed case names stays short
         script.write_text(SNIPPET_HEAD + SNIPPETS[group])
         bench.commands += 1
-        running = Running([sys.executable, str(script), str(place / "work")], bench.env, place,
+        running = Running([sys.executable, str(script), str(place / "scratch")], bench.env, place,
                           bench.work / "logs" / f"{bench.commands:03d}_api_{group}")
         result = running.wait()
         facts = {}

@@ -14,6 +14,13 @@ from tfgan_zoo.metrics.paired import l1
 from tfgan_zoo.metrics.progress import Progress
 
 
+def target_share(classifier: keras.Model, translations, target: str) -> float:
+    """The share of ``translations`` (uint8 images) that ``classifier``, a domain
+    classifier (A=0, B=1), reads as domain ``target`` (``"a"`` or ``"b"``)."""
+    label = DOMAIN_B if target == "b" else DOMAIN_A
+    return float(np.mean(predict_classes(classifier, translations) == label))
+
+
 class TranslationEvaluator:
     """Scores an unpaired translator (e.g. CycleGAN) between domains A and B.
 
@@ -141,12 +148,11 @@ class TranslationEvaluator:
         # Subsets as large as both sets are all the same set: one estimate is enough.
         subsets = 1 if size == len(real) == len(features) else self.kid_subsets
         kid, kid_std = kernel_inception_distance(real, features, subsets, size, self.seed)
-        label = DOMAIN_B if target == "b" else DOMAIN_A
         return {
             f"{direction}_fid": frechet_distance(real, features),
             f"{direction}_kid": kid,
             f"{direction}_kid_std": kid_std,
-            f"{direction}_target_share": float(np.mean(predict_classes(self.classifier, fakes) == label)),
+            f"{direction}_target_share": target_share(self.classifier, fakes, target),
         }
 
     def _figures(self, fake_b=None, fake_a=None, reconstructed_a=None, reconstructed_b=None) -> dict:

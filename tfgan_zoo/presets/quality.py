@@ -118,16 +118,6 @@ def unpaired_validation(preset, data_dir) -> tuple[np.ndarray, np.ndarray]:
     return images_a, images_b
 
 
-def target_share(model, judge, images_a: np.ndarray) -> float:
-    """The share of ``images_a`` translated A->B that ``judge`` (a domain classifier, A=0, B=1) reads as B."""
-    from tfgan_zoo.metrics import predict_classes
-    from tfgan_zoo.metrics.classifiers import DOMAIN_B
-    from tfgan_zoo.metrics.images import as_uint8_images
-
-    translated = as_uint8_images(np.asarray(model.translate(images_a, direction="a_to_b")))
-    return float(np.mean(predict_classes(judge, translated) == DOMAIN_B))
-
-
 def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> dict:
     """``{"figure", "card", "measured", "tolerance", "num_samples"}``: the card's headline figure
     measured again on ``num_samples`` new samples (seeds other than the card's).
@@ -154,11 +144,14 @@ def reproduce(model, num_samples: int = 500, seed: int = 1, data_dir=None) -> di
         return {"figure": "domain_kid", "card": float(figures["domain_kid"]), "measured": measured,
                 "tolerance": STANDARD_ERRORS * spread, "num_samples": num_samples}
     if judge is not None and figures.get("a_to_b_target_share") is not None and data_dir is not None:
+        from tfgan_zoo.metrics.translation import target_share
+
         card = float(figures["a_to_b_target_share"])
         measured_on = model.preset.record["quality"].get("protocol", {}).get("num_samples") or num_samples
         images_a = unpaired_validation(model.preset, data_dir)[0][: min(num_samples, measured_on)]
+        measured = target_share(judge, model.translate(images_a, direction="a_to_b"), "b")
         # The pictures the card's share was measured on: only the float16 storage moves it (two pictures at most).
-        return {"figure": "a_to_b_target_share", "card": card, "measured": target_share(model, judge, images_a),
+        return {"figure": "a_to_b_target_share", "card": card, "measured": measured,
                 "tolerance": max(MIN_TOLERANCE, 2 / len(images_a)), "num_samples": len(images_a)}
     if figures.get("psnr") is not None and data_dir is not None and "val_count" in model.preset.record["data"]["options"]:
         from tfgan_zoo.metrics import psnr

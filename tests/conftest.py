@@ -205,3 +205,15 @@ def family_exports(tmp_path_factory):
     root = tmp_path_factory.mktemp("exports")
     return {name: (model, export.save(model, root / name))
             for name, model in ((name, family.build()) for name, family in FAMILIES.items())}
+
+
+@pytest.fixture(scope="session")
+def fork_server(tmp_path_factory):
+    """A :class:`forkserver.ForkServer` for this test process: the tests that need
+    processes of their own start them through it, without a TensorFlow import each."""
+    from forkserver import ForkServer
+
+    client, server = ForkServer.start(tmp_path_factory.mktemp("forkserver"))
+    yield client
+    server.kill()
+    server.wait()

@@ -4,6 +4,7 @@ near the floor, degraded sets far above it, in a domain classifier's features.""
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,6 +12,8 @@ from conftest import shared_data_dir
 
 from tfgan_zoo import metrics
 from tfgan_zoo.data import image_dataset, load_idx_dataset
+from tfgan_zoo.presets import PRESETS_DIR
+from tfgan_zoo.presets.quality import EVALUATOR_FILE
 
 SAMPLES = 2000  # per compared set: FID and KID are compared at equal sample counts
 
@@ -250,19 +253,17 @@ def mnist():
 
 
 @pytest.fixture(scope="module")
-def domain(mnist, tmp_path_factory):
-    """Domain features, used only once the classifier is shown to read MNIST well."""
-    train_images, train_labels = mnist["train"]
+def domain(mnist):
+    """Domain features of the MNIST classifier the cgan_mnist preset ships (the network that
+    judged it: ``metrics.domain_classifier`` on all 60,000 training images), used only once it
+    is shown to read MNIST well. (Training one here took 22 CPU-seconds; test_experiment.py and
+    test_caches.py train classifiers through the experiments' own path.)"""
     test_images, test_labels = mnist["test"]
-    cache = tmp_path_factory.mktemp("domain") / "mnist_classifier.keras"
-    # Half the training split in batches of 32 reads the test split as well as all of it in
-    # batches of 128 (98.4% and 98.5%), in two thirds of the time.
-    features = metrics.DomainFeatures.train(train_images[:30000], train_labels[:30000], 10, cache_path=cache,
-                                            epochs=1, batch_size=32)
-    accuracy = metrics.classifier_accuracy(features.classifier, test_images, test_labels)
+    classifier = keras.saving.load_model(PRESETS_DIR / "cgan_mnist" / EVALUATOR_FILE)
+    accuracy = metrics.classifier_accuracy(classifier, test_images, test_labels)
     print(f"domain classifier MNIST test accuracy: {accuracy:.4f}")
     assert accuracy >= 0.98
-    return features
+    return metrics.DomainFeatures(classifier, network_key=f"cgan_mnist/{EVALUATOR_FILE}")
 
 
 def gaussian_blur(images, sigma=1.5):
@@ -327,7 +328,7 @@ def test_evaluator_reports_labels_and_protocol(mnist_scores):
     assert protocol["num_reference"] == 5000 and protocol["reference_split"] == "train"
     assert protocol["held_out_split"] == "test" and protocol["feature_dim"] == 128
     assert protocol["real_floor"] == {"num_samples": SAMPLES, **mnist_scores["real"]}  # computed once, then cached
-    assert protocol["network_key"] == "mnist_classifier.keras"
+    assert protocol["network_key"] == f"cgan_mnist/{EVALUATOR_FILE}"
     assert "none" in protocol["resize"]
 
 

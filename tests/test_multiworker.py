@@ -20,14 +20,14 @@ from tfgan_zoo.distribute import localhost_cluster
 JOB = str(REPO / "tests" / "multiworker_job.py")
 
 
-def start_workers(args, count=2, log_dir=None):
+def start_workers(fork_server, args, count=2, log_dir=None):
     cluster = localhost_cluster(count)
     processes = []
     for index in range(count):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
         log = open(log_dir / f"worker{index}.log", "a") if log_dir else subprocess.DEVNULL
-        processes.append(subprocess.Popen([sys.executable, JOB, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
+        processes.append(fork_server.popen([sys.executable, JOB, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
     return processes
 
 
@@ -38,8 +38,8 @@ def stop(processes):
         process.wait(timeout=30)
 
 
-def test_two_worker_step_matches_one_device_step_for_every_family(tmp_path):
-    workers = start_workers(["step", str(tmp_path / "workers.npz")], log_dir=tmp_path)
+def test_two_worker_step_matches_one_device_step_for_every_family(tmp_path, fork_server):
+    workers = start_workers(fork_server, ["step", str(tmp_path / "workers.npz")], log_dir=tmp_path)
     try:
         codes = [worker.wait(timeout=300) for worker in workers]
     finally:
@@ -70,11 +70,11 @@ def saved_epoch(run_dir):
         return 0
 
 
-def test_killed_worker_job_resumes_from_the_chief_backup(tmp_path):
+def test_killed_worker_job_resumes_from_the_chief_backup(tmp_path, fork_server):
     # A CycleGAN run: the family with the most state (four networks, two optimizers
     # on a schedule, the image pools that each replica fills for itself).
     run_dir = tmp_path / "run"
-    workers = start_workers(["train", str(run_dir), "1000"], log_dir=tmp_path)
+    workers = start_workers(fork_server, ["train", str(run_dir), "1000"], log_dir=tmp_path)
     try:
         deadline = time.time() + 240
         while saved_epoch(run_dir) < 1 and time.time() < deadline and all(w.poll() is None for w in workers):
@@ -85,7 +85,7 @@ def test_killed_worker_job_resumes_from_the_chief_backup(tmp_path):
         stop(workers)
     target = saved_epoch(run_dir) + 1
     (tmp_path / "worker0.log").write_text("")
-    workers = start_workers(["train", str(run_dir), str(target)], log_dir=tmp_path)
+    workers = start_workers(fork_server, ["train", str(run_dir), str(target)], log_dir=tmp_path)
     try:
         codes = [worker.wait(timeout=300) for worker in workers]
     finally:

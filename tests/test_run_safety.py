@@ -1,8 +1,8 @@
 """A run directory survives kills, copies, a second process and a full disk.
 
-The subprocess tests run experiments/dcgan_mnist.py at toy size (each start
-costs ~5 s of TensorFlow import); the in-process ones cover the same code
-paths by simulating the failures. A resume that follows a kill, a copy or a
+The subprocess tests run experiments/dcgan_mnist.py at toy size, each a process
+of its own forked from one that has imported TensorFlow (tests/forkserver.py);
+the in-process ones cover the same code paths by simulating the failures. A resume that follows a kill, a copy or a
 full disk needs no process of its own: it runs in the test's (``resume``).
 """
 
@@ -51,10 +51,10 @@ def resume(run_dir, data_dir, epochs, capsys) -> str:
     return capsys.readouterr().out
 
 
-def start(run_dir, data_dir, epochs, log=None):
+def start(fork_server, run_dir, data_dir, epochs, log=None):
+    """The run's command as a process of its own (tests/forkserver.py: a TensorFlow import less)."""
     output = subprocess.DEVNULL if log is None else open(log, "w")
-    return subprocess.Popen(command(run_dir, data_dir, epochs), env=ENV, stdout=output, stderr=subprocess.STDOUT,
-                            text=True)
+    return fork_server.popen(command(run_dir, data_dir, epochs), env=ENV, stdout=output, stderr=subprocess.STDOUT)
 
 
 def logged_epochs(run_dir) -> list[int]:
@@ -257,14 +257,14 @@ def test_failed_export_leaves_previous_version_and_no_numbered_half(tmp_path, mo
 
 # ------------------------------------------------------ whole runs, as processes
 @pytest.fixture(scope="module")
-def raced_run(tmp_path_factory):
+def raced_run(tmp_path_factory, fork_server):
     """Two processes started together on one --out (1 epoch): ``(run_dir, results)``."""
     data_dir = shared_data_dir()
     if data_dir is None:
         pytest.skip("MNIST IDX files not found: set TFGAN_ZOO_DATA to the shared data folder")
     run_dir = tmp_path_factory.mktemp("raced") / "run"
     logs = [run_dir.parent / f"process{index}.log" for index in range(2)]
-    processes = [start(run_dir, data_dir, 1, log) for log in logs]
+    processes = [start(fork_server, run_dir, data_dir, 1, log) for log in logs]
     results = []
     for process, log in zip(processes, logs):
         process.wait(timeout=300)
@@ -341,7 +341,7 @@ def _started(run_dir, since):
     return started
 
 
-def test_kill_9_at_random_moments_then_resume(tmp_path, data_dir, capsys):
+def test_kill_9_at_random_moments_then_resume(tmp_path, data_dir, capsys, fork_server):
     """SIGKILL at >= 10 moments (startup, training, inside checkpoint saves, inside
     exports), resuming after each; then the run is whole and logged once."""
     epochs, run_dir = 6, tmp_path / "run"
@@ -352,10 +352,10 @@ def test_kill_9_at_random_moments_then_resume(tmp_path, data_dir, capsys):
         if moment == "save" and saved_epoch(run_dir) >= epochs:
             moment = "export"
         began = time.time()
-        process = start(run_dir, data_dir, epochs)
+        process = start(fork_server, run_dir, data_dir, epochs)
         try:
-            if moment == "startup":
-                time.sleep(rng.uniform(0.5, 4.0))
+            if moment == "startup":  # loading the data, building the model (the imports are the fork server's)
+                time.sleep(rng.uniform(0.1, 1.0))
                 reached = process.poll() is None
             elif moment == "random":
                 reached = _wait(process, _started(run_dir, began - 1))
@@ -384,7 +384,8 @@ def test_kill_9_at_random_moments_then_resume(tmp_path, data_dir, capsys):
 
 
 # ------------------------------------------------------------- a real full disk
-def test_full_tmpfs_stops_cleanly_and_resumes_after_space_is_freed(raced_run, tmp_path, data_dir, capsys):
+def test_full_tmpfs_stops_cleanly_and_resumes_after_space_is_freed(raced_run, tmp_path, data_dir, capsys,
+                                                                   fork_server):
     mount = tmp_path / "small"
     mount.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
@@ -400,7 +401,7 @@ def test_full_tmpfs_stops_cleanly_and_resumes_after_space_is_freed(raced_run, tm
         stats = os.statvfs(mount)
         # Room for the logs and samples of an epoch, not for a second checkpoint beside the first.
         (mount / "filler").write_bytes(b"\0" * (stats.f_bavail * stats.f_frsize - 40 * 1024))
-        full = subprocess.run(command(run_dir, data_dir, 3), env=ENV, capture_output=True, text=True, timeout=300)
+        full = fork_server.run(command(run_dir, data_dir, 3), env=ENV, timeout=300)
         assert full.returncode == 1, full.stdout[-2000:] + full.stderr[-2000:]
         assert "Could not write " in full.stderr and "No space left on device" in full.stderr
         assert f"last good checkpoint: {run_dir / 'checkpoints' / 'latest.weights.h5'} (after epoch 1)" in full.stderr

@@ -1,0 +1,249 @@
+"""A fork server for the tests that need processes of their own (kill -9, two runs
+racing for one directory, worker processes): ``python SCRIPT ARGS`` started as a
+fork of one process that has imported TensorFlow, Keras and tfgan_zoo, instead
+of a fresh interpreter that imports them again.
+
+A fresh start costs about 5.5 CPU-seconds of imports on the CI's cores; the
+suite starts some twenty such processes. The forked process is a real process
+of its own (its own pid, signals, exit status, files 0-2, environment, working
+directory and ``sys.argv``): the script runs as ``__main__``, as ``python
+SCRIPT`` runs it, and a kill -9 stops it as it stops any process. The server
+never runs a TensorFlow op, so the runtime (its devices, thread pools and
+compile caches) starts in each fork, as in a fresh interpreter.
+
+    python tests/forkserver.py SOCKET      # the server: prints "ready", serves until killed
+
+``ForkServer(SOCKET).popen([sys.executable, SCRIPT, *args], env=..., stdout=...)``
+returns a :class:`Process` with the part of ``subprocess.Popen`` the tests use.
+Each request forks a minder, which forks the script's process, passes its pid
+back, waits for it and passes back its exit status (negative: the signal that
+ended it, as ``Popen.returncode`` gives it).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import runpy
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+START_S = 120  # the server's imports, on 2 busy cores
+
+
+# ------------------------------------------------------------------ the client
+class Process:
+    """A process the fork server started: ``pid``, ``returncode``, ``poll``, ``wait``,
+    ``send_signal``, ``kill``, as on ``subprocess.Popen``."""
+
+    def __init__(self, connection: socket.socket, args: list):
+        self.args, self.returncode = args, None
+        self._connection, self._received = connection, b""
+        self.pid = int(self._line(None))
+
+    def _line(self, timeout: float | None) -> str | None:
+        """The minder's next line; None when none came within ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._received:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._connection], [], [], left)[0]:
+                return None
+            chunk = self._connection.recv(4096)
+            if not chunk:
+                raise RuntimeError(f"the fork server's minder of {self.args} ended without an exit status")
+            self._received += chunk
+        line, self._received = self._received.split(b"\n", 1)
+        return line.decode()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            line = self._line(0)
+            if line is not None:
+                self.returncode = int(line)
+                self._connection.close()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            line = self._line(timeout)
+            if line is None:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            self.returncode = int(line)
+            self._connection.close()
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:  # an ended process's pid may belong to another by now
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _open(target) -> int:
+    """A file descriptor for a ``Popen``-style stdin/stdout/stderr argument (None: ours)."""
+    if target is None:
+        return -1
+    if target == subprocess.DEVNULL:
+        return os.open(os.devnull, os.O_RDWR)
+    return os.dup(target if isinstance(target, int) else target.fileno())
+
+
+class ForkServer:
+    """Client of a fork server listening on ``path``."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @classmethod
+    def start(cls, folder: Path) -> tuple[ForkServer, subprocess.Popen]:
+        """A new server, listening in ``folder``: the client and the server's process."""
+        path = Path(folder) / "forkserver.sock"
+        with open(Path(folder) / "forkserver.log", "ab") as log:  # and what its processes print unredirected
+            server = subprocess.Popen([sys.executable, __file__, str(path)], stdout=subprocess.PIPE, stderr=log,
+                                      text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        ready = select.select([server.stdout], [], [], START_S)[0] and server.stdout.readline().strip()
+        if ready != "ready":
+            server.kill()
+            raise RuntimeError(f"the fork server did not start within {START_S} s (exit {server.poll()})")
+        return cls(path), server
+
+    def popen(self, args: list, env: dict | None = None, cwd=None, stdin=None, stdout=None, stderr=None) -> Process:
+        """Starts ``args`` (``[sys.executable, SCRIPT, ...]`` or ``[sys.executable, "-m", MODULE, ...]``);
+        ``stderr=subprocess.STDOUT`` joins it to ``stdout``, as in ``Popen``."""
+        args = [str(arg) for arg in args]
+        if args[0] != sys.executable:
+            raise ValueError(f"the fork server runs Python scripts only, not {args[0]}")
+        files = [_open(stdin), _open(stdout)]
+        files.append(os.dup(files[1]) if stderr == subprocess.STDOUT and files[1] >= 0 else _open(stderr))
+        request = {"argv": args[1:], "env": dict(os.environ if env is None else env),
+                   "cwd": str(cwd or os.getcwd()), "redirect": [fd >= 0 for fd in files]}
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(str(self.path))
+            socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [fd for fd in files if fd >= 0])
+        finally:
+            for fd in files:
+                if fd >= 0:
+                    os.close(fd)
+        return Process(connection, args)
+
+    def run(self, args: list, env: dict | None = None, cwd=None, timeout: float | None = None
+            ) -> subprocess.CompletedProcess:
+        """``subprocess.run(args, capture_output=True, text=True)``, through the server."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = self.popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
+            texts = []
+            for handle in (out, err):
+                handle.seek(0)
+                texts.append(handle.read().decode(errors="replace"))
+        return subprocess.CompletedProcess(args, process.returncode, *texts)
+
+
+# ------------------------------------------------------------------ the server
+def _run_script(argv: list) -> int:
+    """``python ARGV...`` in this process, up to the exit status the interpreter would give."""
+    try:
+        if argv[0] == "-m":
+            sys.argv = [argv[1], *argv[2:]]
+            sys.path[0] = os.getcwd()
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = argv
+            sys.path[0] = str(Path(argv[0]).resolve().parent)
+            runpy.run_path(argv[0], run_name="__main__")
+        return 0
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            return exit_.code or 0
+        print(exit_.code, file=sys.stderr)
+        return 1
+    except BaseException:  # noqa: BLE001 - the interpreter prints any uncaught one and exits 1
+        traceback.print_exc()
+        return 1
+
+
+def _serve_one(connection: socket.socket, listener: socket.socket) -> None:
+    """In the minder (a fork of the server): start the script's process, report its
+    pid and then its exit status."""
+    listener.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the minder waits for its child
+    message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+    request = json.loads(message)
+    pid = os.fork()
+    if pid == 0:
+        connection.close()
+        given = iter(fds)
+        for target, redirected in enumerate(request["redirect"]):
+            if redirected:
+                os.dup2(next(given), target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        if request["env"].get("PYTHONUNBUFFERED"):
+            sys.stdout.reconfigure(write_through=True)
+            sys.stderr.reconfigure(write_through=True)
+        code = _run_script(request["argv"])
+        try:
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code & 0xFF)
+    for fd in fds:
+        os.close(fd)
+    connection.sendall(f"{pid}\n".encode())
+    _, status = os.waitpid(pid, 0)
+    connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def serve(path: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # What every script the tests start imports; importing runs no TensorFlow op.
+    import cv2  # noqa: F401
+    import h5py  # noqa: F401
+    import keras  # noqa: F401
+    import numpy  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import tfgan_zoo  # noqa: F401
+    import tfgan_zoo.callbacks  # noqa: F401
+    import tfgan_zoo.distribute  # noqa: F401
+    import tfgan_zoo.experiment  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # minders are reaped as they end
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    print("ready", flush=True)
+    os.dup2(2, 1)  # nobody reads the pipe the client started us with: the log takes what scripts print unredirected
+    while True:
+        connection, _ = listener.accept()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:
+            try:
+                _serve_one(connection, listener)
+            finally:
+                os._exit(0)
+        connection.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

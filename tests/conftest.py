@@ -7,33 +7,45 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One OpenBLAS thread (read when numpy loads): numpy's matrix products here (KID, the
+# precision/recall radii) run no faster on two threads, which spin on a core the other
+# test process needs (measured: KID of 2,891 x 500 features, 1.6 s on two threads and
+# 1.7 s on one alone; 4.0 s and 3.1 s beside two busy processes).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import cv2  # noqa: E402
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-# Must run before TensorFlow initialises its devices (i.e. before any op).
-_cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    _cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-)
-# On CPU, LLVM's optimization of XLA's generated code is a fifth of a compiled step's
-# compile time and buys nothing at these sizes. XLA reads its flags at its first
-# compile, so this still applies; the processes the tests start inherit it (as
-# pytest-xdist's workers do from the process that starts them). A GPU machine
-# (bench/device_check.py) compiles as users do.
-_xla_flags = os.environ.get("XLA_FLAGS", "")
-if not tf.config.list_physical_devices("GPU") and "--xla_backend_optimization_level" not in _xla_flags:
-    os.environ["XLA_FLAGS"] = f"{_xla_flags} --xla_backend_optimization_level=0".strip()
 
-# Grappler's graph rewrites take a tenth of a tiny model's first compiled step on CPU and
-# buy nothing at these sizes (measured: a one-epoch CycleGAN fit, 7.4 s with them, 6.2 s
-# without). The rewrites keep a graph's meaning, so the tests check the same steps; a GPU
-# machine (bench/device_check.py) keeps them, as users run.
-if not tf.config.list_physical_devices("GPU"):
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+def pytest_configure(config):
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        return  # pytest-xdist's first process runs no test: a TensorFlow import would hold up the workers' start
+    configure_tensorflow()
+
+
+def configure_tensorflow():
+    """Two logical CPUs; on CPU, XLA's backend optimisation and Grappler off. Runs before
+    any test module is imported, so before TensorFlow initialises its devices (before any op)."""
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+    # On CPU, LLVM's optimization of XLA's generated code is a fifth of a compiled step's
+    # compile time and buys nothing at these sizes. XLA reads its flags at its first
+    # compile, so this still applies; the processes the tests start inherit it. A GPU
+    # machine (bench/device_check.py) compiles as users do.
+    xla_flags = os.environ.get("XLA_FLAGS", "")
+    if not tf.config.list_physical_devices("GPU") and "--xla_backend_optimization_level" not in xla_flags:
+        os.environ["XLA_FLAGS"] = f"{xla_flags} --xla_backend_optimization_level=0".strip()
+    # Grappler's graph rewrites take a tenth of a tiny model's first compiled step on CPU and
+    # buy nothing at these sizes (measured: a one-epoch CycleGAN fit, 7.4 s with them, 6.2 s
+    # without). The rewrites keep a graph's meaning, so the tests check the same steps; a GPU
+    # machine (bench/device_check.py) keeps them, as users run.
+    if not tf.config.list_physical_devices("GPU"):
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -110,19 +122,20 @@ def script_parser(script: str):
     return _script_parsers[script]
 
 
-# CPU-seconds each file's tests take, those of the processes they start included
-# (pytest -n 0 --durations=0 per file, 2026-12-07), the files over about 10 s.
-# pytest-xdist hands out whole files in collection order (pytest.ini: --dist loadfile
-# --no-loadscope-reorder): starting the longest ones first keeps one worker from
-# running a long file alone at the end. Its own reordering, by number of tests, put
-# the multi-worker and experiment files last and left a tail of about a minute and a half.
+# Seconds each file's tests take in the full suite (two workers; pytest --junitxml,
+# 2026-12-07 evening), the files over about 10 s. pytest-xdist hands out whole files in
+# collection order (pytest.ini: --dist loadfile --no-loadscope-reorder): starting the
+# longest ones first keeps one worker from running a long file alone at the end. Its own
+# reordering, by number of tests, put long files last and left a tail of about a minute
+# and a half; a long file missing here (test_presets.py, 59 s) left one of 25 s.
 LONGEST_FILES = {
-    "test_family_contract.py": 146, "test_multiworker.py": 110, "test_device_check.py": 105,
-    "test_run_safety.py": 95, "test_experiment.py": 58, "test_metrics.py": 50, "test_demo.py": 40,
-    "test_pix2pix.py": 38, "test_tflite.py": 37, "test_run_identity.py": 34, "test_serving.py": 29,
-    "test_export.py": 24, "test_keras_user.py": 22, "test_diagnostics.py": 21, "test_cyclegan.py": 21,
-    "test_small_data.py": 20, "test_caches.py": 20, "test_training.py": 18, "test_folder_experiments.py": 17,
-    "test_keras_contract.py": 14, "test_acgan.py": 11, "test_pix2pix_reference.py": 10,
+    "test_family_contract.py": 138, "test_device_check.py": 116, "test_multiworker.py": 68, "test_presets.py": 59,
+    "test_experiment.py": 58, "test_tflite.py": 56, "test_run_safety.py": 46, "test_demo.py": 35,
+    "test_pix2pix.py": 34, "test_keras_user.py": 34, "test_run_identity.py": 32, "test_diagnostics.py": 32,
+    "test_serving.py": 28, "test_metrics.py": 21, "test_small_data.py": 20, "test_cyclegan.py": 20,
+    "test_caches.py": 20, "test_export.py": 16, "test_training.py": 15, "test_folder_experiments.py": 15,
+    "test_keras_contract.py": 14, "test_pix2pix_reference.py": 13, "test_pix2pix_ablations.py": 10,
+    "test_experiment_exits.py": 10,
 }
 
 
@@ -147,6 +160,8 @@ def data_dir():
 
 @pytest.fixture(autouse=True)
 def float32_policy():
+    import keras
+
     keras.mixed_precision.set_dtype_policy("float32")
     yield
     keras.mixed_precision.set_dtype_policy("float32")
@@ -162,6 +177,8 @@ def mirrored():
     all-reduce with a stale one of the first ("Shape mismatch in the
     collective instance").
     """
+    import tensorflow as tf
+
     devices = tf.config.list_logical_devices("GPU")
     if len(devices) < 2:
         devices = tf.config.list_logical_devices("CPU")
@@ -171,11 +188,15 @@ def mirrored():
 
 
 def adam():
+    import keras
+
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
 
 def write_image(path, image):
     """Writes an RGB, RGBA or grey uint8 array as an image file (through OpenCV, which wants BGR(A))."""
+    import cv2
+
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
@@ -209,11 +230,12 @@ def family_exports(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fork_server(tmp_path_factory):
-    """A :class:`forkserver.ForkServer` for this test process: the tests that need
-    processes of their own start them through it, without a TensorFlow import each."""
+    """The :class:`forkserver.ForkServer` of this test run: the tests that need processes of
+    their own start them through it, without a TensorFlow import each. pytest-xdist's
+    workers share one, started by the first that needs it; it ends with the run."""
     from forkserver import ForkServer
 
-    client, server = ForkServer.start(tmp_path_factory.mktemp("forkserver"))
-    yield client
-    server.kill()
-    server.wait()
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run:  # a worker: its parent is the run's first process
+        return ForkServer.shared(tmp_path_factory.getbasetemp().parent / f"forkserver-{run[:12]}", os.getppid())
+    return ForkServer.shared(tmp_path_factory.getbasetemp() / "forkserver", os.getpid())

@@ -11,18 +11,23 @@ SCRIPT`` runs it, and a kill -9 stops it as it stops any process. The server
 never runs a TensorFlow op, so the runtime (its devices, thread pools and
 compile caches) starts in each fork, as in a fresh interpreter.
 
-    python tests/forkserver.py SOCKET      # the server: prints "ready", serves until killed
+    python tests/forkserver.py SOCKET OWNER_PID   # the server: prints "ready", serves until OWNER_PID ends
 
-``ForkServer(SOCKET).popen([sys.executable, SCRIPT, *args], env=..., stdout=...)``
-returns a :class:`Process` with the part of ``subprocess.Popen`` the tests use.
-Each request forks a minder, which forks the script's process, passes its pid
-back, waits for it and passes back its exit status (negative: the signal that
-ended it, as ``Popen.returncode`` gives it).
+``ForkServer.shared(FOLDER, OWNER_PID)`` connects to the server in FOLDER, starting it
+there first if none runs (the test processes of one run share one);
+``.popen([sys.executable, SCRIPT, *args], env=..., stdout=...)`` returns a
+:class:`Process` with the part of ``subprocess.Popen`` the tests use. Each
+request forks a minder, which forks the script's process, passes its pid back,
+waits for it and passes back its exit status (negative: the signal that ended
+it, as ``Popen.returncode`` gives it). A minder whose client goes away kills its
+process: a test that dies leaves nothing running.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import json
 import os
 import runpy
@@ -84,6 +89,9 @@ class Process:
         if self.poll() is None:  # an ended process's pid may belong to another by now
             os.kill(self.pid, signum)
 
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
@@ -104,17 +112,35 @@ class ForkServer:
         self.path = Path(path)
 
     @classmethod
-    def start(cls, folder: Path) -> tuple[ForkServer, subprocess.Popen]:
-        """A new server, listening in ``folder``: the client and the server's process."""
-        path = Path(folder) / "forkserver.sock"
-        with open(Path(folder) / "forkserver.log", "ab") as log:  # and what its processes print unredirected
-            server = subprocess.Popen([sys.executable, __file__, str(path)], stdout=subprocess.PIPE, stderr=log,
-                                      text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        ready = select.select([server.stdout], [], [], START_S)[0] and server.stdout.readline().strip()
-        if ready != "ready":
-            server.kill()
-            raise RuntimeError(f"the fork server did not start within {START_S} s (exit {server.poll()})")
-        return cls(path), server
+    def shared(cls, folder: Path, owner: int) -> ForkServer:
+        """The client of the server in ``folder``, which is started first if none answers
+        there; it ends when the process ``owner`` ends (the test run's first process)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        client = cls(folder / "forkserver.sock")
+        with open(folder / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one test process starts it; the others wait, then connect
+            if not client.answers():
+                client.path.unlink(missing_ok=True)
+                with open(folder / "forkserver.log", "ab") as log:  # and what its processes print unredirected
+                    server = subprocess.Popen([sys.executable, __file__, str(client.path), str(owner)],
+                                              stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
+                                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                ready = select.select([server.stdout], [], [], START_S)[0] and server.stdout.readline().strip()
+                if ready != "ready":
+                    server.kill()
+                    raise RuntimeError(f"the fork server did not start within {START_S} s (exit {server.poll()}); "
+                                       f"see {folder / 'forkserver.log'}")
+        return client
+
+    def answers(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as probe:
+            try:
+                probe.connect(str(self.path))
+            except OSError:
+                return False
+            probe.sendall(b"{}\n")  # an empty request: the server forks no minder for it
+            return True
 
     def popen(self, args: list, env: dict | None = None, cwd=None, stdin=None, stdout=None, stderr=None) -> Process:
         """Starts ``args`` (``[sys.executable, SCRIPT, ...]`` or ``[sys.executable, "-m", MODULE, ...]``);
@@ -126,7 +152,7 @@ class ForkServer:
         files.append(os.dup(files[1]) if stderr == subprocess.STDOUT and files[1] >= 0 else _open(stderr))
         request = {"argv": args[1:], "env": dict(os.environ if env is None else env),
                    "cwd": str(cwd or os.getcwd()), "redirect": [fd >= 0 for fd in files]}
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             connection.connect(str(self.path))
             socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [fd for fd in files if fd >= 0])
@@ -177,43 +203,64 @@ def _run_script(argv: list) -> int:
         return 1
 
 
-def _serve_one(connection: socket.socket, listener: socket.socket) -> None:
+def _child_ended(signum, frame):
+    pass  # its only job: wake the minder's select through the wakeup file descriptor
+
+
+def _mind(connection: socket.socket, request: dict, fds: list) -> None:
     """In the minder (a fork of the server): start the script's process, report its
-    pid and then its exit status."""
-    listener.close()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the minder waits for its child
-    message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
-    request = json.loads(message)
+    pid and then its exit status; kill it if the client goes away first."""
+    woken, wake = os.pipe()
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
+    signal.signal(signal.SIGCHLD, _child_ended)
     pid = os.fork()
     if pid == 0:
-        connection.close()
-        given = iter(fds)
-        for target, redirected in enumerate(request["redirect"]):
-            if redirected:
-                os.dup2(next(given), target)
-        for fd in fds:
-            os.close(fd)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if request["env"].get("PYTHONUNBUFFERED"):
-            sys.stdout.reconfigure(write_through=True)
-            sys.stderr.reconfigure(write_through=True)
-        code = _run_script(request["argv"])
-        try:
-            atexit._run_exitfuncs()
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code & 0xFF)
+        _become_script(request, fds, connection)
     for fd in fds:
         os.close(fd)
     connection.sendall(f"{pid}\n".encode())
-    _, status = os.waitpid(pid, 0)
-    connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    while True:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            return
+        readable = select.select([connection, woken], [], [])[0]
+        if woken in readable:
+            os.read(woken, 512)
+        if connection in readable and not connection.recv(1):  # the client is gone: nobody will wait for it
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
 
 
-def serve(path: str) -> None:
+def _become_script(request: dict, fds: list, connection: socket.socket) -> None:
+    """In the script's process: its files 0-2, directory, environment and arguments, then the script."""
+    connection.close()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    given = iter(fds)
+    for target, redirected in enumerate(request["redirect"]):
+        if redirected:
+            os.dup2(next(given), target)
+    for fd in fds:
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    if request["env"].get("PYTHONUNBUFFERED"):
+        sys.stdout.reconfigure(write_through=True)
+        sys.stderr.reconfigure(write_through=True)
+    code = _run_script(request["argv"])
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code & 0xFF)
+
+
+def serve(path: str, owner: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # What every script the tests start imports; importing runs no TensorFlow op.
     import cv2  # noqa: F401
@@ -228,22 +275,38 @@ def serve(path: str) -> None:
     import tfgan_zoo.experiment  # noqa: F401
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # minders are reaped as they end
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(16)
+    listener.settimeout(1.0)
     print("ready", flush=True)
-    os.dup2(2, 1)  # nobody reads the pipe the client started us with: the log takes what scripts print unredirected
+    os.dup2(2, 1)  # nobody reads the pipe we were started with: the log takes what scripts print unredirected
     while True:
-        connection, _ = listener.accept()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        if os.fork() == 0:
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
             try:
-                _serve_one(connection, listener)
-            finally:
-                os._exit(0)
-        connection.close()
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                return  # the test run is over
+            continue
+        connection.setblocking(True)
+        with contextlib.closing(connection):
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+            request = json.loads(message or b"{}")
+            if not request:  # a probe (ForkServer.answers)
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if os.fork() == 0:
+                listener.close()
+                try:
+                    _mind(connection, request, fds)
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))

@@ -51,7 +51,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(export_dir: Path | str, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
+def start_server(fork_server, export_dir: Path | str, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
+    """``python -m tfgan_zoo.demo EXPORT`` on a free port, as a process of its own
+    (tests/forkserver.py: its imports but gradio's are done)."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "server.log"
@@ -66,7 +68,7 @@ def start_server(export_dir: Path | str, workdir: Path) -> tuple[subprocess.Pope
         "no_proxy": "127.0.0.1,localhost",
     }
     with open(log, "wb") as out:
-        process = subprocess.Popen(
+        process = fork_server.popen(
             [sys.executable, "-m", "tfgan_zoo.demo", str(export_dir), "--port", str(port)],
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
@@ -127,16 +129,16 @@ def cyclegan_export(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def servers(tmp_path_factory, fork_server):
     """``{name: (url, export_dir)}``, one server per export. Each starts as soon
-    as its export is written: a start is mostly importing TensorFlow on one
-    core, which overlaps the next export and the other start."""
+    as its export is written: its start (mostly importing gradio, on one core)
+    overlaps the next export and the other start."""
     root = tmp_path_factory.mktemp("demo")
     with contextlib.ExitStack() as stack:
         started = {}
         for name, export in {"generator": preset_export, "translator": translator_export}.items():
             served, export_dir = export(root)
-            process, url, log = start_server(served, root / f"server_{name}")
+            process, url, log = start_server(fork_server, served, root / f"server_{name}")
             stack.callback(stop, process)
             started[name] = (process, url, log, export_dir)
         for process, url, log, _ in started.values():

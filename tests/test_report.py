@@ -165,11 +165,10 @@ def test_a_link_at_the_page_is_replaced_not_written_through(run_dir, tmp_path):
     assert not (run_dir / "report.html").is_symlink() and "Run report" in (run_dir / "report.html").read_text()
 
 
-def test_the_command_prints_one_line_without_a_traceback(tmp_path):
+def test_the_command_prints_one_line_without_a_traceback(tmp_path, fork_server):
     """What the process itself prints (the tests above call main in this process)."""
     missing = tmp_path / "missing"
-    done = subprocess.run([sys.executable, "-m", "tfgan_zoo.report", str(missing)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    done = fork_server.run([sys.executable, "-m", "tfgan_zoo.report", str(missing)], cwd=REPO, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: {missing} is not a directory")
 

@@ -10,6 +10,7 @@ Its refusal of files linked from outside the export: test_safe_reading.py.
 """
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -29,13 +30,16 @@ from families import FAMILIES
 
 import tfgan_zoo
 
-pytest.importorskip("gradio", reason="the demo extra is not installed: pip install -e '.[demo]'")
+# Looked up, not imported: gradio's import takes seconds in every test process that
+# collects this file, and only the page's tests need it (the demo imports it then).
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("gradio") is None,
+                                reason="the demo extra is not installed: pip install -e '.[demo]'")
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="the demo extra is not installed: pip install -e '.[demo]'"
 )
 from PIL import Image  # noqa: E402  (comes with gradio)
 
-from tfgan_zoo import commands, demo  # noqa: E402  (needs gradio)
+from tfgan_zoo import commands, demo  # noqa: E402  (needs Pillow)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 SERVER_START_S = 120  # TensorFlow and gradio imports alone take ~10 s on 2 slow cores
@@ -272,7 +276,7 @@ def test_every_family_through_its_pages_handlers_without_a_browser(family_export
     """The functions a family's page calls, without a server (the browser tests
     above cover one page of each kind)."""
     export_dir = family_exports[name][1]
-    assert isinstance(demo.build_demo(export_dir), demo.gr.Blocks)
+    assert isinstance(demo.build_demo(export_dir), importlib.import_module("gradio").Blocks)
     model, metadata = tf.saved_model.load(str(export_dir)), tfgan_zoo.export.read_metadata(export_dir)
     if "image_size" in metadata:  # a translator: every direction
         grey = Image.new("L", (30, 20), 100)

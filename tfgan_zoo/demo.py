@@ -35,16 +35,16 @@ import os
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 
 try:
-    import gradio as gr
     from PIL import Image
 except ImportError as error:
     raise ImportError(
-        f"The demo page needs gradio, which the core package does not install ({error}). "
+        f"The demo page needs gradio and Pillow, which the core package does not install ({error}). "
         "Install the demo extra: pip install -e '.[demo]'"
     ) from error
 
@@ -53,6 +53,23 @@ from tfgan_zoo.arguments import port_number
 from tfgan_zoo.commands import CommandError, command_main
 from tfgan_zoo.export import METADATA_FILE, latest_export
 from tfgan_zoo.visualize import make_grid, slerp
+
+if TYPE_CHECKING:
+    import gradio
+
+
+def _gradio():
+    """gradio, imported when a page is built: its import takes seconds, which the
+    command's checks (the export, --host, --port) come before."""
+    try:
+        import gradio
+    except ImportError as error:
+        raise ImportError(
+            f"The demo page needs gradio, which the core package does not install ({error}). "
+            "Install the demo extra: pip install -e '.[demo]'"
+        ) from error
+    return gradio
+
 
 # Images are enlarged (nearest neighbour, so pixels stay sharp) to at least
 # this many pixels a side: a 28 px digit is a speck on a modern screen.
@@ -83,9 +100,10 @@ def grid(images: np.ndarray, columns: int = GRID_COLUMNS) -> np.ndarray:
     return enlarge(make_grid(images, rows=rows), images.shape[1], TILE_PX)
 
 
-def result_image(caption: str, elem_id: str) -> gr.Image:
+def result_image(caption: str, elem_id: str) -> gradio.Image:
     """An output image under a caption of its own: gradio's floating label
     would cover the top of an image that fills the page's width."""
+    gr = _gradio()
     gr.Markdown(f"**{caption}**")
     return gr.Image(
         label=caption,
@@ -125,7 +143,8 @@ def draw(
 
 
 def generator_page(model, metadata: dict) -> None:
-    """Controls and outputs of a noise -> image export, inside the open ``gr.Blocks``."""
+    """Controls and outputs of a noise -> image export, inside the open ``gradio.Blocks``."""
+    gr = _gradio()
     num_classes = int(metadata["num_classes"])
     class_names = metadata.get("class_names") or [str(class_id) for class_id in range(num_classes)]
 
@@ -185,7 +204,8 @@ def translate(model, metadata: dict, image: Image.Image, direction: str) -> tupl
 
 
 def translator_page(model, metadata: dict) -> None:
-    """Upload, direction and outputs of an image -> image export, inside the open ``gr.Blocks``."""
+    """Upload, direction and outputs of an image -> image export, inside the open ``gradio.Blocks``."""
+    gr = _gradio()
     size = int(metadata["image_size"])
     directions = list(metadata["signatures"])
     for name, channels in metadata["channels"].items():
@@ -254,8 +274,9 @@ def checked_export(export_dir: str | os.PathLike) -> tuple[Path, dict]:
         raise ValueError(f"{metadata_path} is not valid JSON ({error}): export the model again.") from None
 
 
-def build_demo(export_dir: str | os.PathLike) -> gr.Blocks:
+def build_demo(export_dir: str | os.PathLike) -> gradio.Blocks:
     """The page for the newest version under ``export_dir`` (or that SavedModel folder itself)."""
+    gr = _gradio()
     version, metadata = checked_export(export_dir)
     model = tf.saved_model.load(str(version))
     family = metadata.get("family", "model")

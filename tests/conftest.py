@@ -1,5 +1,6 @@
 """Test set-up: quiet TF, two logical CPU devices for MirroredStrategy tests."""
 
+import gc
 import importlib.util
 import os
 import runpy
@@ -137,6 +138,18 @@ LONGEST_FILES = {
     "test_keras_contract.py": 14, "test_pix2pix_reference.py": 13, "test_pix2pix_ablations.py": 10,
     "test_experiment_exits.py": 10,
 }
+
+
+def pytest_collection_finish(session):
+    # Collection leaves the modules of TensorFlow, Keras and the tests: millions of objects
+    # that live to the end and that each full garbage collection would scan again. Frozen,
+    # they are skipped; and a tracing test allocates objects by the hundred thousand, so
+    # collections start later than Python's default 700 allocations. Measured on the contract
+    # and TFLite files (one process): 27.5 s of garbage collection (202 s wall) as Python
+    # sets it, 22.0 s (193 s) frozen, 17.2 s (168 s) frozen with these thresholds.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def pytest_collection_modifyitems(items):

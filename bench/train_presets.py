@@ -1,9 +1,10 @@
 """Trains the shipped presets with the package's own experiment commands.
 
-    python bench/train_presets.py [NAME ...] [--work bench/work/presets] [--ship | --ship-only]
+    python bench/train_presets.py [NAME ...] [--work DIR] [--ship | --ship-only]
 
 Runs each preset's command (below) one after the other, each into
-``WORK/NAME``, and appends to ``WORK/timings.json`` the command, the machine
+``WORK/NAME`` (``--work``; default: ``presets`` in the ``work`` folder beside
+this script), and appends to ``WORK/timings.json`` the command, the machine
 and the wall time. ``--ship`` then makes each finished run a shipped preset
 (``python -m tfgan_zoo.presets make RUN NAME --register`` with that command,
 wall time, machine and the known limits below); ``--ship-only`` does only

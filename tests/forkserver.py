@@ -47,7 +47,7 @@ START_S = 120  # the server's imports, on 2 busy cores
 # ------------------------------------------------------------------ the client
 class Process:
     """A process the fork server started: ``pid``, ``returncode``, ``poll``, ``wait``,
-    ``send_signal``, ``kill``, as on ``subprocess.Popen``."""
+    ``send_signal``, ``terminate``, ``kill``, as on ``subprocess.Popen``."""
 
     def __init__(self, connection: socket.socket, args: list):
         self.args, self.returncode = args, None
@@ -69,12 +69,10 @@ class Process:
         return line.decode()
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            line = self._line(0)
-            if line is not None:
-                self.returncode = int(line)
-                self._connection.close()
-        return self.returncode
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:

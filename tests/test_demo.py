@@ -42,7 +42,7 @@ from PIL import Image  # noqa: E402  (comes with gradio)
 from tfgan_zoo import commands, demo  # noqa: E402  (needs Pillow)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-SERVER_START_S = 120  # TensorFlow and gradio imports alone take ~10 s on 2 slow cores
+SERVER_START_S = 120  # gradio's import and the export's load take seconds on 2 busy cores
 ACTION_TIMEOUT_MS = 30_000
 PRESET = "cgan_mnist"
 CLASS_NAMES = [str(digit) for digit in range(10)]  # the preset's classes

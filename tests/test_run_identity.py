@@ -291,9 +291,9 @@ def test_a_run_recorded_under_older_option_spellings_resumes_unchanged(data_dir,
     run_dir = tmp_path / "run"
     shutil.copytree(RECORDED_RUN, run_dir)
     recorded = run_dir / "config.json"
-    # The data was at /work/shared/data there; here it is wherever the tests find it.
+    # The record holds a placeholder for the data folder; here it is wherever the tests find it.
     recorded.write_text(recorded.read_text().replace(
-        '"/work/shared/data/horse2zebra"', json.dumps(str((data_dir / "horse2zebra").resolve()))))
+        '"/recorded/shared/data/horse2zebra"', json.dumps(str((data_dir / "horse2zebra").resolve()))))
     script = REPO / "experiments" / "cyclegan_horse2zebra.py"
     # Weights are not committed outside the presets: epoch 1's checkpoint is made here by today's code, in a run
     # of its own (today's spellings; the networks' weight names did not change), then put beside the record.

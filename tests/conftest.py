@@ -130,13 +130,12 @@ def script_parser(script: str):
 # reordering, by number of tests, put long files last and left a tail of about a minute
 # and a half; a long file missing here (test_presets.py, 59 s) left one of 25 s.
 LONGEST_FILES = {
-    "test_family_contract.py": 138, "test_device_check.py": 116, "test_multiworker.py": 68, "test_presets.py": 59,
-    "test_experiment.py": 58, "test_tflite.py": 56, "test_run_safety.py": 46, "test_demo.py": 35,
-    "test_pix2pix.py": 34, "test_keras_user.py": 34, "test_run_identity.py": 32, "test_diagnostics.py": 32,
-    "test_serving.py": 28, "test_metrics.py": 21, "test_small_data.py": 20, "test_cyclegan.py": 20,
-    "test_caches.py": 20, "test_export.py": 16, "test_training.py": 15, "test_folder_experiments.py": 15,
-    "test_keras_contract.py": 14, "test_pix2pix_reference.py": 13, "test_pix2pix_ablations.py": 10,
-    "test_experiment_exits.py": 10,
+    "test_family_contract.py": 134, "test_device_check.py": 78, "test_multiworker.py": 78, "test_run_safety.py": 49,
+    "test_experiment.py": 47, "test_run_identity.py": 37, "test_pix2pix.py": 36, "test_presets.py": 34,
+    "test_diagnostics.py": 33, "test_keras_user.py": 32, "test_tflite.py": 25, "test_small_data.py": 24,
+    "test_serving.py": 23, "test_cyclegan.py": 22, "test_metrics.py": 18, "test_caches.py": 17, "test_demo.py": 17,
+    "test_training.py": 14, "test_folder_experiments.py": 13, "test_keras_contract.py": 13,
+    "test_pix2pix_reference.py": 12, "test_layout.py": 11, "test_pix2pix_ablations.py": 10,
 }
 
 
@@ -239,6 +238,21 @@ def family_exports(tmp_path_factory):
     root = tmp_path_factory.mktemp("exports")
     return {name: (model, export.save(model, root / name))
             for name, model in ((name, family.build()) for name, family in FAMILIES.items())}
+
+
+@pytest.fixture(scope="module")
+def tflite_conversions_without_full_collections():
+    """``TFLiteConverter.convert`` ends with ``gc.collect()`` for the memory of the SavedModel it
+    loaded: a full collection of a test process that holds many models, 0.5 to 2 s each. The
+    interpreter's own collections free that memory a little later. (test_tflite.py's
+    conversions took 54 s of a suite run with them, 25 s of the next without.)"""
+    import types
+
+    from tensorflow.lite.python import lite
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lite, "gc", types.SimpleNamespace(collect=lambda *args: 0))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,12 @@ request forks a minder, which forks the script's process, passes its pid back,
 waits for it and passes back its exit status (negative: the signal that ended
 it, as ``Popen.returncode`` gives it). A minder whose client goes away kills its
 process: a test that dies leaves nothing running.
+
+With ``children_through_server=True`` the script's own Python children start
+through the server too: its ``sys.executable`` is then ``FOLDER/python``, a
+relay that asks the server for the process and stands in for it (its files,
+exit status and forwarded signals), for scripts such as bench/device_check.py
+that start a Python process per part.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import traceback
 from pathlib import Path
 
 START_S = 120  # the server's imports, on 2 busy cores
+RELAYED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
 # ------------------------------------------------------------------ the client
@@ -140,16 +147,19 @@ class ForkServer:
             probe.sendall(b"{}\n")  # an empty request: the server forks no minder for it
             return True
 
-    def popen(self, args: list, env: dict | None = None, cwd=None, stdin=None, stdout=None, stderr=None) -> Process:
-        """Starts ``args`` (``[sys.executable, SCRIPT, ...]`` or ``[sys.executable, "-m", MODULE, ...]``);
-        ``stderr=subprocess.STDOUT`` joins it to ``stdout``, as in ``Popen``."""
+    def popen(self, args: list, env: dict | None = None, cwd=None, stdin=None, stdout=None, stderr=None,
+              children_through_server: bool = False) -> Process:
+        """Starts ``args`` (``[sys.executable, SCRIPT, ...]``, ``[sys.executable, "-m", MODULE, ...]``
+        or ``[sys.executable, "-c", CODE, ...]``); ``stderr=subprocess.STDOUT`` joins it to
+        ``stdout``, as in ``Popen``. ``children_through_server``: see the module's docstring."""
         args = [str(arg) for arg in args]
         if args[0] != sys.executable:
             raise ValueError(f"the fork server runs Python scripts only, not {args[0]}")
         files = [_open(stdin), _open(stdout)]
         files.append(os.dup(files[1]) if stderr == subprocess.STDOUT and files[1] >= 0 else _open(stderr))
         request = {"argv": args[1:], "env": dict(os.environ if env is None else env),
-                   "cwd": str(cwd or os.getcwd()), "redirect": [fd >= 0 for fd in files]}
+                   "cwd": str(cwd or os.getcwd()), "redirect": [fd >= 0 for fd in files],
+                   "executable": str(self.path.with_name("python")) if children_through_server else None}
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             connection.connect(str(self.path))
@@ -160,11 +170,12 @@ class ForkServer:
                     os.close(fd)
         return Process(connection, args)
 
-    def run(self, args: list, env: dict | None = None, cwd=None, timeout: float | None = None
-            ) -> subprocess.CompletedProcess:
+    def run(self, args: list, env: dict | None = None, cwd=None, timeout: float | None = None,
+            children_through_server: bool = False) -> subprocess.CompletedProcess:
         """``subprocess.run(args, capture_output=True, text=True)``, through the server."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = self.popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            process = self.popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                 children_through_server=children_through_server)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -178,11 +189,43 @@ class ForkServer:
         return subprocess.CompletedProcess(args, process.returncode, *texts)
 
 
+def relay(path: str) -> None:
+    """The relay's body (``FOLDER/python SCRIPT ARGS``): ``python SCRIPT ARGS`` started
+    by the server at ``path`` with this process's files, environment and directory;
+    forwards the signals a parent sends and ends as that process ends."""
+    process = ForkServer(Path(path)).popen([sys.executable, *sys.argv[1:]], stdin=0, stdout=1, stderr=2,
+                                           children_through_server=True)
+    def forward(signum, frame):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)
+
+    for signum in RELAYED_SIGNALS:
+        signal.signal(signum, forward)
+    code = process.wait()
+    if code < 0:  # ended by a signal: end by the same one
+        if -code in RELAYED_SIGNALS:
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
+
+
+def _write_relay(path: str) -> None:
+    relay_path = Path(path).with_name("python")
+    relay_path.write_text(f"#!{sys.executable} -S\n"  # -S: no site-packages to scan; the relay needs the stdlib only
+                          f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+                          f"import forkserver\nforkserver.relay({path!r})\n")
+    relay_path.chmod(0o755)
+
+
 # ------------------------------------------------------------------ the server
 def _run_script(argv: list) -> int:
     """``python ARGV...`` in this process, up to the exit status the interpreter would give."""
     try:
-        if argv[0] == "-m":
+        if argv[0] == "-c":
+            sys.argv = ["-c", *argv[2:]]
+            sys.path[0] = ""
+            exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+        elif argv[0] == "-m":
             sys.argv = [argv[1], *argv[2:]]
             sys.path[0] = os.getcwd()
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
@@ -246,6 +289,8 @@ def _become_script(request: dict, fds: list, connection: socket.socket) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    if request.get("executable"):
+        sys.executable = request["executable"]
     if request["env"].get("PYTHONUNBUFFERED"):
         sys.stdout.reconfigure(write_through=True)
         sys.stderr.reconfigure(write_through=True)
@@ -275,6 +320,7 @@ def serve(path: str, owner: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # minders are reaped as they end
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
+    _write_relay(path)
     listener.listen(16)
     listener.settimeout(1.0)
     print("ready", flush=True)

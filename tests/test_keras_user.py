@@ -323,6 +323,7 @@ def test_onnx_export_replaces_only_its_own_file_and_names_what_does_not_convert(
     assert sorted(file.name for file in tmp_path.iterdir()) == ["mine.onnx", "model.onnx"]
 
 
+@pytest.mark.usefixtures("tflite_conversions_without_full_collections")
 def test_litert_export_is_the_packages_builtins_only_tflite_conversion(tmp_path):
     pytest.importorskip("ai_edge_litert", reason="running .tflite models needs ai-edge-litert (the 'test' extra)")
     model = spread(FAMILIES["cgan"].build())

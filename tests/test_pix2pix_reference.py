@@ -74,7 +74,9 @@ def test_train_step_runs_with_finite_losses(ref, networks, facades):
     step = ref.make_train_step(generator, discriminator, ref.make_optimizer(), ref.make_optimizer())
     input_image, target = next(iter(ref.load_split(facades, "train", seed=0)))
     before = [w.numpy() for w in generator.trainable_weights[:1]]
-    losses = step(input_image, target, tf.constant(0, tf.int64))
+    # Its Python function, eagerly: 1.9 s against 5.9 s traced at 256 px. The compiled step trains in
+    # the study's own run, which the device check's dry run makes (tests/test_device_check.py).
+    losses = step.python_function(input_image, target, tf.constant(0, tf.int64))
     assert set(losses) == {"gen_total_loss", "gen_gan_loss", "gen_l1_loss", "disc_loss"}
     assert all(np.isfinite(float(value)) for value in losses.values())
     total = float(losses["gen_gan_loss"]) + ref.LAMBDA * float(losses["gen_l1_loss"])

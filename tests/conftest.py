@@ -24,6 +24,18 @@ def pytest_configure(config):
     configure_tensorflow()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """A pytest-xdist worker ends here, its results sent: without the interpreter's
+    teardown of a heap of models and graphs and TensorFlow's exit handlers, 7.4 s
+    after the last test of the contract and TFLite files in one process (2.7 s of
+    exit handlers, 4.1 s of teardown), which the run's end waits for."""
+    if hasattr(config, "workerinput"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def configure_tensorflow():
     """Two logical CPUs; on CPU, XLA's backend optimisation and Grappler off. Runs before
     any test module is imported, so before TensorFlow initialises its devices (before any op)."""

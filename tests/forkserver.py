@@ -195,6 +195,7 @@ def relay(path: str) -> None:
     forwards the signals a parent sends and ends as that process ends."""
     process = ForkServer(Path(path)).popen([sys.executable, *sys.argv[1:]], stdin=0, stdout=1, stderr=2,
                                            children_through_server=True)
+
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signum)

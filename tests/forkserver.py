@@ -159,7 +159,7 @@ class ForkServer:
         files.append(os.dup(files[1]) if stderr == subprocess.STDOUT and files[1] >= 0 else _open(stderr))
         request = {"argv": args[1:], "env": dict(os.environ if env is None else env),
                    "cwd": str(cwd or os.getcwd()), "redirect": [fd >= 0 for fd in files],
-                   "executable": str(self.path.with_name("python")) if children_through_server else None}
+                   "executable": str(relay_path(self.path)) if children_through_server else None}
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             connection.connect(str(self.path))
@@ -210,12 +210,17 @@ def relay(path: str) -> None:
     sys.exit(code)
 
 
+def relay_path(path) -> Path:
+    """The relay of the server listening on ``path``: ``python`` beside its socket."""
+    return Path(path).with_name("python")
+
+
 def _write_relay(path: str) -> None:
-    relay_path = Path(path).with_name("python")
-    relay_path.write_text(f"#!{sys.executable} -S\n"  # -S: no site-packages to scan; the relay needs the stdlib only
-                          f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-                          f"import forkserver\nforkserver.relay({path!r})\n")
-    relay_path.chmod(0o755)
+    relay = relay_path(path)
+    relay.write_text(f"#!{sys.executable} -S\n"  # -S: no site-packages to scan; the relay needs the stdlib only
+                     f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+                     f"import forkserver\nforkserver.relay({path!r})\n")
+    relay.chmod(0o755)
 
 
 # ------------------------------------------------------------------ the server

@@ -39,7 +39,7 @@ playwright_api = pytest.importorskip(
 )
 from PIL import Image  # noqa: E402  (comes with gradio)
 
-from tfgan_zoo import commands, demo  # noqa: E402  (needs Pillow)
+from tfgan_zoo import commands, demo  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 SERVER_START_S = 120  # gradio's import and the export's load take seconds on 2 busy cores

@@ -39,14 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
-
-try:
-    from PIL import Image
-except ImportError as error:
-    raise ImportError(
-        f"The demo page needs gradio and Pillow, which the core package does not install ({error}). "
-        "Install the demo extra: pip install -e '.[demo]'"
-    ) from error
+from PIL import Image
 
 from tfgan_zoo import safe_files
 from tfgan_zoo.arguments import port_number

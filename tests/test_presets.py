@@ -43,6 +43,10 @@ def test_a_shipped_preset_loads_matches_its_checksums_and_has_a_full_card(name):
     for fact in CARD_FACTS:
         assert fact in card, f"the card of {name} lacks {fact!r}"
     assert preset.headline in card
+    # The card names the networks the model holds (an EMA copy only where there is one).
+    assert preset.record["networks"] == making.network_names(model)
+    assert all(f"`{network}`" in card for network in preset.record["networks"])
+    assert ("ema_generator" in card) == (getattr(model, "ema_generator", None) is not None)
     assert "/work/" not in card and "/root/" not in json.dumps(preset.record), "a machine's path in the preset"
 
 
@@ -102,6 +106,30 @@ def test_a_written_preset_loads_as_the_same_model_within_float16_rounding(tiny_p
     difference = preset.record["storage"]["output_difference"]
     assert difference["max_levels"] <= 2 and preset.record["storage"]["weights_dtype"] == "float16"
     assert set(preset.checksums) >= {"config.json", "metadata.json", "model.weights.h5", "README.md"}
+    assert preset.record["networks"] == ["generator", "discriminator"]
+
+
+def test_rewriting_a_shipped_card_keeps_the_weights_and_the_checksums_right(tmp_path, monkeypatch, capsys):
+    name = "cgan_mnist"
+    shipped = presets.locate(name)
+    shutil.copytree(shipped.folder, tmp_path / name)
+    record = json.loads((tmp_path / name / "preset.json").read_text())
+    del record["networks"]  # as recorded before cards named the networks
+    (tmp_path / name / "preset.json").write_text(json.dumps(record))
+    (tmp_path / "registry.json").write_text(json.dumps({name: presets.registry()[name]}))
+    for module in (presets, making):
+        monkeypatch.setattr(module, "REGISTRY_FILE", tmp_path / "registry.json")
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path)
+    presets_command.main(["rewrite-card", name])
+    assert "README.md" in capsys.readouterr().out
+    rewritten = presets.locate(name)
+    presets.verify(rewritten)  # the registry holds the new card's checksum
+    assert rewritten.record["networks"] == ["generator", "discriminator"]
+    assert "its networks `generator` and `discriminator`" in rewritten.card()
+    assert rewritten.checksums["model.weights.h5"] == shipped.checksums["model.weights.h5"]
+    assert (tmp_path / name / "README.md").read_text() == shipped.card()  # the shipped card is today's
+    with pytest.raises(SystemExit, match="not a shipped preset"):
+        presets_command.main(["rewrite-card", "no_such_preset"])
 
 
 def test_a_preset_of_another_family_is_refused_by_name(tiny_preset):

@@ -1,4 +1,5 @@
-"""``python -m tfgan_zoo.presets list | show NAME | export NAME OUT | make RUN NAME | push PRESET hf://USER/NAME``.
+"""``python -m tfgan_zoo.presets list | show NAME | export NAME OUT | make RUN NAME | push PRESET hf://USER/NAME
+| rewrite-card NAME...``.
 
 Works offline right after ``pip install -e .``: the shipped presets are files
 of the package.
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     push_command = commands.add_parser("push", help="upload a preset or a run to the Hugging Face Hub")
     push_command.add_argument("source", help="a preset name or folder, or a run directory")
     push_command.add_argument("address", help="hf://USER/NAME")
+    rewrite = commands.add_parser("rewrite-card", help="render shipped presets' cards again from their records "
+                                  "(maintainers changing the card; the weights stay)")
+    rewrite.add_argument("names", nargs="+", metavar="NAME")
     args = parser.parse_args(argv)
     try:
         if args.action == "list":
@@ -116,6 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             _export(args.name, args.out)
         elif args.action == "make":
             _make(args)
+        elif args.action == "rewrite-card":
+            from tfgan_zoo.presets import CARD_FILE, making
+
+            for name in args.names:
+                print(f"Rewrote {making.rewrite_card(name).folder / CARD_FILE}.")
         else:
             repo_id = push(args.source, args.address)
             print(f"Pushed to {HUB_PREFIX}{repo_id}; load it with tfgan_zoo.from_preset('{HUB_PREFIX}{repo_id}').")

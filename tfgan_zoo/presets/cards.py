@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tfgan_zoo.presets import CARD_FILE
+
 # The figure a family's quality is summed up by, best first; each is shown only when measured.
 _HEADLINES = (
     ("label_accuracy", "label accuracy {:.2%} (read by the evaluation classifier)"),
@@ -39,6 +41,17 @@ def _minutes(seconds) -> str:
     return "not recorded" if seconds is None else f"{seconds / 60:.0f} min"
 
 
+def _holdings(record: dict) -> str:
+    """What the loaded model holds: its networks by name where the record lists them (records
+    written before it did say "every network it trained")."""
+    networks = record.get("networks")
+    if not networks:
+        return "every network it trained and the compile config"
+    named = [f"`{network}`" for network in networks]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"its network{'s' if len(named) > 1 else ''} {listed}, and the compile config"
+
+
 def render_card(record: dict, folder: Path) -> str:
     """The card of ``record`` whose files are in ``folder``, in Markdown."""
     training, data, quality, storage = record["training"], record["data"], record["quality"], record["storage"]
@@ -52,8 +65,7 @@ def render_card(record: dict, folder: Path) -> str:
         f"# {name}: {record['family']} on {data['name']}",
         "",
         f"A tfgan_zoo preset: `tfgan_zoo.from_preset({name!r})` returns the full {record['family']} "
-        "(generators, discriminators, the EMA copy, the compile config), ready to generate or translate, to "
-        "fit further, or to export.",
+        f"({_holdings(record)}), ready to generate or translate, to fit further, or to export.",
         "",
         "## Quality",
         "",
@@ -101,7 +113,8 @@ def render_card(record: dict, folder: Path) -> str:
         "| file | size |",
         "| --- | --- |",
     ]
-    lines += [f"| {file} | {_size(folder, file)} |" for file in record["files"]]
+    # The card's own file is left out: its size is not known while it is being written.
+    lines += [f"| {file} | {_size(folder, file)} |" for file in sorted(record["files"]) if file != CARD_FILE]
     lines += ["", "## Known limits", ""]
     lines += [f"- {limit}" for limit in record["limits"]] or ["- none recorded"]
     lines += [

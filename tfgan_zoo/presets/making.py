@@ -9,6 +9,7 @@ marker), never a folder of the user's.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ import numpy as np
 
 from tfgan_zoo.presets import (
     CARD_FILE, FOLDER_KIND, KERAS_FILES, PRESETS_DIR, RECORD_FILE, REGISTRY_FILE, Preset, PresetError, file_sha256,
-    load, registry,
+    load, locate, registry,
 )
 from tfgan_zoo.presets.cards import headline, render_card
 from tfgan_zoo.presets.quality import EVALUATOR_FILE
@@ -103,6 +104,35 @@ def _staging_sibling(target: Path) -> Path:
     return ownership.new_folder(target.parent, f".staging-{target.name}-", FOLDER_KIND, WRITER)
 
 
+def network_names(model) -> list[str]:
+    """The names of the networks ``model`` holds (its layers that are models: generators,
+    discriminators, an EMA copy; not an image pool), in the order the family tracks them."""
+    return [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def rewrite_card(name: str) -> Preset:
+    """Renders the card of the shipped preset ``name`` again from its record, with today's card
+    (for maintainers changing the card): the weights stay; the record gains what the card
+    reads from the loaded model, and the card's new checksum goes into ``registry.json``."""
+    entries = registry()
+    if name not in entries:
+        raise PresetError(f"{name!r} is not a shipped preset; the shipped ones: {', '.join(entries)}.")
+    preset = locate(name)
+    record = dict(preset.record)
+    if preset.has_weights:  # a card-only preset keeps what its record says
+        record["networks"] = network_names(load(preset, compile=False))
+    card = render_card(record, preset.folder).encode("utf-8")
+    record["files"] = dict(record["files"], **{CARD_FILE: hashlib.sha256(card).hexdigest()})
+    for file_name, data in ((CARD_FILE, card),
+                            (RECORD_FILE, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))):
+        staging = preset.folder / f".{file_name}.tmp"
+        staging.write_bytes(data)
+        staging.replace(preset.folder / file_name)
+    entries[name] = dict(entries[name], files=dict(entries[name]["files"], **{CARD_FILE: record["files"][CARD_FILE]}))
+    REGISTRY_FILE.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+    return Preset(name, preset.folder, record, entries[name]["files"])
+
+
 def write(model, folder: str | os.PathLike, record: dict, judge: Path | None = None) -> Preset:
     """Writes ``model`` as a preset folder with ``record`` (see :func:`make`) and its card.
 
@@ -133,6 +163,7 @@ def write(model, folder: str | os.PathLike, record: dict, judge: Path | None = N
             "weights_dtype": "float16", "arrays": counts, "optimizer_state": False,
             "output_difference": output_difference(model, stored),
         }
+        record["networks"] = network_names(model)
         (staging / CARD_FILE).write_text(render_card(record, staging), encoding="utf-8")
         record["files"][CARD_FILE] = file_sha256(staging / CARD_FILE)
         (staging / RECORD_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -21,6 +21,8 @@ setup(
         "tensorflow-serving-api",
         "numpy",
         "opencv-python-headless",
+        # The pixel cap reads picture headers before decoding; the demo page converts its images.
+        "pillow",
         "matplotlib",
         "tensorboard",
     ],

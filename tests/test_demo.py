@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("gradio") is None,
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="the demo extra is not installed: pip install -e '.[demo]'"
 )
-from PIL import Image  # noqa: E402  (comes with gradio)
+from PIL import Image  # noqa: E402
 
 from tfgan_zoo import commands, demo  # noqa: E402
 

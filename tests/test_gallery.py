@@ -1,9 +1,11 @@
 """Result galleries: triptych sheets and HTML pages, worst example first."""
 
+import cv2
 import numpy as np
 import pytest
 
 from tfgan_zoo.gallery import per_image_scores, triptych_sheet, write_cycle_gallery, write_gallery
+from tfgan_zoo.visualize import save_image
 
 
 def images(values):
@@ -44,3 +46,12 @@ def test_cycle_gallery_orders_each_direction_by_cycle_error(tmp_path):
     assert page.index("poor_a") < page.index("good_a") < page.index("B → A → B") < page.index("poor_b")
     assert page.index("poor_b") < page.index("good_b") and "cycle_l1_a" in page
     assert (tmp_path / "images_0" / "poor_a.png").exists() and (tmp_path / "images_1" / "good_b.png").exists()
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (5, 4), (5, 3, 1), (5, 3, 3), (5, 3, 4)])
+def test_save_image_writes_grey_and_colour_as_given(tmp_path, shape):
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    written = cv2.imread(str(save_image(tmp_path / "image.png", image)), cv2.IMREAD_UNCHANGED)
+    if len(shape) == 3 and shape[-1] > 1:  # OpenCV reads colour as BGR(A)
+        written = written[..., [2, 1, 0, 3][: shape[-1]]]
+    np.testing.assert_array_equal(written.reshape(shape), image)

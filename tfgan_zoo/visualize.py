@@ -30,14 +30,16 @@ def make_grid(images: np.ndarray, rows: int, padding: int = 2, pad_value: int = 
 
 
 def save_image(path: str | Path, image: np.ndarray, scale: int = 1) -> Path:
-    """Writes a uint8 ``[H, W, C]`` RGB or grey image as PNG, optionally upscaled (nearest)."""
+    """Writes a uint8 ``[H, W, C]`` RGB, RGBA or grey image, or a ``[H, W]`` grey one, as PNG,
+    optionally upscaled (nearest)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if scale > 1:
         image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
-    if image.shape[-1] == 3:
+    channels = image.shape[-1] if image.ndim == 3 else 1  # a [H, 3] grey image is not RGB
+    if channels == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    elif image.shape[-1] == 4:
+    elif channels == 4:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     if not cv2.imwrite(str(path), image):
         raise OSError(f"Could not write image {path}.")

@@ -43,7 +43,7 @@ def _minutes(seconds) -> str:
 
 def _holdings(record: dict) -> str:
     """What the loaded model holds: its networks by name where the record lists them (records
-    written before it did say "every network it trained")."""
+    made before cards named them say "every network it trained")."""
     networks = record.get("networks")
     if not networks:
         return "every network it trained and the compile config"

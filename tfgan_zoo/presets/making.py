@@ -9,7 +9,6 @@ marker), never a folder of the user's.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -121,16 +120,22 @@ def rewrite_card(name: str) -> Preset:
     record = dict(preset.record)
     if preset.has_weights:  # a card-only preset keeps what its record says
         record["networks"] = network_names(load(preset, compile=False))
-    card = render_card(record, preset.folder).encode("utf-8")
-    record["files"] = dict(record["files"], **{CARD_FILE: hashlib.sha256(card).hexdigest()})
-    for file_name, data in ((CARD_FILE, card),
-                            (RECORD_FILE, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))):
-        staging = preset.folder / f".{file_name}.tmp"
-        staging.write_bytes(data)
-        staging.replace(preset.folder / file_name)
+    _replace(preset.folder / CARD_FILE, render_card(record, preset.folder))
+    record["files"] = dict(record["files"], **{CARD_FILE: file_sha256(preset.folder / CARD_FILE)})
+    _replace(preset.folder / RECORD_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     entries[name] = dict(entries[name], files=dict(entries[name]["files"], **{CARD_FILE: record["files"][CARD_FILE]}))
-    REGISTRY_FILE.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+    _write_registry(entries)
     return Preset(name, preset.folder, record, entries[name]["files"])
+
+
+def _replace(path: Path, text: str) -> None:
+    staging = path.with_name(f".{path.name}.tmp")
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(path)
+
+
+def _write_registry(entries: dict) -> None:
+    _replace(REGISTRY_FILE, json.dumps(entries, indent=1) + "\n")
 
 
 def write(model, folder: str | os.PathLike, record: dict, judge: Path | None = None) -> Preset:
@@ -355,5 +360,5 @@ def make(run: str | os.PathLike, name: str, out: str | os.PathLike | None = None
     if register:
         entries = registry()
         entries[name] = {"folder": name, "files": preset.checksums}
-        REGISTRY_FILE.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+        _write_registry(entries)
     return preset

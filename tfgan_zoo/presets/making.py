@@ -25,7 +25,7 @@ from tfgan_zoo.presets import (
 )
 from tfgan_zoo.presets.cards import headline, render_card
 from tfgan_zoo.presets.quality import EVALUATOR_FILE
-from tfgan_zoo.runs import ownership
+from tfgan_zoo.runs import ownership, replace_durably
 
 FORMAT_VERSION = 1
 WRITER = "tfgan_zoo.presets"
@@ -121,17 +121,15 @@ def rewrite_card(name: str) -> Preset:
     if preset.has_weights:  # a card-only preset keeps what its record says
         record["networks"] = network_names(load(preset, compile=False))
     _replace(preset.folder / CARD_FILE, render_card(record, preset.folder))
-    record["files"] = dict(record["files"], **{CARD_FILE: file_sha256(preset.folder / CARD_FILE)})
+    record["files"] = {**record["files"], CARD_FILE: file_sha256(preset.folder / CARD_FILE)}
     _replace(preset.folder / RECORD_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
-    entries[name] = dict(entries[name], files=dict(entries[name]["files"], **{CARD_FILE: record["files"][CARD_FILE]}))
+    entries[name]["files"][CARD_FILE] = record["files"][CARD_FILE]  # entries: read afresh above
     _write_registry(entries)
     return Preset(name, preset.folder, record, entries[name]["files"])
 
 
 def _replace(path: Path, text: str) -> None:
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(path)
+    replace_durably(path, text.encode("utf-8"), path.with_name(f".{path.name}.tmp"))
 
 
 def _write_registry(entries: dict) -> None:
